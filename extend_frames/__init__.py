@@ -1,0 +1,44 @@
+"""extend_frames: a table of documents in, a table of typed results out, through Extend's API.
+
+>>> import extend_frames as xf
+>>> xf.__version__ != ""
+True
+"""
+
+from __future__ import annotations
+
+from extend_frames._errors import (
+    APIError,
+    AuthenticationError,
+    ExtendError,
+    InputError,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    StoreError,
+    TransportError,
+    UsageBlockedError,
+    WebhookVerificationError,
+)
+from extend_frames._version import __version__
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ExtendError",
+    "InputError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "ServerError",
+    "StoreError",
+    "TransportError",
+    "UsageBlockedError",
+    "WebhookVerificationError",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""The api layer of extend_frames (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,5 @@
+import sys
+
+from extend_frames.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The frames layer of extend_frames (see docs/ARCHITECTURE.md)."""

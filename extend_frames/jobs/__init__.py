@@ -1,0 +1,1 @@
+"""The jobs layer of extend_frames (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""The store layer of extend_frames (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""The webhooks layer of extend_frames (see docs/ARCHITECTURE.md)."""

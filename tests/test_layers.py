@@ -1,0 +1,57 @@
+"""The layers of docs/ARCHITECTURE.md: imports point down only; the emulator stands alone."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "extend_frames"
+
+# A layer may import from layers of strictly lower rank (and from itself).
+RANK = {"_errors": 0, "_version": 0, "api": 1, "store": 1, "webhooks": 1, "jobs": 2, "frames": 3}
+TOP = {"cli": 9, "__init__": 9, "__main__": 9}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    pkg_parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg_parts[: len(pkg_parts) - node.level]
+                if path.name == "__init__.py":
+                    base = pkg_parts[: len(pkg_parts) - node.level + 1]
+                found.append(".".join([*base, *([node.module] if node.module else [])]))
+            elif node.module:
+                found.append(node.module)
+    return [m for m in found if m == "extend_frames" or m.startswith("extend_frames.")]
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down(path: Path) -> None:
+    here = _layer(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+    for target in _imports(path):
+        there = _layer(target)
+        if here == "emulator":
+            assert there == "emulator", f"{path.name}: the emulator must not import {target}"
+            continue
+        if here in TOP or there == here:
+            continue
+        assert there != "emulator" or here in TOP, f"{path.name} imports the emulator ({target})"
+        assert RANK.get(there, 99) < RANK.get(here, 99), (
+            f"{path.relative_to(PACKAGE)} ({here}) imports {target} ({there}): imports point down"
+        )
