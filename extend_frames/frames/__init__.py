@@ -1,1 +1,28 @@
-"""The frames layer of extend_frames (see docs/ARCHITECTURE.md)."""
+"""The frames layer: dataframe in, dataframe out (see docs/ARCHITECTURE.md)."""
+
+from extend_frames.frames import _namespace  # noqa: F401  (registers df.extend)
+from extend_frames.frames._ops import STATUS, JobSummary, summarize
+from extend_frames.frames._public import (
+    aclassify,
+    aextract,
+    aparse,
+    asplit,
+    classify,
+    extract,
+    parse,
+    split,
+)
+
+__all__ = [
+    "STATUS",
+    "JobSummary",
+    "aclassify",
+    "aextract",
+    "aparse",
+    "asplit",
+    "classify",
+    "extract",
+    "parse",
+    "split",
+    "summarize",
+]

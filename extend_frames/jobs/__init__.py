@@ -1,1 +1,47 @@
-"""The jobs layer of extend_frames (see docs/ARCHITECTURE.md)."""
+"""The jobs layer: the batch engine (plan -> submit -> wait -> collect), ledger and resume."""
+
+from extend_frames.jobs._engine import ChunkHistory, Engine, EngineStats, Finisher, Ledger
+from extend_frames.jobs._plan import plan_chunks
+from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._runner import run_sync
+from extend_frames.jobs._spec import (
+    BATCH_FAILED,
+    FILE_NOT_READABLE,
+    INVALID_INPUT,
+    OPERATIONS,
+    RUN_NOT_FOUND,
+    Chunk,
+    Concurrency,
+    JobSpec,
+    Operation,
+    Polling,
+    Unit,
+)
+from extend_frames.jobs._wait import BatchTimeoutError, PollingWaiter, Waiter, WebhookWaiter
+
+__all__ = [
+    "BATCH_FAILED",
+    "FILE_NOT_READABLE",
+    "INVALID_INPUT",
+    "OPERATIONS",
+    "RUN_NOT_FOUND",
+    "BatchTimeoutError",
+    "Chunk",
+    "ChunkHistory",
+    "Concurrency",
+    "Engine",
+    "EngineStats",
+    "Finisher",
+    "JobSpec",
+    "Ledger",
+    "NoProgress",
+    "Operation",
+    "Polling",
+    "PollingWaiter",
+    "Progress",
+    "Unit",
+    "Waiter",
+    "WebhookWaiter",
+    "plan_chunks",
+    "run_sync",
+]

@@ -1,0 +1,422 @@
+"""parse / extract / classify / split over a dataframe: the product's main entry points.
+
+One job is: normalise and validate the input (nothing is sent if it is bad), derive row keys,
+dedupe identical file references into *units*, plan chunks of at most ``batch_size`` units, run
+the engine, and join every input row back to its typed result, in input order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+import pyarrow as pa
+
+from extend_frames._errors import InputError
+from extend_frames._version import __version__
+from extend_frames.api import Client
+from extend_frames.frames._decode import decode_runs
+from extend_frames.frames._inputs import (
+    classify_references,
+    input_fingerprint,
+    parse_processor,
+    row_keys,
+    to_polars,
+    validate,
+)
+from extend_frames.frames._progress import BarProgress
+from extend_frames.frames._schema import confidence_dtype, output_dtype
+from extend_frames.jobs import (
+    INVALID_INPUT,
+    ChunkHistory,
+    Concurrency,
+    Engine,
+    JobSpec,
+    NoProgress,
+    Operation,
+    Polling,
+    PollingWaiter,
+    Progress,
+    Unit,
+    Waiter,
+    WebhookWaiter,
+    plan_chunks,
+)
+from extend_frames.store import JobStore
+
+logger = logging.getLogger("extend_frames")
+
+ROW = "__row"  # input position, kept in Parquet parts so results read back in input order
+
+#: Every status a row can end with. Unknown statuses from a newer API become FAILED with the
+#: original kept in failure_reason, so the column's dtype never changes.
+STATUS = pl.Enum(["PROCESSED", "FAILED", "CANCELLED", "PENDING", "PROCESSING"])
+
+RESULT_COLUMNS = (
+    "run_id",
+    "batch_id",
+    "status",
+    "failure_reason",
+    "failure_message",
+    "output",
+    "output_confidence",
+    "credits",
+    "file_id",
+    "created_at",
+    "updated_at",
+)
+
+_KIND = {"extract": "extractor", "classify": "classifier", "split": "splitter"}
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """Counts by status, credits and wall time of one job (``df.extend.summary()``)."""
+
+    rows: int
+    by_status: dict[str, int]
+    credits: float
+    seconds: float | None = None
+    output: str | None = None
+    batches: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
+        took = f" in {self.seconds:.1f} s" if self.seconds is not None else ""
+        return f"{self.rows} rows ({parts}), {self.credits:g} credits{took}"
+
+
+def summarize(df: pl.DataFrame) -> JobSummary:
+    """Summary of a result frame: rows by status and total credits."""
+    counts = df.get_column("status").cast(pl.String).value_counts()
+    by_status = {str(s): int(n) for s, n in counts.iter_rows()}
+    credits = float(df.get_column("credits").fill_null(0).sum()) if "credits" in df else 0.0
+    cached = _SUMMARIES.get(id(df))
+    if cached is not None and cached.rows == df.height:
+        return JobSummary(
+            df.height, by_status, credits, cached.seconds, cached.output, cached.batches
+        )
+    return JobSummary(df.height, by_status, credits)
+
+
+# Wall time is not a column, so the last summaries are remembered by frame identity.
+_SUMMARIES: dict[int, JobSummary] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    """Knobs shared by the four operations (grouped so signatures stay short)."""
+
+    client: Client | None = None
+    output: str | None = None
+    storage_options: Mapping[str, Any] | None = None
+    batch_size: int = 1000
+    key: str | Sequence[str] | None = None
+    wait: Literal["poll", "webhook"] = "poll"
+    webhook: Any = None
+    progress: bool = True
+    mode: Literal["resume", "overwrite"] = "resume"
+    polling: Polling | None = None
+    concurrency: Concurrency | None = None
+    priority: int | None = None
+    text_column: str | None = None
+
+
+async def run_operation(
+    operation: Operation,
+    data: Any,
+    *,
+    file_column: str,
+    processor: Any,
+    config: Mapping[str, Any] | None,
+    options: JobOptions,
+) -> pl.DataFrame:
+    """Run one job end to end; see the module docstring."""
+    started = time.monotonic()
+    df = to_polars(data)
+    text_column = options.text_column
+    ref_column = text_column or file_column
+    validate(
+        df,
+        operation=operation,
+        file_column=None if text_column else file_column,
+        text_column=text_column,
+        key=options.key,
+        batch_size=options.batch_size,
+        processor=processor,
+    )
+    if options.wait not in ("poll", "webhook"):
+        raise InputError(f'wait must be "poll" or "webhook", got {options.wait!r}')
+    if options.mode not in ("resume", "overwrite"):
+        raise InputError(f'mode must be "resume" or "overwrite", got {options.mode!r}')
+    processor_id, version = parse_processor(operation, processor)
+    keys = row_keys(df, options.key)
+    refs = classify_references(df.get_column(ref_column), text=text_column is not None)
+    work = pl.DataFrame(
+        {
+            ROW: pl.int_range(0, df.height, dtype=pl.Int64, eager=True),
+            "__key": keys,
+            "__kind": refs.get_column("kind"),
+            "__ref": refs.get_column("ref"),
+            "__error": refs.get_column("error"),
+        }
+    )
+    units, unit_of_row = _units(work)
+    chunks = plan_chunks(units, options.batch_size)
+
+    client = options.client or Client()
+    owns_client = options.client is None
+    try:
+        proc_config: dict[str, Any] | None = None
+        if processor_id is not None:
+            resolved = await client.get_processor(_KIND[operation], processor_id, version)
+            proc_config = dict(resolved.get("config") or {})
+            if version in (None, "latest") and resolved.get("version") not in (None, "draft"):
+                # Pin "latest" to the concrete version, so every batch (and a resume next
+                # week) runs the same schema even if someone publishes a new version meanwhile.
+                version = str(resolved["version"])
+        out_dtype = output_dtype(operation, proc_config)
+        conf_dtype = confidence_dtype(proc_config) if operation == "extract" else None
+
+        manifest = {
+            "operation": operation,
+            "processor_id": processor_id,
+            "processor_version": version,
+            "config": _canonical(config),
+            "input_fingerprint": input_fingerprint(df, ref_column, keys),
+            "batch_size": options.batch_size,
+            "library_version": __version__,
+            "rows": df.height,
+        }
+        chunk_of_unit = {u.key: c.index for c in chunks for u in c.units}
+        rows_by_chunk = _rows_by_chunk(df, work, unit_of_row, chunk_of_unit)
+
+        def finish(index: int, decoded: pl.DataFrame) -> pa.Table:
+            rows = rows_by_chunk[index]
+            return _join(rows, decoded, operation).to_arrow()
+
+        store = None
+        if options.output is not None:
+            store = JobStore.open(options.output, storage_options=dict(options.storage_options or {}))
+        job_id = uuid.uuid4().hex
+        if store is not None:
+            if options.mode == "overwrite":
+                store.clear()
+            existing = store.read_manifest()
+            if existing is not None:
+                store.check_manifest(manifest)
+                job_id = str(existing["job_id"])
+        spec = JobSpec(
+            operation=operation,
+            job_id=job_id,
+            decode=lambda bodies: decode_runs(
+                operation, bodies, output_dtype=out_dtype, confidence_dtype=conf_dtype
+            ),
+            processor_id=processor_id,
+            processor_version=version,
+            override_config=dict(config) if config else None,
+            priority=options.priority,
+            storage_options=dict(options.storage_options or {}) or None,
+        )
+        polling = options.polling or Polling()
+        progress: Progress = (
+            BarProgress(f"extend {operation}") if options.progress else NoProgress()
+        )
+        endpoint_id: str | None = None
+        waiter: Waiter = PollingWaiter(polling)
+        if options.wait == "webhook":
+            waiter, endpoint_id = await _webhook_waiter(client, options, polling, operation)
+        try:
+            if store is None:
+                engine = Engine(
+                    spec,
+                    client,
+                    finish=finish,
+                    waiter=waiter,
+                    polling=polling,
+                    concurrency=options.concurrency,
+                    progress=progress,
+                )
+                progress.start(df.height)
+                tables = await engine.run(chunks)
+                result = _assemble([tables[c.index] for c in chunks], df.height)
+            else:
+                with store.lock(owner=job_id):
+                    if store.read_manifest() is None:
+                        store.write_manifest({**manifest, "job_id": job_id})
+                    ledger = store.ledger()
+                    history = {i: ChunkHistory.fold(s.records) for i, s in ledger.items()}
+                    done = {
+                        c.index
+                        for c in chunks
+                        if history.get(c.index, ChunkHistory()).collected
+                        and store.has_part(c.index)
+                    }
+                    engine = Engine(
+                        spec,
+                        client,
+                        finish=finish,
+                        ledger=store,
+                        history=history,
+                        waiter=waiter,
+                        polling=polling,
+                        concurrency=options.concurrency,
+                        progress=progress,
+                    )
+                    already = sum(len(rows_by_chunk[i]) for i in done)
+                    progress.start(df.height, already_done=already)
+                    await engine.run(chunks, done=done)
+                    result = store.read().sort(ROW).drop(ROW)
+                    summary = summarize(result)
+                    store.mark_success(
+                        {"rows": summary.rows, "by_status": summary.by_status,
+                         "credits": summary.credits}
+                    )
+        finally:
+            progress.close()
+            if endpoint_id is not None:
+                await client.delete_webhook_endpoint(endpoint_id)
+    finally:
+        if owns_client:
+            await client.aclose()
+
+    summary = summarize(result)
+    summary = JobSummary(
+        summary.rows,
+        summary.by_status,
+        summary.credits,
+        time.monotonic() - started,
+        options.output,
+        len(chunks),
+    )
+    _SUMMARIES.clear()
+    _SUMMARIES[id(result)] = summary
+    logger.info("extend %s: %s", operation, summary)
+    return result
+
+
+def _units(work: pl.DataFrame) -> tuple[list[Unit], pl.Series]:
+    """Dedupe rows into units: one per distinct valid reference, one per invalid row."""
+    valid = work.filter(pl.col("__error").is_null())
+    first = valid.unique(subset=["__kind", "__ref"], keep="first", maintain_order=True)
+    unit_key = (
+        valid.join(
+            first.select("__kind", "__ref", pl.col("__key").alias("__unit")),
+            on=["__kind", "__ref"],
+            how="left",
+            nulls_equal=True,
+        )
+        .select(ROW, "__unit")
+    )
+    invalid = work.filter(pl.col("__error").is_not_null())
+    mapping = pl.concat(
+        [unit_key, invalid.select(ROW, pl.col("__key").alias("__unit"))]
+    ).sort(ROW)
+
+    units_by_row: dict[int, Unit] = {}
+    for row, key, kind, ref in first.select(ROW, "__key", "__kind", "__ref").iter_rows():
+        units_by_row[row] = _unit(key, kind, ref)
+    for row, key, error in invalid.select(ROW, "__key", "__error").iter_rows():
+        units_by_row[row] = Unit(key=key, failure=(INVALID_INPUT, error))
+    units = [units_by_row[r] for r in sorted(units_by_row)]
+    return units, mapping.get_column("__unit")
+
+
+def _unit(key: str, kind: str, ref: str) -> Unit:
+    if kind == "url":
+        return Unit(key=key, file={"url": ref})
+    if kind == "file_id":
+        return Unit(key=key, file={"id": ref})
+    if kind == "text":
+        return Unit(key=key, file={"text": ref})
+    return Unit(key=key, path=ref)  # local path or fsspec URL: uploaded first
+
+
+def _rows_by_chunk(
+    df: pl.DataFrame, work: pl.DataFrame, unit_of_row: pl.Series, chunk_of_unit: dict[str, int]
+) -> dict[int, pl.DataFrame]:
+    chunk_idx = unit_of_row.replace_strict(chunk_of_unit, return_dtype=pl.Int64)
+    rows = df.with_columns(
+        work.get_column(ROW), unit_of_row.alias("__unit"), chunk_idx.alias("__chunk")
+    )
+    parts = rows.partition_by("__chunk", as_dict=True, include_key=False)
+    return {int(k[0]): v for k, v in parts.items()}  # type: ignore[call-overload]
+
+
+def _join(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) -> pl.DataFrame:
+    status = pl.col("status")
+    known = status.is_in(STATUS.categories.to_list())
+    results = decoded.select(
+        pl.col("metadata_row").alias("__unit"),
+        "run_id",
+        "batch_id",
+        pl.when(known).then(status).otherwise(pl.lit("FAILED")).cast(STATUS).alias("status"),
+        pl.when(known)
+        .then(pl.col("failure_reason"))
+        .otherwise(pl.concat_str(pl.lit("UNKNOWN_STATUS:"), status))
+        .alias("failure_reason"),
+        "failure_message",
+        "output",
+        *(["output_confidence"] if operation == "extract" else []),
+        "credits",
+        "file_id",
+        "created_at",
+        "updated_at",
+    )
+    return rows.join(results, on="__unit", how="left").drop("__unit")
+
+
+def _assemble(tables: list[pa.Table], height: int) -> pl.DataFrame:
+    frames = [pl.from_arrow(t) for t in tables]
+    result = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
+    if result.height != height:  # an invariant, not user error: say so loudly
+        raise RuntimeError(f"internal error: {result.height} result rows for {height} inputs")
+    return result.sort(ROW).drop(ROW)  # type: ignore[union-attr]
+
+
+def _canonical(config: Mapping[str, Any] | None) -> str | None:
+    if not config:
+        return None
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _webhook_waiter(
+    client: Client, options: JobOptions, polling: Polling, operation: Operation
+) -> tuple[Waiter, str]:
+    from extend_frames.webhooks import WebhookReceiver
+
+    receiver = options.webhook
+    if receiver is None:
+        raise InputError(
+            'wait="webhook" needs webhook=WebhookReceiver(...) reachable by Extend '
+            "(for the local emulator: WebhookReceiver() on 127.0.0.1)"
+        )
+    if not isinstance(receiver, WebhookReceiver):
+        raise InputError("webhook= must be an extend_frames.WebhookReceiver")
+    events = (
+        ["batch_parse_run.processed", "batch_parse_run.failed"]
+        if operation == "parse"
+        else ["batch_processor_run.processed", "batch_processor_run.failed"]
+    )
+    endpoint = await client.create_webhook_endpoint(
+        receiver.url, name="extend_frames job", events=events
+    )
+    receiver.add_secret(endpoint["signingSecret"])
+    # Between events, poll slowly: a lost delivery delays a batch by at most one interval.
+    fallback = Polling(
+        initial=max(polling.maximum, 5 * polling.initial),
+        factor=1.0,
+        maximum=max(polling.maximum, 5 * polling.initial),
+        jitter=polling.jitter,
+        timeout=polling.timeout,
+    )
+    return WebhookWaiter(receiver.hub, fallback), str(endpoint["id"])

@@ -1,0 +1,480 @@
+"""The batch engine: for each chunk, submit -> wait -> collect, with a ledger for resume.
+
+The core is :meth:`Engine.run_chunk`: one chunk of at most 1,000 units in, one typed table of
+results out (one row per unit). Everything else (several chunks in flight, persistence, resume)
+wraps that function, so other runners (Spark ``mapInArrow``, Ray Data) can call it per batch.
+
+Paying twice is the failure we guard against hardest. A batch POST that failed ambiguously
+(5xx, timeout after send) may have been accepted, and Extend has no idempotency key. So the
+engine records an *intent* before every POST and the batch id after it; an intent without a
+batch id (a crash, or an unknown outcome) is *reconciled*: the processor's recent runs are listed
+and matched on our metadata (job id + row key), and only units with no run are submitted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import polars as pl
+import pyarrow as pa
+
+from extend_frames._errors import OutcomeUnknownError
+from extend_frames.api import Client
+from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._spec import (
+    BATCH_FAILED,
+    FILE_NOT_READABLE,
+    METADATA_NAMESPACE,
+    RUN_NOT_FOUND,
+    Chunk,
+    Concurrency,
+    JobSpec,
+    Polling,
+    Unit,
+)
+from extend_frames.jobs._wait import PollingWaiter, Waiter
+
+logger = logging.getLogger("extend_frames.jobs")
+
+_NON_TERMINAL = frozenset({"PENDING", "PROCESSING", "CANCELLING"})
+_RUN_OBJECT = {
+    "parse": "parse_run",
+    "extract": "extract_run",
+    "classify": "classify_run",
+    "split": "split_run",
+}
+
+#: Called with a chunk's index and its decoded results (one row per unit, plus ``batch_id``);
+#: returns the table to persist/return for that chunk (typically the input rows joined to them).
+Finisher = Callable[[int, pl.DataFrame], pa.Table]
+
+
+class Ledger(Protocol):
+    """What the engine needs from persistence (``extend_frames.store.JobStore`` provides it)."""
+
+    def record(self, chunk: int, state: str, **data: Any) -> None: ...
+
+    def write_part(self, chunk: int, table: pa.Table) -> None: ...
+
+
+@dataclass(slots=True)
+class ChunkHistory:
+    """What the ledger says happened to one chunk, folded from its records in order."""
+
+    batches: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    adopted_runs: dict[str, str] = field(default_factory=dict)  # unit key -> run id
+    open_intent: tuple[str, ...] | None = None  # keys of an intent with no outcome yet
+    intent_at: datetime | None = None
+    file_ids: dict[str, str] = field(default_factory=dict)  # unit key -> uploaded file id
+    collected: bool = False
+
+    @classmethod
+    def fold(cls, records: Sequence[dict[str, Any]]) -> ChunkHistory:
+        h = cls()
+        for rec in records:
+            state = rec.get("state")
+            keys = tuple(rec.get("keys") or ())
+            if state == "intent":
+                h.open_intent = keys
+                h.intent_at = _parse_time(rec.get("at"))
+                h.file_ids.update(rec.get("file_ids") or {})
+            elif state == "submitted":
+                if rec.get("batch_id"):
+                    h.batches.append((str(rec["batch_id"]), keys))
+                h.adopted_runs.update(rec.get("run_ids") or {})
+                h.open_intent = None
+            elif state == "collected":
+                h.collected = True
+        return h
+
+    def covered(self) -> set[str]:
+        keys = {k for _, ks in self.batches for k in ks}
+        keys.update(self.adopted_runs)
+        return keys
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Counters a caller (or a benchmark) can read after a run."""
+
+    batches_submitted: int = 0
+    runs_fetched: int = 0
+    reconciliations: int = 0
+    runs_adopted: int = 0
+    chunks_skipped: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Engine:
+    """Runs chunks through one operation; see the module docstring."""
+
+    def __init__(
+        self,
+        spec: JobSpec,
+        client: Client,
+        *,
+        finish: Finisher,
+        ledger: Ledger | None = None,
+        history: dict[int, ChunkHistory] | None = None,
+        waiter: Waiter | None = None,
+        concurrency: Concurrency | None = None,
+        polling: Polling | None = None,
+        progress: Progress | None = None,
+        reconcile_grace: float = 0.0,
+    ) -> None:
+        self.spec = spec
+        self.client = client
+        self.finish = finish
+        self.ledger = ledger
+        self.history = history or {}
+        self.polling = polling or Polling()
+        self.waiter: Waiter = waiter or PollingWaiter(self.polling)
+        self.concurrency = concurrency or Concurrency()
+        self.progress: Progress = progress or NoProgress()
+        self.reconcile_grace = reconcile_grace
+        self.stats = EngineStats()
+        self._rng = random.Random()
+        self._fetch_slots = asyncio.Semaphore(self.concurrency.fetches)
+        self._upload_slots = asyncio.Semaphore(self.concurrency.uploads)
+
+    # -- the whole job ---------------------------------------------------------------------
+
+    async def run(
+        self, chunks: Sequence[Chunk], *, done: set[int] | None = None
+    ) -> dict[int, pa.Table]:
+        """Run every chunk not in ``done``; return the tables of chunks not persisted."""
+        done = done or set()
+        results: dict[int, pa.Table] = {}
+        slots = asyncio.Semaphore(self.concurrency.batches)
+
+        async def one(chunk: Chunk) -> None:
+            async with slots:
+                table = await self.run_chunk(chunk)
+            if self.ledger is None:
+                results[chunk.index] = table
+
+        async with asyncio.TaskGroup() as group:
+            for chunk in chunks:
+                if chunk.index in done:
+                    self.stats.chunks_skipped += 1
+                    continue
+                group.create_task(one(chunk))
+        return results
+
+    # -- one chunk -------------------------------------------------------------------------
+
+    async def run_chunk(self, chunk: Chunk) -> pa.Table:
+        """Submit (or resume) one chunk, wait for it, collect it, persist it, return it."""
+        history = self.history.get(chunk.index) or ChunkHistory()
+        bodies: dict[str, bytes] = {}
+        batch_of: dict[str, str | None] = {}
+
+        files, failures = await self._resolve_files(chunk, history)
+        for key, (reason, message) in failures.items():
+            bodies[key] = self._failure_body(key, reason, message)
+
+        covered = history.covered()
+        todo = [u for u in chunk.units if u.key not in covered and u.key not in failures]
+        if history.open_intent is not None and todo:
+            # A previous attempt recorded an intent but no outcome: find what it created.
+            adopted = await self._reconcile(
+                chunk.index, [u.key for u in todo], history.intent_at or _now()
+            )
+            history.adopted_runs.update(adopted)
+            todo = [u for u in todo if u.key not in adopted]
+        if todo:
+            await self._submit(chunk.index, todo, files, history)
+
+        runs = await self._collect(chunk, history, batch_of)
+        bodies.update(runs)
+        missing = [u.key for u in chunk.units if u.key not in bodies]
+        for key in missing:  # never silently dropped
+            bodies[key] = self._failure_body(
+                key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
+            )
+
+        ordered = [bodies[u.key] for u in chunk.units]
+        decoded = self.spec.decode(ordered)
+        decoded = decoded.with_columns(
+            pl.Series("batch_id", [batch_of.get(u.key) for u in chunk.units], dtype=pl.String)
+        )
+        table = self.finish(chunk.index, decoded)
+        statuses = decoded.get_column("status")
+        processed = int((statuses == "PROCESSED").sum())
+        if self.ledger is not None:
+            self.ledger.write_part(chunk.index, table)
+            self.ledger.record(chunk.index, "collected", rows=table.num_rows, at=_iso(_now()))
+        self.progress.finished(processed, len(chunk.units) - processed)
+        return table
+
+    # -- files ---------------------------------------------------------------------------
+
+    async def _resolve_files(
+        self, chunk: Chunk, history: ChunkHistory
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, str]]]:
+        """The file object to send per unit; uploads local/fsspec paths (once per unit)."""
+        files: dict[str, dict[str, Any]] = {}
+        failures: dict[str, tuple[str, str]] = {}
+        uploads: list[Unit] = []
+        for unit in chunk.units:
+            if unit.failure is not None:
+                failures[unit.key] = unit.failure
+            elif unit.file is not None:
+                files[unit.key] = unit.file
+            elif unit.key in history.file_ids:
+                files[unit.key] = {"id": history.file_ids[unit.key]}
+            else:
+                uploads.append(unit)
+        covered = history.covered()
+
+        async def upload(unit: Unit) -> None:
+            if unit.key in covered:
+                return  # already part of a submitted batch: no need to upload again
+            assert unit.path is not None  # noqa: S101 - Unit invariant: file or path
+            async with self._upload_slots:
+                try:
+                    data, name = await asyncio.to_thread(
+                        _read_bytes, unit.path, self.spec.storage_options
+                    )
+                except OSError as exc:
+                    failures[unit.key] = (FILE_NOT_READABLE, f"cannot read {unit.path}: {exc}")
+                    return
+                uploaded = await self.client.upload_file(data, name=name)
+            files[unit.key] = {"id": uploaded["id"]}
+
+        if uploads:
+            async with asyncio.TaskGroup() as group:
+                for unit in uploads:
+                    group.create_task(upload(unit))
+        return files, failures
+
+    # -- submit and reconcile ---------------------------------------------------------------
+
+    async def _submit(
+        self,
+        index: int,
+        units: list[Unit],
+        files: dict[str, dict[str, Any]],
+        history: ChunkHistory,
+    ) -> None:
+        """Submit ``units`` as one batch; on an unknown outcome, reconcile instead of retrying."""
+        remaining = list(units)
+        for attempt in range(3):
+            keys = tuple(u.key for u in remaining)
+            at = _now()
+            uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
+            self._record(index, "intent", keys=list(keys), at=_iso(at), file_ids=uploaded)
+            inputs = [
+                {"file": files[u.key], "metadata": self.spec.metadata(u.key)} for u in remaining
+            ]
+            try:
+                batch = await self.client.create_batch(
+                    self.spec.operation,
+                    inputs=inputs,
+                    processor=self.spec.processor_ref(),
+                    config=self.spec.override_config if self.spec.operation == "parse" else None,
+                    priority=self.spec.priority,
+                )
+            except OutcomeUnknownError:
+                logger.warning(
+                    "chunk %d: batch submission outcome unknown (attempt %d); reconciling",
+                    index,
+                    attempt + 1,
+                )
+                adopted = await self._reconcile(index, list(keys), at)
+                history.adopted_runs.update(adopted)
+                remaining = [u for u in remaining if u.key not in adopted]
+                if not remaining:
+                    return
+                continue
+            self.stats.batches_submitted += 1
+            self._record(index, "submitted", batch_id=batch.id, keys=list(keys))
+            history.batches.append((batch.id, keys))
+            self.progress.submitted(len(keys))
+            return
+        raise OutcomeUnknownError(
+            f"chunk {index}: the batch submission failed ambiguously 3 times; no duplicate was "
+            "submitted. Rerun the same call with output= to reconcile and resume.",
+        )
+
+    async def _reconcile(self, index: int, keys: list[str], since: datetime) -> dict[str, str]:
+        """Find runs this job already created for ``keys`` (listed since ``since``)."""
+        self.stats.reconciliations += 1
+        if self.reconcile_grace:
+            await asyncio.sleep(self.reconcile_grace)
+        wanted = set(keys)
+        found: dict[str, str] = {}
+        floor = since - timedelta(seconds=60)  # clock skew between us and the server
+        async for run in self.client.iter_runs(
+            self.spec.operation,
+            processor_id=self.spec.processor_id,
+            sort_by="updatedAt",
+            sort_dir="desc",
+        ):
+            updated = _parse_time(run.get("updatedAt") or run.get("createdAt"))
+            if updated is not None and updated < floor:
+                break
+            key = _metadata_key(run, self.spec.job_id)
+            if key in wanted and key not in found:
+                found[key] = run["id"]
+        if found:
+            self._record(index, "submitted", run_ids=found, keys=sorted(found))
+            self.stats.runs_adopted += len(found)
+        logger.info(
+            "chunk %d: reconciled %d of %d units to existing runs", index, len(found), len(keys)
+        )
+        return found
+
+    # -- wait and collect ----------------------------------------------------------------
+
+    async def _collect(
+        self, chunk: Chunk, history: ChunkHistory, batch_of: dict[str, str | None]
+    ) -> dict[str, bytes]:
+        wanted = set(chunk.keys)
+        bodies: dict[str, bytes] = {}
+        statuses: dict[str, str] = {}
+        tasks = [self._collect_batch(bid, keys, wanted) for bid, keys in history.batches]
+        for bid, keys in history.batches:
+            batch_of.update(dict.fromkeys(keys, bid))
+        results = await asyncio.gather(*tasks)
+        for (bid, _), (found, status) in zip(history.batches, results, strict=True):
+            bodies.update(found)
+            statuses[bid] = status
+        if history.adopted_runs:
+            bodies.update(await self._collect_adopted(history.adopted_runs, wanted))
+        for bid, keys in history.batches:
+            if statuses.get(bid) == "FAILED":
+                for key in keys:
+                    if key not in bodies:
+                        bodies[key] = self._failure_body(
+                            key, BATCH_FAILED, f"batch {bid} failed before this row ran"
+                        )
+        return bodies
+
+    async def _collect_batch(
+        self, batch_id: str, keys: tuple[str, ...], wanted: set[str]
+    ) -> tuple[dict[str, bytes], str]:
+        batch = await self.waiter.wait(self.client, batch_id)
+        expected = set(keys) & wanted
+        summaries: dict[str, dict[str, Any]] = {}
+        for attempt in range(4):
+            async for run in self.client.iter_runs(self.spec.operation, batch_id=batch_id):
+                key = _metadata_key(run, self.spec.job_id)
+                if key in expected:
+                    summaries[key] = _prefer(summaries.get(key), run)
+            if expected <= summaries.keys() or batch.status == "FAILED":
+                break
+            # The batch is terminal but not every run is listed yet: look again shortly.
+            await asyncio.sleep(self.polling.delay(attempt, self._rng))
+        return await self._hydrate(summaries), batch.status
+
+    async def _collect_adopted(self, runs: dict[str, str], wanted: set[str]) -> dict[str, bytes]:
+        """Wait for runs found by reconciliation (no batch id known) by GETting each."""
+        out: dict[str, bytes] = {}
+
+        async def one(key: str, run_id: str) -> None:
+            attempt = 0
+            while True:
+                async with self._fetch_slots:
+                    body = await self.client.get_run_bytes(self.spec.operation, run_id)
+                self.stats.runs_fetched += 1
+                status = json.loads(body).get("status")
+                if status not in _NON_TERMINAL:
+                    out[key] = body
+                    return
+                await asyncio.sleep(self.polling.delay(attempt, self._rng))
+                attempt += 1
+
+        async with asyncio.TaskGroup() as group:
+            for key, run_id in runs.items():
+                if key in wanted:
+                    group.create_task(one(key, run_id))
+        return out
+
+    async def _hydrate(self, summaries: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+        """Full run bodies for processed runs (outputs need a GET); summaries for the rest."""
+        out: dict[str, bytes] = {}
+
+        async def fetch(key: str, run_id: str) -> None:
+            async with self._fetch_slots:
+                out[key] = await self.client.get_run_bytes(self.spec.operation, run_id)
+            self.stats.runs_fetched += 1
+
+        async with asyncio.TaskGroup() as group:
+            for key, run in summaries.items():
+                if run.get("status") == "PROCESSED":
+                    group.create_task(fetch(key, run["id"]))
+                else:
+                    out[key] = json.dumps(run).encode()
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _record(self, index: int, state: str, **data: Any) -> None:
+        if self.ledger is not None:
+            self.ledger.record(index, state, **data)
+
+    def _failure_body(self, key: str, reason: str, message: str) -> bytes:
+        return json.dumps(
+            {
+                "object": _RUN_OBJECT[self.spec.operation],
+                "id": None,
+                "status": "FAILED",
+                "failureReason": reason,
+                "failureMessage": message,
+                "metadata": self.spec.metadata(key),
+            }
+        ).encode()
+
+
+def _metadata_key(run: dict[str, Any], job_id: str) -> str | None:
+    meta = run.get("metadata") or {}
+    ours = meta.get(METADATA_NAMESPACE) if isinstance(meta, dict) else None
+    if isinstance(ours, dict) and ours.get("job") == job_id:
+        row = ours.get("row")
+        return str(row) if row is not None else None
+    return None
+
+
+def _prefer(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Two runs for one row (never expected): keep the processed one, else the newer."""
+    if old is None:
+        return new
+    if (old.get("status") == "PROCESSED") != (new.get("status") == "PROCESSED"):
+        return old if old.get("status") == "PROCESSED" else new
+    return new if str(new.get("createdAt", "")) > str(old.get("createdAt", "")) else old
+
+
+def _read_bytes(path: str, storage_options: dict[str, Any] | None) -> tuple[bytes, str]:
+    import fsspec
+
+    with fsspec.open(path, "rb", **(storage_options or {})) as fh:
+        data: bytes = fh.read()
+    name = path.rstrip("/").rsplit("/", 1)[-1] or "document"
+    return data, name
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

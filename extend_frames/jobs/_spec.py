@@ -1,0 +1,128 @@
+"""Values that describe a job: what to run, on which units, and how to wait.
+
+Everything here is a frozen, slotted dataclass: plain data that moves between the planner, the
+engine and the ledger, and that tests can build by hand.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+Operation = Literal["parse", "extract", "classify", "split"]
+OPERATIONS: tuple[Operation, ...] = ("parse", "extract", "classify", "split")
+
+# The processor reference key each batch endpoint expects (SPEC §5).
+PROCESSOR_FIELD: dict[Operation, str | None] = {
+    "parse": None,
+    "extract": "extractor",
+    "classify": "classifier",
+    "split": "splitter",
+}
+
+# The namespace our join key lives under in each input's `metadata` (SPEC §4.2).
+METADATA_NAMESPACE = "extend_frames"
+
+#: Client-side failure reasons: rows that never became an Extend run, or whose run was lost.
+INVALID_INPUT = "INVALID_INPUT"
+FILE_NOT_READABLE = "FILE_NOT_READABLE"
+RUN_NOT_FOUND = "RUN_NOT_FOUND"
+BATCH_FAILED = "BATCH_FAILED"
+SUBMIT_FAILED = "SUBMIT_FAILED"
+
+Decoder = Callable[[Sequence[bytes]], pl.DataFrame]
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One distinct document to submit; several input rows may share it.
+
+    ``file`` is the Extend file object to send (``{"url": ...}``, ``{"id": ...}``,
+    ``{"text": ...}``), or ``None`` when ``path`` names a local/fsspec file to upload first.
+    A unit with ``failure`` (reason, message) is never submitted: its row comes back FAILED.
+    """
+
+    key: str
+    file: dict[str, Any] | None = None
+    path: str | None = None
+    failure: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """At most 1,000 units submitted together as one batch."""
+
+    index: int
+    units: tuple[Unit, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(u.key for u in self.units)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """What the engine runs: one operation with one processor/config over many chunks."""
+
+    operation: Operation
+    job_id: str
+    decode: Decoder
+    processor_id: str | None = None
+    processor_version: str | None = None
+    override_config: dict[str, Any] | None = None  # overrideConfig (processors) / config (parse)
+    priority: int | None = None
+    storage_options: dict[str, Any] | None = field(default=None, repr=False)
+
+    def processor_ref(self) -> dict[str, Any] | None:
+        if PROCESSOR_FIELD[self.operation] is None:
+            return None
+        ref: dict[str, Any] = {"id": self.processor_id}
+        if self.processor_version:
+            ref["version"] = self.processor_version
+        if self.override_config:
+            ref["overrideConfig"] = self.override_config
+        return ref
+
+    def metadata(self, key: str) -> dict[str, Any]:
+        return {METADATA_NAMESPACE: {"job": self.job_id, "row": key}}
+
+
+@dataclass(frozen=True, slots=True)
+class Polling:
+    """How often to ask ``GET /batch_runs/{id}``: jittered exponential backoff.
+
+    The defaults follow Extend's guidance for batches (start at 2 s, grow to 30 s).
+    ``Polling.fast()`` is the zero-wait mode for tests and the local emulator.
+    """
+
+    initial: float = 2.0
+    factor: float = 1.5
+    maximum: float = 30.0
+    jitter: float = 0.2
+    timeout: float | None = None  # give up waiting on one batch after this many seconds
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.maximum, self.initial * self.factor**attempt)
+        return base * (1 + rng.uniform(-self.jitter, self.jitter))
+
+    @classmethod
+    def fast(cls) -> Polling:
+        return cls(initial=0.02, factor=1.5, maximum=0.25, jitter=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Concurrency:
+    """How much the engine does at once.
+
+    ``batches``: batches in flight (submitted and not yet collected); collecting batch k overlaps
+    the processing of batch k+1. ``fetches``: run GETs in flight per job (the client's rate
+    limiter paces them; this only bounds memory and sockets). ``uploads``: concurrent uploads.
+    """
+
+    batches: int = 4
+    fetches: int = 32
+    uploads: int = 8

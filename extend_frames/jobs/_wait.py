@@ -1,0 +1,85 @@
+"""Waiting for batches to end: by polling, or by webhook with a slow polling safety net.
+
+A waiter answers one question, "is batch X terminal yet?", as cheaply as it can. Polling asks
+``GET /batch_runs/{id}`` with jittered backoff. The webhook waiter sleeps until the receiver's hub
+publishes the batch's completion event, and still polls at a low rate, so a lost delivery only
+delays a batch, never hangs the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any, Protocol
+
+from extend_frames.api import BatchRun, Client
+from extend_frames.jobs._spec import Polling
+
+
+class BatchTimeoutError(TimeoutError):
+    """A batch did not end within the polling timeout."""
+
+
+class Waiter(Protocol):
+    async def wait(self, client: Client, batch_id: str) -> BatchRun: ...
+
+
+class _Hub(Protocol):
+    async def wait(self, batch_id: str, timeout: float) -> dict[str, Any] | None: ...
+
+
+class PollingWaiter:
+    """Poll ``GET /batch_runs/{id}`` with jittered exponential backoff until terminal."""
+
+    def __init__(self, polling: Polling, *, seed: int | None = None) -> None:
+        self.polling = polling
+        self._rng = random.Random(seed)
+        self.polls = 0
+
+    async def wait(self, client: Client, batch_id: str) -> BatchRun:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            batch = await client.get_batch(batch_id)
+            self.polls += 1
+            if batch.is_terminal:
+                return batch
+            timeout = self.polling.timeout
+            if timeout is not None and time.monotonic() - started > timeout:
+                raise BatchTimeoutError(
+                    f"batch {batch_id} is still {batch.status} after {timeout:.0f} s; rerun the "
+                    "same call with output= to resume waiting, or raise Polling(timeout=...)"
+                )
+            await asyncio.sleep(self.polling.delay(attempt, self._rng))
+            attempt += 1
+
+
+class WebhookWaiter:
+    """Wait on completion events from a webhook hub, reconciling by slow polling.
+
+    ``fallback`` is the polling schedule used between events: a delivery that never arrives
+    costs at most one fallback interval per batch, and the batch is still collected.
+    """
+
+    def __init__(self, hub: _Hub, fallback: Polling, *, seed: int | None = None) -> None:
+        self.hub = hub
+        self.fallback = fallback
+        self._rng = random.Random(seed)
+        self.polls = 0
+        self.woken = 0
+
+    async def wait(self, client: Client, batch_id: str) -> BatchRun:
+        attempt = 0
+        while True:
+            event = await self.hub.wait(batch_id, self.fallback.delay(attempt, self._rng))
+            attempt += 1
+            if event is not None:
+                self.woken += 1
+                batch = BatchRun.from_json(event)
+                if batch.is_terminal:
+                    return batch
+            batch = await client.get_batch(batch_id)
+            self.polls += 1
+            if batch.is_terminal:
+                return batch
