@@ -1,1 +1,31 @@
-"""The store layer of extend_frames (see docs/ARCHITECTURE.md)."""
+"""The store layer: one job's output on any fsspec path (see docs/ARCHITECTURE.md).
+
+Layout: ``_manifest.json``, ``_lock``, ``_ledger/<seq>-<chunk>-<state>.json``,
+``part-<chunk>.parquet`` and ``_SUCCESS``. Every write is atomic (one PUT on object stores, temp
+file + rename on local disk), the lock and ledger records are create-only, and readers never
+see a partial Parquet file. This layer imports only fsspec, pyarrow, polars and the stdlib.
+"""
+
+from __future__ import annotations
+
+from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning
+from extend_frames.store._lock import LockInfo
+from extend_frames.store._manifest import IDENTITY_FIELDS, decode_schema, encode_schema
+from extend_frames.store._paths import display_path
+from extend_frames.store._read import JobSummary, ledger_summary, read_results
+from extend_frames.store._store import JobStore
+
+__all__ = [
+    "IDENTITY_FIELDS",
+    "STATES",
+    "ChunkState",
+    "JobStore",
+    "JobSummary",
+    "LedgerWarning",
+    "LockInfo",
+    "decode_schema",
+    "display_path",
+    "encode_schema",
+    "ledger_summary",
+    "read_results",
+]
