@@ -1,0 +1,643 @@
+"""The Extend HTTP client: one configuration, one ``httpx.AsyncClient`` per event loop.
+
+Every request goes through :meth:`Client._request`, which paces it (per-category
+:class:`~extend_frames.api._ratelimit.Pacer`), sends it, and on failure executes the pure
+rule :func:`~extend_frames.api._retry.decide`. Waiting goes through the policy's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from extend_frames._errors import (
+    APIError,
+    AuthenticationError,
+    InputError,
+    OutcomeUnknownError,
+    TransportError,
+)
+from extend_frames._version import __version__
+from extend_frames.api._config import (
+    RateLimits,
+    Timeouts,
+    resolve_base_url,
+    resolve_rate_limits,
+)
+from extend_frames.api._failures import make_api_error, parse_error_body, redact
+from extend_frames.api._models import BatchRun, parse_timestamp
+from extend_frames.api._ratelimit import Category, Pacer, category_for
+from extend_frames.api._retry import (
+    Decision,
+    Failure,
+    RequestKind,
+    RetryPolicy,
+    decide,
+    parse_retry_after,
+)
+
+__all__ = ["Client"]
+
+logger = logging.getLogger("extend_frames.api")
+
+Operation = Literal["parse", "extract", "classify", "split"]
+ProcessorKind = Literal["extractor", "classifier", "splitter"]
+
+_OPERATIONS = ("parse", "extract", "classify", "split")
+_PROCESSOR_KEY = {"extract": "extractor", "classify": "classifier", "split": "splitter"}
+_PROCESSOR_FILTER = {"extract": "extractorId", "classify": "classifierId", "split": "splitterId"}
+_PROCESSOR_KINDS = ("extractor", "classifier", "splitter")
+_MAX_INPUTS = 1000
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+def _check_operation(operation: str) -> None:
+    if operation not in _OPERATIONS:
+        raise InputError(f"unknown operation {operation!r}; use one of {', '.join(_OPERATIONS)}")
+
+
+def _seg(value: str) -> str:
+    """A path segment (ids are opaque: escape everything)."""
+    if not isinstance(value, str) or not value:
+        raise InputError(f"expected a non-empty id string, got {value!r}")
+    return quote(value, safe="")
+
+
+class Client:
+    """Extend API client: configuration plus one connection pool per event loop.
+
+    ``api_key`` defaults to ``EXTEND_API_KEY``; ``base_url`` to ``EXTEND_BASE_URL``, else
+    ``region`` (``"us"``, ``"us2"``, ``"eu1"``), else ``https://api.extend.ai``. Every request
+    carries ``x-extend-api-version`` and, if set, ``x-extend-workspace-id``. ``rate_limits``
+    is a plan preset or :class:`RateLimits` (default PAYG, adapting to 429s); ``retry`` a
+    :class:`RetryPolicy`; ``timeout`` :class:`Timeouts`; ``transport`` an httpx async
+    transport used on every loop (``httpx.MockTransport`` in tests).
+
+    ``aclose()`` releases the connections of the running loop, ``close()`` those of every
+    loop; a closed client stays usable (the next request opens a new pool).
+
+    >>> client = Client(api_key="sk_example", base_url="http://127.0.0.1:8765")
+    >>> "sk_example" in repr(client)
+    False
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        region: str | None = None,
+        api_version: str = "2026-02-09",
+        workspace_id: str | None = None,
+        rate_limits: RateLimits | str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeouts | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._api_key = api_key if api_key is not None else os.environ.get("EXTEND_API_KEY")
+        self.base_url = resolve_base_url(base_url, region)
+        self.api_version = api_version
+        self.workspace_id = workspace_id
+        self.rate_limits = resolve_rate_limits(rate_limits)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.timeout = timeout if timeout is not None else Timeouts()
+        self._transport = transport
+        clock = self.retry.clock
+        limits = self.rate_limits
+        self._pacers = {
+            Category.GET: Pacer(limits.get, clock=clock, adaptive=limits.adaptive),
+            Category.WRITE: Pacer(limits.write, clock=clock, adaptive=limits.adaptive),
+            Category.RUN: Pacer(limits.run, clock=clock, adaptive=limits.adaptive),
+        }
+        # Connections needed to sustain the rates at ~2 s per request, not one per row.
+        total = limits.get + limits.write + limits.run
+        self.max_connections = max(8, min(256, math.ceil(total * 2)))
+        self._lock = threading.Lock()
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        key = "'***'" if self._api_key else "None"
+        return (
+            f"Client(base_url={self.base_url!r}, api_key={key}, api_version={self.api_version!r}, "
+            f"workspace_id={self.workspace_id!r}, rate_limits={self.rate_limits!r})"
+        )
+
+    # -- connection pools ----------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self._api_key}",
+            "x-extend-api-version": self.api_version,
+            "User-Agent": f"extend-frames/{__version__}",
+            "Accept": "application/json",
+        }
+        if self.workspace_id:
+            headers["x-extend-workspace-id"] = self.workspace_id
+        return headers
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            pool = self._pools.get(loop)
+            if pool is None:
+                for other in [lp for lp in self._pools if lp.is_closed()]:
+                    logger.debug("dropping the connection pool of a closed event loop")
+                    del self._pools[other]
+                t = self.timeout
+                pool = httpx.AsyncClient(
+                    base_url=self.base_url,
+                    headers=self._headers(),
+                    timeout=httpx.Timeout(
+                        connect=t.connect, read=t.read, write=t.write, pool=t.pool
+                    ),
+                    limits=httpx.Limits(
+                        max_connections=self.max_connections,
+                        max_keepalive_connections=self.max_connections,
+                    ),
+                    transport=self._transport,
+                    follow_redirects=False,
+                )
+                self._pools[loop] = pool
+            return pool
+
+    async def aclose(self) -> None:
+        """Close the connections opened on the running event loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            pool = self._pools.pop(loop, None)
+        if pool is not None:
+            await pool.aclose()
+
+    def close(self) -> None:
+        """Close the connections of every event loop this client was used on."""
+        with self._lock:
+            pools = list(self._pools.items())
+            self._pools.clear()
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for loop, pool in pools:
+            if loop.is_closed():
+                continue  # nothing can run on it any more; its sockets went with it
+            try:
+                if loop is current:
+                    task = loop.create_task(pool.aclose())
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
+                elif loop.is_running():
+                    asyncio.run_coroutine_threadsafe(pool.aclose(), loop).result(timeout=10)
+                else:
+                    loop.run_until_complete(pool.aclose())
+            except Exception as exc:  # best effort: closing must not mask the caller's error
+                logger.debug("closing a connection pool failed: %s", type(exc).__name__)
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the request loop --------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: RequestKind,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        data: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,  # noqa: ASYNC109 - httpx per-request timeouts
+    ) -> httpx.Response:
+        """Send one logical request: pace, send, and retry as :func:`decide` says."""
+        if not self._api_key:
+            raise AuthenticationError(
+                "no API key: pass Client(api_key=...) or set the EXTEND_API_KEY environment "
+                "variable",
+                method=method,
+                path=path,
+            )
+        http = self._http()
+        pacer = self._pacers[category_for(method, path)]
+        policy = self.retry
+        clock = policy.clock
+        secrets = (self._api_key,)
+        deadline = clock.now() + policy.deadline
+        policy.budget.record_attempt(clock.now())
+        attempt = 0
+        ambiguous_before = False
+        while True:
+            attempt += 1
+            await pacer.acquire()
+            sent_at = clock.now()
+            try:
+                response = await http.request(
+                    method,
+                    path,
+                    params=params,
+                    json=json_body,
+                    files=files,
+                    data=data,
+                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+            except httpx.TransportError as exc:
+                failure = (
+                    Failure.NOT_SENT if isinstance(exc, _NOT_SENT_ERRORS) else Failure.AMBIGUOUS
+                )
+                what = f"{type(exc).__name__}: {redact(str(exc), secrets)}".rstrip(": ")
+                logger.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
+                if isinstance(exc, httpx.UnsupportedProtocol):
+                    raise TransportError(
+                        f"{method} {path}: {what}; check base_url / EXTEND_BASE_URL"
+                    ) from None
+                decision = decide(kind, failure=failure)
+                if decision is Decision.UNKNOWN:
+                    raise OutcomeUnknownError(
+                        f"no answer after the request was sent ({what}); it may or may not have "
+                        "been accepted: list the runs created since (Client.list_runs_since) "
+                        "before submitting again",
+                        method=method,
+                        path=path,
+                        retryable=False,
+                    ) from None
+                ambiguous_before = ambiguous_before or failure is Failure.AMBIGUOUS
+                wait = policy.backoff(attempt)
+                if not self._may_retry(
+                    f"{method} {path}", attempt, wait, deadline, rate_limited=False
+                ):
+                    raise TransportError(
+                        f"{method} {path}: no response after {attempt} attempt(s) ({what}); "
+                        "check the network and base_url, or retry later"
+                    ) from None
+                logger.info(
+                    "retrying %s %s after %s (attempt %d/%d), waiting %.2f s",
+                    method, path, type(exc).__name__, attempt, policy.attempts, wait,
+                )  # fmt: skip
+                await clock.sleep(wait)
+                continue
+
+            status = response.status_code
+            logger.debug(
+                "%s %s -> %d (attempt %d, %.3f s)",
+                method, path, status, attempt, clock.now() - sent_at,
+            )  # fmt: skip
+            if status == 429:
+                retry_after = self._retry_after(response)
+                pacer.on_rate_limited(retry_after)
+            else:
+                pacer.on_success()
+                retry_after = self._retry_after(response) if status >= 500 else None
+            if 200 <= status < 300:
+                return response
+            if status == 404 and kind is RequestKind.DELETE and ambiguous_before:
+                # An earlier attempt was probably applied before its answer got lost.
+                return response
+            body = parse_error_body(response.content)
+            header_rid = response.headers.get("x-extend-request-id")
+            decision = decide(kind, status=status, retryable=body.retryable)
+            if decision is Decision.UNKNOWN:
+                raise make_api_error(
+                    status,
+                    body,
+                    method=method,
+                    path=path,
+                    header_request_id=header_rid,
+                    secrets=secrets,
+                    cls=OutcomeUnknownError,
+                ) from None
+            if decision is Decision.RETRY:
+                if status == 429 and retry_after is not None:
+                    wait = 0.0  # the pacer holds every request of the category until then
+                else:
+                    wait = max(retry_after or 0.0, policy.backoff(attempt))
+                if self._may_retry(
+                    f"{method} {path}", attempt, wait, deadline, rate_limited=status == 429
+                ):
+                    logger.info(
+                        "retrying %s %s after %d (attempt %d/%d), waiting %.2f s",
+                        method, path, status, attempt, policy.attempts, wait,
+                    )  # fmt: skip
+                    if wait > 0:
+                        await clock.sleep(wait)
+                    continue
+            raise make_api_error(
+                status,
+                body,
+                method=method,
+                path=path,
+                header_request_id=header_rid,
+                secrets=secrets,
+                attempts=attempt,
+            ) from None
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        cap = self.retry.max_retry_after
+        ms = response.headers.get("retry-after-ms")
+        if ms is not None:
+            parsed = parse_retry_after(ms, cap=cap * 1000.0)
+            if parsed is not None:
+                return parsed / 1000.0
+        return parse_retry_after(response.headers.get("retry-after"), cap=cap)
+
+    def _may_retry(
+        self, where: str, attempt: int, wait: float, deadline: float, *, rate_limited: bool
+    ) -> bool:
+        """Whether one more try fits the attempt cap, the deadline and the retry budget."""
+        policy = self.retry
+        now = policy.clock.now()
+        if attempt >= policy.attempts:
+            reason = f"{attempt} attempts made"
+        elif now + wait > deadline:
+            reason = f"the {policy.deadline:.0f} s deadline would pass"
+        elif not rate_limited and not policy.budget.try_spend(now):
+            reason = "the retry budget is exhausted (is the server unhealthy?)"
+        else:
+            return True
+        logger.warning("giving up on %s: %s", where, reason)
+        return False
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise APIError(
+                f"{response.request.method} {response.request.url.path}: the answer is not JSON; "
+                "check base_url points at an Extend-compatible server",
+                status=response.status_code,
+                method=response.request.method,
+                path=response.request.url.path,
+            ) from None
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def upload_file(
+        self, data: bytes, *, name: str, password: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /files/upload`` (multipart); returns the File JSON (use its ``id``).
+
+        A duplicate upload is harmless (an unused file), so ambiguous failures are retried.
+        """
+        t = self.timeout
+        form = {"password": password} if password is not None else None
+        response = await self._request(
+            "POST",
+            "/files/upload",
+            kind=RequestKind.REPEATABLE,
+            files={"file": (name, data)},
+            data=form,
+            timeout=httpx.Timeout(connect=t.connect, read=t.upload, write=t.upload, pool=t.pool),
+        )
+        result: dict[str, Any] = self._json(response)
+        return result
+
+    async def get_processor(
+        self, kind: ProcessorKind, id: str, version: str | None = None
+    ) -> dict[str, Any]:
+        """A processor version with its ``config``: ``version`` None means ``"latest"``.
+
+        ``"latest"`` is the newest published version, else the draft: what a batch without a
+        version uses (SPEC §4.4, §10.1).
+        """
+        if kind not in _PROCESSOR_KINDS:
+            raise InputError(f"unknown processor kind {kind!r}; use one of {_PROCESSOR_KINDS}")
+        path = f"/{kind}s/{_seg(id)}/versions/{_seg(version or 'latest')}"
+        response = await self._request("GET", path, kind=RequestKind.READ)
+        result: dict[str, Any] = self._json(response)
+        return result
+
+    async def create_batch(
+        self,
+        operation: Operation,
+        *,
+        inputs: list[dict[str, Any]],
+        processor: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> BatchRun:
+        """``POST /{operation}_runs/batch``: 1-1000 inputs ``{"file": ..., "metadata": ...}``.
+
+        Parse takes ``config``; extract/classify/split take ``processor`` (``{"id", "version"?,
+        "overrideConfig"?}``). Never retried after it may have been accepted: a 5xx or a lost
+        answer raises :class:`OutcomeUnknownError` (reconcile with :meth:`list_runs_since`).
+        """
+        _check_operation(operation)
+        if not isinstance(inputs, list) or not 1 <= len(inputs) <= _MAX_INPUTS:
+            count = len(inputs) if isinstance(inputs, list) else type(inputs).__name__
+            raise InputError(f"a batch takes 1 to {_MAX_INPUTS} inputs, got {count}")
+        body: dict[str, Any] = {"inputs": inputs}
+        if operation == "parse":
+            if processor is not None:
+                raise InputError("parse batches take config=, not processor=")
+            if config is not None:
+                body["config"] = config
+        else:
+            if not isinstance(processor, dict) or not processor.get("id"):
+                raise InputError(
+                    f"{operation} batches need processor={{'id': ...}} "
+                    f"(the {_PROCESSOR_KEY[operation]} to run)"
+                )
+            if config is not None:
+                raise InputError(
+                    f"{operation} batches do not accept config=; put overrides in "
+                    "processor={'id': ..., 'overrideConfig': {...}}"
+                )
+            body[_PROCESSOR_KEY[operation]] = processor
+        if priority is not None:
+            body["priority"] = priority
+        response = await self._request(
+            "POST", f"/{operation}_runs/batch", kind=RequestKind.CREATE, json_body=body
+        )
+        return BatchRun.from_json(self._json(response))
+
+    async def get_batch(self, batch_id: str) -> BatchRun:
+        """``GET /batch_runs/{id}`` for any batch kind."""
+        response = await self._request(
+            "GET", f"/batch_runs/{_seg(batch_id)}", kind=RequestKind.READ
+        )
+        return BatchRun.from_json(self._json(response))
+
+    async def iter_runs(
+        self,
+        operation: Operation,
+        *,
+        batch_id: str | None = None,
+        processor_id: str | None = None,
+        status: str | None = None,
+        sort_by: str = "createdAt",
+        sort_dir: str = "asc",
+        page_size: int = 1000,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every run summary matching the filters, following ``nextPageToken`` page by page.
+
+        The other query parameters stay identical across pages (tokens are bound to them).
+        Parse lists take no sorting or processor filter and read ``limit`` rather than
+        ``maxPageSize`` on some servers, so both are sent (SPEC §7.2).
+        """
+        _check_operation(operation)
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            raise InputError(f"page_size must be an int from 1 to 1000, got {page_size!r}")
+        if not 1 <= page_size <= _MAX_INPUTS:
+            raise InputError(f"page_size must be from 1 to 1000, got {page_size}")
+        params: dict[str, Any] = {"maxPageSize": page_size}
+        if batch_id is not None:
+            params["batchId"] = batch_id
+        if status is not None:
+            params["status"] = status
+        if operation == "parse":
+            if processor_id is not None:
+                raise InputError("parse runs have no processor: drop processor_id=")
+            params["limit"] = page_size
+        else:
+            if processor_id is not None:
+                params[_PROCESSOR_FILTER[operation]] = processor_id
+            params["sortBy"] = sort_by
+            params["sortDir"] = sort_dir
+        path = f"/{operation}_runs"
+        token: str | None = None
+        while True:
+            page_params = dict(params)
+            if token is not None:
+                page_params["nextPageToken"] = token
+            response = await self._request("GET", path, kind=RequestKind.READ, params=page_params)
+            page = self._json(response)
+            items = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise APIError(
+                    f"GET {path}: the list answer has no 'data' array; check base_url points "
+                    "at an Extend-compatible server",
+                    method="GET",
+                    path=path,
+                )
+            for item in items:
+                yield item
+            next_token = page.get("nextPageToken")
+            if not next_token:
+                return
+            if next_token == token:
+                raise APIError(
+                    f"GET {path}: the server repeated the same page token; stopping to avoid a "
+                    "loop",
+                    method="GET",
+                    path=path,
+                )
+            token = str(next_token)
+
+    async def list_runs_since(
+        self,
+        operation: Operation,
+        processor_id: str | None,
+        created_after: datetime,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Run summaries created at or after ``created_after``, newest first.
+
+        For reconciling a batch whose outcome is unknown: match the yielded runs' ``metadata``
+        against what was sent. Processor runs are listed by ``createdAt`` descending and the
+        listing stops at the first older run. Parse lists cannot be sorted (their order is
+        newest-updated or newest-created first); since ``updatedAt >= createdAt``, the listing
+        stops at the first run *updated* before the time, which is exact in both orders. Pass a
+        time a minute before the submission to absorb clock skew.
+        """
+        _check_operation(operation)
+        if created_after.tzinfo is None:
+            raise InputError("created_after must be timezone-aware (e.g. datetime.now(UTC))")
+        if operation == "parse":
+            runs = self.iter_runs("parse")
+        else:
+            if not processor_id:
+                raise InputError(f"{operation} runs are listed per processor: pass processor_id")
+            runs = self.iter_runs(
+                operation, processor_id=processor_id, sort_by="createdAt", sort_dir="desc"
+            )
+        async for run in runs:
+            created = _timestamp(run.get("createdAt"))
+            stop_on = created if operation != "parse" else _timestamp(run.get("updatedAt"))
+            if stop_on is not None and stop_on < created_after:
+                return
+            if created is None or created >= created_after:
+                yield run
+
+    async def get_run(self, operation: Operation, run_id: str) -> dict[str, Any]:
+        """The full run JSON (``GET /{operation}_runs/{id}``), parsed."""
+        return dict(json.loads(await self.get_run_bytes(operation, run_id)))
+
+    async def get_run_bytes(self, operation: Operation, run_id: str) -> bytes:
+        """The full run JSON as the raw body bytes, for bulk decoding (parse output inline)."""
+        _check_operation(operation)
+        params = {"responseType": "json"} if operation == "parse" else None
+        response = await self._request(
+            "GET", f"/{operation}_runs/{_seg(run_id)}", kind=RequestKind.READ, params=params
+        )
+        return response.content
+
+    async def create_webhook_endpoint(
+        self,
+        url: str,
+        *,
+        name: str,
+        events: Iterable[str],
+        api_version: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /webhook_endpoints``; the answer holds the ``signingSecret`` (only time shown).
+
+        Not retried after it may have been accepted (a lost endpoint would deliver events
+        signed with a secret nobody knows): raises :class:`OutcomeUnknownError` instead.
+        """
+        body = {
+            "url": url,
+            "name": name,
+            "enabledEvents": list(events),
+            "apiVersion": api_version or self.api_version,
+        }
+        response = await self._request(
+            "POST", "/webhook_endpoints", kind=RequestKind.CREATE, json_body=body
+        )
+        result: dict[str, Any] = self._json(response)
+        return result
+
+    async def delete_webhook_endpoint(self, id: str) -> None:
+        """``DELETE /webhook_endpoints/{id}``; a 404 after a lost answer counts as deleted."""
+        await self._request("DELETE", f"/webhook_endpoints/{_seg(id)}", kind=RequestKind.DELETE)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
