@@ -153,32 +153,41 @@ async def fetch_signed_payload(
         raise WebhookVerificationError(
             f"webhook event {event.event_id}: the signed payload URL is not http(s); refused"
         )
+    # Straight to the transport, not through an httpx.AsyncClient: the client logs every
+    # request URL at INFO, and this URL is a credential.
+    owned = transport is None
+    sender = transport if transport is not None else httpx.AsyncHTTPTransport()
+    request = httpx.Request("GET", url, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
     try:
-        async with (
-            httpx.AsyncClient(
-                transport=transport, timeout=timeout, follow_redirects=True
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
+        response = await sender.handle_async_request(request)
+        try:
             if response.status_code != 200:
                 raise WebhookVerificationError(
                     f"webhook event {event.event_id}: GET of the signed payload URL answered "
                     f"{response.status_code}; the URL expires after 1 hour, ask Extend to "
                     "redeliver the event"
                 )
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
+            stream = response.stream
+            if not isinstance(stream, httpx.AsyncByteStream):  # pragma: no cover - async only
+                raise TypeError("an async transport returned a sync stream")
+            body = bytearray()  # raw bytes: no Accept-Encoding was sent, so none is applied
+            async for chunk in stream:
                 body += chunk
                 if len(body) > max_bytes:
                     raise WebhookVerificationError(
                         f"webhook event {event.event_id}: the signed payload is larger than "
                         f"{max_bytes} bytes; refused"
                     )
+        finally:
+            await response.aclose()
     except httpx.HTTPError as exc:
         raise TransportError(
             f"webhook event {event.event_id}: could not fetch the signed payload "
             f"({type(exc).__name__}); retry, or ask Extend to redeliver the event"
         ) from None
+    finally:
+        if owned:
+            await sender.aclose()
     try:
         payload = json.loads(bytes(body))
     except (ValueError, UnicodeDecodeError):

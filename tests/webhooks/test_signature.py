@@ -19,7 +19,9 @@ from extend_frames import WebhookVerificationError
 from extend_frames.webhooks import parse, sign, verify
 
 # A copy of extend-api/examples/webhook_signature_test_vector.json (Extend's documented scheme).
-VECTOR = json.loads((Path(__file__).parent / "webhook_signature_test_vector.json").read_text())
+VECTOR = json.loads(
+    (Path(__file__).parent / "examples" / "webhook_signature_test_vector.json").read_text()
+)
 SECRET = VECTOR["signing_secret"]
 BODY = VECTOR["raw_body"].encode()
 TS = int(VECTOR["headers"]["x-extend-request-timestamp"])
