@@ -24,6 +24,13 @@ from extend_frames._errors import (
     WebhookVerificationError,
 )
 from extend_frames._version import __version__
+from extend_frames.webhooks import (
+    WebhookEvent,
+    WebhookHub,
+    WebhookReceiver,
+)
+from extend_frames.webhooks import parse as parse_webhook
+from extend_frames.webhooks import verify as verify_webhook
 
 __all__ = [
     "APIError",
@@ -39,6 +46,11 @@ __all__ = [
     "StoreError",
     "TransportError",
     "UsageBlockedError",
+    "WebhookEvent",
+    "WebhookHub",
+    "WebhookReceiver",
     "WebhookVerificationError",
     "__version__",
+    "parse_webhook",
+    "verify_webhook",
 ]
