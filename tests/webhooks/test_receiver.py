@@ -165,7 +165,7 @@ class _PayloadHandler(BaseHTTPRequestHandler):
 def payload_server() -> Iterator[_PayloadServer]:
     server = _PayloadServer(("127.0.0.1", 0), _PayloadHandler)
     server.routes, server.hits = {}, []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
