@@ -1,1 +1,26 @@
-"""A local Extend-compatible emulator (see docs/ARCHITECTURE.md). Imports nothing from the client."""
+"""A local Extend-compatible emulator (see docs/ARCHITECTURE.md). Imports nothing from the client.
+
+>>> from extend_frames.emulator import Emulator
+>>> with Emulator() as emu:                     # doctest: +SKIP
+...     print(emu.url, emu.api_key)
+"""
+
+from ._app import EmulatorApp, create_app
+from ._config import API_VERSION, EmulatorConfig, Faults, RateLimits, Speed, WebhookOptions
+from ._delivery import sign
+from ._gate import ConnectionDroppedError
+from ._server import Emulator
+
+__all__ = [
+    "API_VERSION",
+    "ConnectionDroppedError",
+    "Emulator",
+    "EmulatorApp",
+    "EmulatorConfig",
+    "Faults",
+    "RateLimits",
+    "Speed",
+    "WebhookOptions",
+    "create_app",
+    "sign",
+]

@@ -1,0 +1,262 @@
+"""Signed webhook deliveries (SPEC §11.3-11.6) from a background thread.
+
+Each event goes to every enabled endpoint that lists its type, or that has a subscription on
+the event's processor. The body is ``{"eventId","eventType","payload"}``; it is signed with
+``hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))``. Non-2xx answers and timeouts are retried on
+``WebhookOptions.retry_schedule``; seeded options drop, duplicate or reorder deliveries. Only
+loopback URLs are contacted; any other host fails the delivery without a connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import itertools
+import json
+import random
+import secrets
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._config import WebhookOptions
+from ._faults import chance
+from ._ingest import is_loopback
+from ._state import State
+
+REORDER_WINDOW = 0.05  # seconds a delivery waits for company when reordering is on
+SIGNED_URL_TTL = 3600.0
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Extend's signature: lowercase hex HMAC-SHA256 of ``v0:{ts}:{body}`` keyed by the secret."""
+    message = b"v0:" + timestamp.encode() + b":" + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(slots=True)
+class Delivery:
+    endpoint_id: str
+    url: str
+    secret: str
+    api_version: str
+    headers: dict[str, str]
+    event_id: str
+    event_type: str
+    body: bytes
+    attempt: int = 0
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Deliverer:
+    """The EventSink the state emits into; owns the delivery thread and the delivery log."""
+
+    def __init__(self, state: State, options: WebhookOptions) -> None:
+        self._state = state
+        self._options = options
+        self._cond = threading.Condition()
+        self._queue: list[tuple[float, int, Delivery]] = []
+        self._tie = itertools.count()
+        self._index = itertools.count()
+        self._rng = random.Random(options.seed)
+        self._stopped = False
+        self._busy = 0
+        self.log: list[dict[str, Any]] = []
+        self._thread = threading.Thread(
+            target=self._loop, name="extend-emulator-webhooks", daemon=True
+        )
+        state.events = self
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout)
+
+    # -- event intake (called under the state lock) --------------------------------------------
+
+    def emit(
+        self,
+        event_type: str,
+        payload: bytes,
+        *,
+        resource_id: str,
+        metadata: Any,
+        processor_id: str | None,
+    ) -> None:
+        state = self._state
+        targets = []
+        for ep_id, ep in state.webhook_endpoints.items():
+            if ep["status"] != "enabled":
+                continue
+            wanted = event_type in ep["enabledEvents"] or any(
+                sub["webhookEndpointId"] == ep_id
+                and sub["resourceId"] == processor_id
+                and event_type in sub["enabledEvents"]
+                for sub in state.webhook_subscriptions.values()
+            )
+            if wanted:
+                targets.append(ep)
+        if not targets:
+            return
+        event_id = state.ids("event")
+        for ep in targets:
+            body = self._envelope(ep, event_id, event_type, payload, resource_id, metadata)
+            advanced = ep.get("advancedOptions") or {}
+            delivery = Delivery(
+                endpoint_id=ep["id"],
+                url=ep["url"],
+                secret=state.webhook_secrets[ep["id"]],
+                api_version=ep["apiVersion"],
+                headers=dict(advanced.get("headers") or {}),
+                event_id=event_id,
+                event_type=event_type,
+                body=body,
+            )
+            self._enqueue(delivery)
+
+    def _envelope(
+        self,
+        ep: dict[str, Any],
+        event_id: str,
+        event_type: str,
+        payload: bytes,
+        resource_id: str,
+        metadata: Any,
+    ) -> bytes:
+        fmt = ((ep.get("advancedOptions") or {}).get("payload")) or {}
+        if fmt.get("format") == "url":
+            threshold = fmt.get("urlThresholdBytes")
+            if threshold is None or len(payload) > threshold:
+                payload = self._signed_url(payload, resource_id, metadata)
+        head = json.dumps({"eventId": event_id, "eventType": event_type}, separators=(",", ":"))
+        return head[:-1].encode() + b',"payload":' + payload + b"}"
+
+    def _signed_url(self, payload: bytes, resource_id: str, metadata: Any) -> bytes:
+        token = secrets.token_urlsafe(24)
+        expires = time.time() + SIGNED_URL_TTL
+        self._state.payloads[token] = (payload, expires)
+        url = f"{self._state.config.public_url}/_emulator/webhook_payloads/{token}"
+        body: dict[str, Any] = {"object": "signed_data_url", "data": url, "id": resource_id}
+        if metadata is not None:
+            body["metadata"] = metadata
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    def _enqueue(self, delivery: Delivery) -> None:
+        opts = self._options
+        n = next(self._index)
+        stats = self._state.stats
+        if opts.drop_rate and chance(opts.seed, "webhook-drop", n) < opts.drop_rate:
+            stats.webhooks["dropped"] += 1
+            self.log.append(self._entry(delivery, None, "dropped by fault injection", False))
+            return
+        copies = 1
+        if opts.duplicate_rate and chance(opts.seed, "webhook-dup", n) < opts.duplicate_rate:
+            copies = 2
+            stats.webhooks["duplicated"] += 1
+        due = time.monotonic() + (REORDER_WINDOW if opts.reorder else 0.0)
+        with self._cond:
+            for _ in range(copies):
+                self._queue.append((due, next(self._tie), delivery))
+            self._cond.notify_all()
+
+    # -- delivery thread ----------------------------------------------------------------------
+
+    def _next(self) -> Delivery | None:
+        while not self._stopped:
+            now = time.monotonic()
+            due = [item for item in self._queue if item[0] <= now]
+            if due:
+                pick = self._rng.choice(due) if self._options.reorder else min(due)
+                self._queue.remove(pick)
+                self._busy += 1
+                return pick[2]
+            if not self._queue:
+                self._cond.notify_all()
+            timeout = min(item[0] for item in self._queue) - now if self._queue else None
+            self._cond.wait(timeout)
+        return None
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                delivery = self._next()
+            if delivery is None:
+                return
+            retry_in: float | None = None
+            try:
+                retry_in = self._attempt(delivery)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    if retry_in is not None:
+                        item = (time.monotonic() + retry_in, next(self._tie), delivery)
+                        self._queue.append(item)
+                    self._cond.notify_all()
+
+    def _attempt(self, d: Delivery) -> float | None:
+        """POST once; the delay before the next attempt, or None when done (or given up)."""
+        stats = self._state.stats
+        d.attempt += 1
+        status, error = self._post(d)
+        ok = status is not None and 200 <= status < 300
+        self.log.append(self._entry(d, status, error, ok))
+        if ok:
+            stats.webhooks["delivered"] += 1
+            return None
+        stats.webhooks["failed_attempts"] += 1
+        schedule = self._options.retry_schedule
+        if (error or "").startswith("unreachable") or d.attempt > len(schedule):
+            stats.webhooks["given_up"] += 1
+            return None
+        return schedule[d.attempt - 1]
+
+    def _post(self, d: Delivery) -> tuple[int | None, str | None]:
+        parts = urllib.parse.urlsplit(d.url)
+        if parts.scheme not in ("http", "https") or not is_loopback(parts.hostname):
+            return None, "unreachable: the emulator only delivers to loopback URLs"
+        timestamp = str(int(time.time()))
+        headers = {
+            **d.headers,
+            "content-type": "application/json",
+            "x-extend-request-timestamp": timestamp,
+            "x-extend-request-signature": sign(d.secret, timestamp, d.body),
+            "x-extend-api-version": d.api_version,
+        }
+        conn_cls = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = conn_cls(parts.hostname or "127.0.0.1", parts.port, timeout=self._options.timeout)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            conn.request("POST", target, body=d.body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status, None
+        except (OSError, http.client.HTTPException) as exc:
+            return None, type(exc).__name__
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _entry(d: Delivery, status: int | None, error: str | None, ok: bool) -> dict[str, Any]:
+        return {
+            "eventId": d.event_id,
+            "eventType": d.event_type,
+            "endpointId": d.endpoint_id,
+            "attempt": d.attempt,
+            "status": status,
+            "error": error,
+            "delivered": ok,
+        }

@@ -1,0 +1,138 @@
+"""``Emulator``: the app served by uvicorn on a free 127.0.0.1 port in its own thread."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from ._app import EmulatorApp, create_app
+from ._clock import ManualClock
+from ._config import EmulatorConfig, Faults, RateLimits, Speed, WebhookOptions, rate_limits_from
+
+STARTUP_TIMEOUT = 10.0
+
+
+class Emulator:
+    """A real HTTP emulator for tests, demos and notebooks.
+
+    >>> with Emulator() as emu:                         # doctest: +SKIP
+    ...     client = Extend(token=emu.api_key, base_url=emu.url)
+
+    Keyword options override the matching field of ``config``.
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        speed: Speed | None = None,
+        rate_limits: str | float | RateLimits | None = None,
+        faults: Faults | None = None,
+        webhooks: WebhookOptions | None = None,
+        clock: str | None = None,
+    ) -> None:
+        config = config or EmulatorConfig()
+        changes: dict[str, Any] = {}
+        if speed is not None:
+            changes["speed"] = speed
+        if rate_limits is not None:
+            changes["rate_limits"] = rate_limits_from(rate_limits)
+        if faults is not None:
+            changes["faults"] = faults
+        if webhooks is not None:
+            changes["webhooks"] = webhooks
+        if clock is not None:
+            changes["clock"] = clock
+        self.api_key = api_key or (
+            next(iter(config.api_keys)) if config.api_keys else "sk_emu_" + secrets.token_hex(12)
+        )
+        changes["api_keys"] = frozenset({*(config.api_keys or ()), self.api_key})
+        self._config = dataclasses.replace(config, **changes)
+        self._host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app: EmulatorApp | None = None
+        self.url = ""
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self._config
+
+    def start(self) -> Emulator:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        port = sock.getsockname()[1]
+        self.url = f"http://{self._host}:{port}"
+        self._config = dataclasses.replace(self._config, public_url=self.url)
+        self.app = create_app(self._config)
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
+        )
+        server = self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="extend-emulator", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not server.started:  # bounded poll: uvicorn exposes no start event
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=STARTUP_TIMEOUT)
+        if self.app is not None:
+            self.app.stop()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _app(self) -> EmulatorApp:
+        if self.app is None:
+            raise RuntimeError("the emulator is not running; use `with Emulator() as emu:`")
+        return self.app
+
+    def stats(self) -> dict[str, Any]:
+        """The same dict as ``GET /_emulator/stats``."""
+        state = self._app().emulator
+        return state.stats.snapshot(state.run_counts())
+
+    def wait_idle(self, timeout: float | None = 30.0) -> bool:
+        """Block until every queued run and webhook delivery is done (True) or timeout."""
+        app = self._app()
+        return app.worker.wait_idle(timeout) and app.deliverer.wait_idle(timeout)
+
+    def advance(self, seconds: float) -> float:
+        """Move the manual clock forward (``clock="manual"``) and wake the worker."""
+        clock = self._app().emulator.clock
+        if not isinstance(clock, ManualClock):
+            raise RuntimeError("advance() needs Emulator(clock='manual')")
+        return clock.advance(seconds)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """The webhook delivery log: one entry per attempt."""
+        return list(self._app().deliverer.log)

@@ -1,0 +1,199 @@
+"""The emulator's in-memory state and the run/batch lifecycle rules.
+
+All mutation happens under ``State.lock`` (handlers on the event loop, the processing worker
+and the webhook deliverer share it). A batch's status is derived from its runs: PENDING until
+the first run starts, PROCESSING, then PROCESSED once every run is terminal (whatever each
+run's own outcome), or FAILED / CANCELLED when a batch-level fault or the emulator-only
+cancel ends it early.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ._clock import Clock
+from ._config import EmulatorConfig
+from ._ids import IdMaker
+from ._kinds import RUN_KINDS, TERMINAL
+from ._records import BatchRecord, FileRecord, ProcessorRecord, RunRecord, dumps
+from ._stats import Stats
+
+
+class EventSink(Protocol):
+    """Receives lifecycle events (the webhook deliverer)."""
+
+    def emit(
+        self,
+        event_type: str,
+        payload: bytes,
+        *,
+        resource_id: str,
+        metadata: Any,
+        processor_id: str | None,
+    ) -> None: ...
+
+
+class State:
+    def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.ids = IdMaker(config.seed)
+        self.stats = Stats()
+        self.files: dict[str, FileRecord] = {}
+        self.processors: dict[str, ProcessorRecord] = {}
+        self.runs: dict[str, RunRecord] = {}
+        self.runs_by_kind: dict[str, dict[str, RunRecord]] = {k: {} for k in RUN_KINDS}
+        self.batches: dict[str, BatchRecord] = {}
+        self.webhook_endpoints: dict[str, dict[str, Any]] = {}
+        self.webhook_secrets: dict[str, str] = {}
+        self.webhook_subscriptions: dict[str, dict[str, Any]] = {}
+        self.payloads: dict[str, tuple[bytes, float]] = {}  # signed data URLs: body, expiry
+        self.events: EventSink | None = None
+        self.schedule: Callable[[list[RunRecord], BatchRecord | None], None] | None = None
+        self._seq = itertools.count(1)
+        self._batch_counter = itertools.count()
+        self._run_counter = itertools.count()
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def next_batch_index(self) -> int:
+        return next(self._batch_counter)
+
+    def next_run_index(self) -> int:
+        return next(self._run_counter)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def add_runs(self, runs: list[RunRecord], batch: BatchRecord | None) -> None:
+        """Register new runs (and their batch) and hand them to the processing queue."""
+        with self.lock:
+            if batch is not None:
+                self.batches[batch.id] = batch
+            for run in runs:
+                self.runs[run.id] = run
+                self.runs_by_kind[run.kind.name][run.id] = run
+                if batch is not None:
+                    batch.run_ids.append(run.id)
+            self.stats.record_inputs([r.metadata for r in runs], batch=batch is not None)
+        if self.schedule is not None:
+            self.schedule(runs, batch)
+
+    def start_run(self, run: RunRecord) -> bool:
+        """PENDING -> PROCESSING; False when the run was cancelled or deleted meanwhile."""
+        with self.lock:
+            if run.status in TERMINAL or run.id not in self.runs:
+                return False
+            if run.status != "PROCESSING":
+                run.status = "PROCESSING"
+                run.touch(self.now())
+            batch = self.batches.get(run.batch_id) if run.batch_id else None
+            if batch is not None and not batch.started:
+                batch.started = True
+                if batch.status == "PENDING":
+                    batch.status = "PROCESSING"
+            return True
+
+    def finish_run(
+        self, run: RunRecord, status: str, reason: str | None, message: str | None
+    ) -> None:
+        """Move a run to a terminal status (no-op if it already is one)."""
+        with self.lock:
+            if run.status in TERMINAL:
+                return
+            run.status = status
+            run.failure_reason = reason if status == "FAILED" else None
+            run.failure_message = message if status == "FAILED" else None
+            run.touch(self.now())
+            self._run_event(run)
+            self._count_terminal(run)
+
+    def cancel_run(self, run: RunRecord) -> None:
+        self.finish_run(run, "CANCELLED", None, None)
+
+    def delete_run(self, run: RunRecord) -> None:
+        with self.lock:
+            if run.status not in TERMINAL:
+                run.status = "CANCELLED"
+                self._count_terminal(run)
+            self.runs.pop(run.id, None)
+            self.runs_by_kind[run.kind.name].pop(run.id, None)
+
+    def _count_terminal(self, run: RunRecord) -> None:
+        batch = self.batches.get(run.batch_id) if run.batch_id else None
+        if batch is None or batch.status in TERMINAL:
+            return
+        batch.done += 1
+        if batch.done >= len(batch.run_ids):
+            self._end_batch(batch, "PROCESSED")
+        elif batch.fail_after is not None and batch.done >= batch.fail_after:
+            self.fail_batch(batch)
+
+    def fail_batch(self, batch: BatchRecord) -> None:
+        """Batch-level failure: unfinished runs become FAILED/INTERNAL_ERROR, batch FAILED."""
+        with self.lock:
+            self._end_batch(batch, "FAILED")
+            for run_id in batch.run_ids:
+                run = self.runs.get(run_id)
+                if run is not None and run.status not in TERMINAL:
+                    run.status = "FAILED"
+                    run.failure_reason = "INTERNAL_ERROR"
+                    run.failure_message = f"Batch {batch.id} failed before this run finished."
+                    run.touch(self.now())
+                    self._run_event(run)
+
+    def cancel_batch(self, batch: BatchRecord) -> None:
+        """Emulator-only: unfinished runs become CANCELLED and the batch CANCELLED."""
+        with self.lock:
+            self._end_batch(batch, "CANCELLED")
+            for run_id in batch.run_ids:
+                run = self.runs.get(run_id)
+                if run is not None and run.status not in TERMINAL:
+                    run.status = "CANCELLED"
+                    run.touch(self.now())
+
+    def _end_batch(self, batch: BatchRecord, status: str) -> None:
+        if batch.status in TERMINAL:
+            return
+        batch.status = status
+        if self.events is not None and status in ("PROCESSED", "FAILED"):
+            family = "batch_parse_run" if batch.kind.name == "parse" else "batch_processor_run"
+            self.events.emit(
+                f"{family}.{status.lower()}",
+                dumps(batch.to_json()),
+                resource_id=batch.id,
+                metadata=None,
+                processor_id=batch.processor_id,
+            )
+
+    def _run_event(self, run: RunRecord) -> None:
+        if self.events is None or run.status not in ("PROCESSED", "FAILED"):
+            return
+        if run.batch_id is not None and not self.config.webhooks.per_run_events:
+            return
+        payload = dumps(run.status_payload()) if run.kind.name == "parse" else run.full_bytes()
+        self.events.emit(
+            f"{run.kind.object}.{run.status.lower()}",
+            payload,
+            resource_id=run.id,
+            metadata=run.metadata,
+            processor_id=run.processor_id,
+        )
+
+    def run_counts(self) -> dict[str, dict[str, int]]:
+        with self.lock:
+            counts: dict[str, dict[str, int]] = {}
+            for kind, runs in self.runs_by_kind.items():
+                by_status: defaultdict[str, int] = defaultdict(int)
+                for run in runs.values():
+                    by_status[run.status] += 1
+                counts[kind] = dict(by_status)
+            return counts

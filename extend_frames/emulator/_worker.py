@@ -1,0 +1,132 @@
+"""The processing queue: one worker thread, single runs ahead of batch runs.
+
+Batch runs wait ``batch_queue_delay`` seconds (Extend's delayed queue), then queue behind every
+ready single run (lower priority class), ordered by the batch ``priority`` (lower first) and
+submission order. Starts are paced by ``files_per_minute``; a started run stays PROCESSING for
+``run_latency`` seconds. In instant mode none of that applies and nothing ever sleeps. Waiting
+is on a condition with a clock deadline, so a manual clock's ``advance`` wakes the worker.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+
+from ._clock import Clock
+from ._config import Speed
+from ._process import Outcome, apply, compute
+from ._records import BatchRecord, RunRecord
+from ._state import State
+
+DEFAULT_PRIORITY = 50
+
+
+class Worker:
+    def __init__(self, state: State, speed: Speed, clock: Clock) -> None:
+        self._state = state
+        self._speed = speed
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._tie = itertools.count()
+        self._delayed: list[tuple[float, int, int, int, RunRecord]] = []
+        self._ready: list[tuple[int, int, int, RunRecord]] = []
+        self._finishing: list[tuple[float, int, RunRecord, Outcome]] = []
+        self._next_start = 0.0
+        self._interval = 60.0 / speed.files_per_minute if speed.files_per_minute else 0.0
+        self._stopped = False
+        self._idle = True
+        self._thread = threading.Thread(
+            target=self._loop, name="extend-emulator-worker", daemon=True
+        )
+        clock.on_advance(self.wake)
+        state.schedule = self.submit
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def submit(self, runs: list[RunRecord], batch: BatchRecord | None) -> None:
+        now = self._clock.now()
+        with self._cond:
+            for run in runs:
+                prio = run.priority if run.priority is not None else DEFAULT_PRIORITY
+                if batch is None:
+                    heapq.heappush(self._ready, (0, prio, next(self._tie), run))
+                elif self._speed.batch_queue_delay:
+                    ready_at = now + self._speed.batch_queue_delay
+                    heapq.heappush(self._delayed, (ready_at, 1, prio, next(self._tie), run))
+                else:
+                    heapq.heappush(self._ready, (1, prio, next(self._tie), run))
+            self._idle = False
+            self._cond.notify_all()
+
+    def idle(self) -> bool:
+        """True when nothing is queued, started or running (for tests and ``wait_idle``)."""
+        with self._cond:
+            return self._idle
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._idle, timeout)
+
+    def _next_action(self) -> tuple[str, RunRecord, Outcome | None] | None:
+        """Under the condition: pick the next start/finish, or wait. None means stop."""
+        while not self._stopped:
+            now = self._clock.now()
+            while self._delayed and self._delayed[0][0] <= now:
+                _, klass, prio, tie, run = heapq.heappop(self._delayed)
+                heapq.heappush(self._ready, (klass, prio, tie, run))
+            if self._finishing and self._finishing[0][0] <= now:
+                _, _, run, outcome = heapq.heappop(self._finishing)
+                return ("finish", run, outcome)
+            if self._ready and now >= self._next_start:
+                run = heapq.heappop(self._ready)[3]
+                if self._interval:
+                    self._next_start = max(now, self._next_start) + self._interval
+                return ("start", run, None)
+            if not (self._ready or self._delayed or self._finishing):
+                self._idle = True
+                self._cond.notify_all()
+            deadlines = [self._delayed[0][0]] if self._delayed else []
+            if self._finishing:
+                deadlines.append(self._finishing[0][0])
+            if self._ready:
+                deadlines.append(self._next_start)
+            self._clock.wait(self._cond, min(deadlines) if deadlines else None)
+        return None
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                action = self._next_action()
+            if action is None:
+                return
+            what, run, outcome = action
+            if what == "finish" and outcome is not None:
+                apply(self._state, run, outcome)
+                continue
+            if not self._state.start_run(run):
+                continue
+            try:
+                result = compute(self._state, run)
+            except Exception as exc:  # a bug in document handling must not kill the worker
+                result = Outcome(
+                    "FAILED", "INTERNAL_ERROR", f"Internal error: {type(exc).__name__}"
+                )
+            if not self._speed.run_latency:
+                apply(self._state, run, result)
+                continue
+            with self._cond:
+                finish_at = self._clock.now() + self._speed.run_latency
+                heapq.heappush(self._finishing, (finish_at, next(self._tie), run, result))
