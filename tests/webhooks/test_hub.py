@@ -169,3 +169,30 @@ def test_event_repr_hides_the_payload() -> None:
     )
     assert "X-Amz-Signature" not in repr(event)
     assert "event_s" in repr(event)
+
+
+async def test_many_threads_many_waiters_with_duplicates() -> None:
+    """Four publisher threads, each batch event sent twice, 300 waiters: all woken exactly."""
+    hub = WebhookHub()
+    ids = [f"bpr_{i}" for i in range(300)]
+    statuses = {b: ("FAILED" if i % 7 == 0 else "PROCESSED") for i, b in enumerate(ids)}
+    waiters = [asyncio.ensure_future(hub.wait(b, timeout=None)) for b in ids[:200]]
+    await asyncio.sleep(0)
+    events = [batch_event(b, statuses[b]) for b in ids] * 2
+
+    def publish(part: list[WebhookEvent]) -> None:
+        for event in part:
+            hub.publish(event)
+
+    threads = [threading.Thread(target=publish, args=(events[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    results = await asyncio.gather(*waiters)
+    for thread in threads:
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+    late = [await hub.wait(b, timeout=0) for b in ids[200:]]  # waits that start afterwards
+    got = {p["id"]: p["status"] for p in [*results, *late] if p is not None}
+    assert got == statuses
+    stats = hub.stats()
+    assert (stats.received, stats.duplicates, stats.batches_finished) == (600, 300, 300)
+    assert stats.waiting == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -283,6 +284,28 @@ def test_public_url_and_not_started_errors() -> None:
         _ = receiver.local_url
     with pytest.raises(InputError, match="non-empty"):
         receiver.set_secret("")
+
+
+def test_listening_socket_is_tcp_so_connections_get_nodelay(receiver: WebhookReceiver) -> None:
+    # asyncio sets TCP_NODELAY on accepted connections only when the listening socket says
+    # IPPROTO_TCP; without it each keep-alive response stalled ~40 ms (Nagle + delayed ACK).
+    assert receiver._socket is not None
+    assert receiver._socket.proto == socket.IPPROTO_TCP
+
+
+async def test_asgi_lifespan_is_answered() -> None:
+    receiver = WebhookReceiver(SECRET)
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await receiver({"type": "lifespan"}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
 
 
 def test_port_in_use_is_a_clear_error(receiver: WebhookReceiver) -> None:
