@@ -1,0 +1,511 @@
+"""Extraction: fill an extractor's JSON Schema from a document's labelled values.
+
+General by design: every field is matched by its name, ``extend:name``, its parents' names and
+its description against the labels the layout finds (``label: value`` pairs, header/value
+rows, label-then-value lines); values are typed per the schema (dates -> yyyy-mm-dd, currency
+-> {amount, iso_4217_currency_code}, numbers, enums, booleans, signatures). Arrays of objects
+come from tables whose header cells match the item properties. Unfound fields are null.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ._layout import Block, key_value, page_blocks
+from ._model import Document, Line, Page
+from ._parse import polygon
+from ._text import (
+    currency_code,
+    find_date,
+    find_money,
+    find_number,
+    keywords,
+    prefers_day_first,
+    split_identifier,
+    tokens,
+)
+
+# Words naming the party that issues a document: its "name" may be the letterhead.
+_ISSUER_WORDS = frozenset(
+    {"vendor", "supplier", "seller", "merchant", "issuer", "biller", "company", "store"}
+)
+# Words of document titles, not names ("TAX INVOICE", "SALES RECEIPT").
+_TITLE_WORDS = frozenset(
+    keywords(
+        "invoice tax receipt statement bill account agreement contract credit note sales "
+        "commercial proforma pro forma quote quotation original copy purchase order bank service"
+    )
+)
+# Where a value starts in "Label value" text written without a colon.
+_VALUE_START = re.compile(
+    r"(?<=\s)(?:[#]?[A-Z]{0,4}[$£¥€-]?\d"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d)",
+    re.I,
+)
+_YES = frozenset({"yes", "y", "true", "x", "✓", "✔", "checked", "signed", "paid"})
+_NO = frozenset({"no", "n", "false", "unchecked", "unsigned", "none"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    label: frozenset[str]
+    context: frozenset[str]  # tokens of the section label above (e.g. "Bill to", "Vendor")
+    value: str
+    page: Page
+    lines: tuple[Line, ...]
+    order: int
+    weak: bool = False  # label guessed without a separator
+
+    @property
+    def phrase(self) -> str:
+        return " ".join(sorted(self.label))
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    own: frozenset[str]
+    parent: frozenset[str]
+    desc: frozenset[str]
+    phrases: frozenset[str] = frozenset()  # wordings the description lists, e.g. "pay by"
+
+    def score(self, cand: _Candidate) -> float:
+        label = cand.label
+        own = len(self.own & label)
+        parent = len(self.parent & (label | cand.context))
+        desc = len(self.desc & label - self.own - self.parent)
+        extra = len(label - self.own - self.parent - self.desc)
+        # The description lists this exact wording ("dated", "pay by", "units"): trust it.
+        phrase = 3.0 if cand.phrase in self.phrases else 0.0
+        if own == 0 and parent == 0 and desc < 2 and not phrase:
+            return 0.0
+        if self.parent and parent == 0 and own + desc < 3 and not phrase:
+            return 0.0
+        score = 3.0 * own + 2.0 * parent + 1.0 * desc + phrase - 0.75 * extra
+        return score * (0.8 if cand.weak else 1.0)
+
+    def claims(self, cand: _Candidate, score: float, *, self_field: _Field) -> bool:
+        """Does this (sibling) field match ``cand`` better than ``self_field`` does?"""
+        mine = self.score(cand)
+        if mine > score:
+            return True
+        return mine == score and bool(self.own & cand.label) and not self_field.own & cand.label
+
+
+def _is_label_text(text: str) -> bool:
+    text = text.strip()
+    return 0 < len(text) <= 40 and len(text.split()) <= 5 and not re.search(r"\d", text)
+
+
+class _Reader:
+    """Candidates and helpers for one document (built once per extract call)."""
+
+    def __init__(self, doc: Document, file_id: str | None) -> None:
+        self.doc = doc
+        self.file_id = file_id
+        self.day_first = prefers_day_first(doc.text)
+        self.blocks: list[Block] = [b for p in doc.pages for b in page_blocks(p)]
+        self.candidates = self._candidates()
+        self.doc_currency = self._doc_currency()
+
+    # ------------------------------------------------------------ candidates
+
+    def _candidates(self) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        for page in self.doc.pages:
+            context: frozenset[str] = frozenset()
+            context_age = 99
+            for block in page_blocks(page):
+                context_age += 1
+                if context_age > 6:
+                    context = frozenset()
+                found = self._block_candidates(block, page, context, len(out))
+                out.extend(found)
+                if block.type == "heading" or (
+                    block.type == "text" and len(block.lines) == 1 and block.text.endswith(":")
+                ):
+                    context, context_age = frozenset(keywords(block.text)), 0
+                elif block.type == "key_value" and not found:
+                    context, context_age = frozenset(keywords(block.rows[0][0])), 0
+        return out
+
+    def _block_candidates(
+        self, block: Block, page: Page, context: frozenset[str], order: int
+    ) -> list[_Candidate]:
+        out: list[_Candidate] = []
+
+        def add(label: str, value: str, lines: tuple[Line, ...], *, weak: bool = False) -> None:
+            value = value.strip()
+            label_tokens = frozenset(keywords(label))
+            if value and label_tokens:
+                out.append(
+                    _Candidate(label_tokens, context, value, page, lines, order + len(out), weak)
+                )
+
+        if block.type == "key_value":
+            add(block.rows[0][0], block.rows[0][1], block.lines)
+        elif block.type == "table":
+            header = block.rows[0]
+            if len(block.rows) == 2 and len(block.rows[1]) == len(header):
+                for label, value in zip(header, block.rows[1], strict=True):
+                    add(label, value, block.lines)
+            for row, line in zip(block.rows, block.lines, strict=True):
+                cells = [c for c in row if c.strip()]
+                if len(cells) == 2:
+                    add(cells[0], cells[1], (line,))
+        else:
+            for line in block.lines:
+                self._line_candidates(line, add)
+        return out
+
+    @staticmethod
+    def _line_candidates(line: Line, add: Any) -> None:
+        cells = line.cells
+        # "Invoice #:" "INV-1" "Date:" "2024-01-02" on one line: pair each label with its value.
+        for i in range(len(cells) - 1):
+            if cells[i].endswith(":"):
+                add(cells[i].rstrip(":"), cells[i + 1], (line,))
+        for cell in cells:
+            kv = key_value(Line((cell,), 0, 0, 0, 0))
+            if kv is not None:
+                add(kv[0], kv[1], (line,))
+            else:
+                # "Invoice No. 2024-0042", "Total due $1,234.00": label words, then the value.
+                m = _VALUE_START.search(cell)
+                if m and m.start() > 1 and _is_label_text(cell[: m.start()]):
+                    add(cell[: m.start()], cell[m.start() :], (line,), weak=True)
+
+    def _doc_currency(self) -> str | None:
+        for cand in self.candidates:
+            if "currency" in cand.label:
+                code = currency_code(cand.value.upper())
+                if code:
+                    return code
+        return currency_code(self.doc.text)
+
+    # ------------------------------------------------------------ matching
+
+    def best(
+        self, field: _Field, convert: Any, rivals: tuple[_Field, ...] = ()
+    ) -> tuple[Any, _Candidate, float] | None:
+        """The highest-scoring candidate whose value converts; earliest wins ties.
+
+        A candidate that a sibling field (``rivals``) matches better belongs to that sibling:
+        "Invoice date" is not the due date even though both mention a date.
+        """
+        scored = [(field.score(c), c) for c in self.candidates]
+        ranked = sorted(
+            (
+                (score, any(r.score(c) >= score for r in rivals), c.order, c)
+                for score, c in scored
+                if score >= 1.5
+            ),
+            key=lambda t: (-t[0], t[1], t[2]),
+        )
+        for score, _, _, cand in ranked:
+            if any(rival.claims(cand, score, self_field=field) for rival in rivals):
+                continue
+            value = convert(cand)
+            if value is not None:
+                return value, cand, score
+        return None
+
+    def citation(self, cand: _Candidate) -> dict[str, Any]:
+        points, _ = polygon(cand.lines)
+        out: dict[str, Any] = {
+            "page": {
+                "number": cand.page.number,
+                "width": cand.page.width,
+                "height": cand.page.height,
+            },
+            "referenceText": " ".join(ln.text for ln in cand.lines),
+            "polygon": points,
+        }
+        if self.file_id:
+            out = {"fileId": self.file_id, **out}
+        return out
+
+    def letterhead(self) -> _Candidate | None:
+        """The first prominent line of page 1 that is not a document title (the issuer's name)."""
+        if not self.doc.pages:
+            return None
+        page = self.doc.pages[0]
+        for block in page_blocks(page)[:6]:
+            if block.type not in ("heading", "text"):
+                continue
+            for line in block.lines[:3]:
+                words = keywords(line.text)
+                if words and not words <= _TITLE_WORDS and not re.search(r"\d", line.text):
+                    return _Candidate(frozenset(), frozenset(), line.text, page, (line,), -1)
+        return None
+
+
+# ---------------------------------------------------------------- schema walking
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    ext = schema.get("extend:type")
+    if ext in ("currency", "signature", "date"):
+        return str(ext)
+    if "enum" in schema:
+        return "enum"
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    return str(kind or "string")
+
+
+def _null(schema: dict[str, Any]) -> Any:
+    kind = _kind(schema)
+    if kind in ("object", "currency", "signature"):
+        return {k: _null(v) for k, v in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return []
+    return None
+
+
+class _Extractor:
+    def __init__(self, reader: _Reader) -> None:
+        self.r = reader
+        self.metadata: dict[str, dict[str, Any]] = {}
+
+    def note(self, path: str, found: tuple[_Candidate, float] | None) -> None:
+        if found is None:
+            self.metadata[path] = {
+                "ocrConfidence": None,
+                "logprobsConfidence": None,
+                "citations": [],
+            }
+            return
+        cand, score = found
+        confidence = round(min(0.99, 0.55 + 0.06 * score), 3)
+        self.metadata[path] = {
+            "ocrConfidence": 0.99 if self.r.doc.file_type == "PDF" else None,
+            "logprobsConfidence": confidence,
+            "citations": [self.r.citation(cand)],
+        }
+
+    def field_of(self, key: str, schema: dict[str, Any], parents: tuple[str, ...]) -> _Field:
+        own = keywords(split_identifier(key)) | keywords(str(schema.get("extend:name") or ""))
+        parent: set[str] = set()
+        for name in parents:
+            parent |= keywords(split_identifier(name))
+        description = str(schema.get("description") or "")
+        desc = keywords(description)
+        phrases = {" ".join(sorted(keywords(p))) for p in re.split(r"[,;:()/]| or ", description)}
+        return _Field(
+            frozenset(own), frozenset(parent - own), frozenset(desc), frozenset(phrases - {""})
+        )
+
+    def value(
+        self,
+        path: str,
+        key: str,
+        schema: dict[str, Any],
+        parents: tuple[str, ...],
+        siblings: dict[str, Any],
+    ) -> Any:
+        kind = _kind(schema)
+        if kind in ("object", "signature"):
+            out = {}
+            children = schema.get("properties") or {}
+            for child, sub in children.items():
+                out[child] = self.value(f"{path}.{child}", child, sub, (*parents, key), children)
+            if kind == "signature":
+                self._signed(path, key, schema, parents, out)
+            present = [
+                m for k, m in self.metadata.items() if k.startswith(path + ".") and m["citations"]
+            ]
+            self.metadata[path] = present[0] if present else self._empty()
+            return out
+        if kind == "array":
+            return self.array(path, key, schema, parents)
+        field = self.field_of(key, schema, parents)
+        rivals = tuple(self.field_of(k, v, parents) for k, v in siblings.items() if k != key)
+        found = self.r.best(field, self.converter(kind, schema), rivals)
+        if found is None and kind == "string":
+            found = self._fallback_name(field)
+        if found is None and kind == "enum":
+            return self._enum_scan(path, schema)
+        self.note(path, None if found is None else (found[1], found[2]))
+        if found is None:
+            return _null(schema)
+        return found[0]
+
+    @staticmethod
+    def _empty() -> dict[str, Any]:
+        return {"ocrConfidence": None, "logprobsConfidence": None, "citations": []}
+
+    def _fallback_name(self, field: _Field) -> tuple[Any, _Candidate, float] | None:
+        wanted = field.own | field.parent
+        if ("name" in wanted and wanted & _ISSUER_WORDS) or field.own & _ISSUER_WORDS:
+            cand = self.r.letterhead()
+            if cand is not None:
+                return cand.value, cand, 3.0
+        return None
+
+    def converter(self, kind: str, schema: dict[str, Any]) -> Any:
+        r = self.r
+        if kind == "date":
+            return lambda c: (d := find_date(c.value, day_first=r.day_first)) and d[0].isoformat()
+        if kind in ("number", "integer"):
+
+            def number(c: _Candidate) -> Any:
+                found = find_number(c.value)
+                if found is None:
+                    return None
+                return int(found[0]) if kind == "integer" else found[0]
+
+            return number
+        if kind == "currency":
+
+            def money(c: _Candidate) -> Any:
+                found = find_money(c.value)
+                if found is None or find_date(c.value) is not None:
+                    return None
+                code = (
+                    found[1] or currency_code(" ".join(ln.text for ln in c.lines)) or r.doc_currency
+                )
+                return {"amount": found[0], "iso_4217_currency_code": code}
+
+            return money
+        if kind == "boolean":
+
+            def boolean(c: _Candidate) -> Any:
+                word = c.value.strip().lower().rstrip(".")
+                return True if word in _YES else False if word in _NO else None
+
+            return boolean
+        if kind == "enum":
+            options = [o for o in schema.get("enum") or [] if isinstance(o, str)]
+
+            def enum(c: _Candidate) -> Any:
+                value = set(tokens(c.value))
+                for option in options:
+                    if set(tokens(option)) <= value:
+                        return option
+                return None
+
+            return enum
+        return lambda c: c.value if not re.fullmatch(r"[_.\s-]*", c.value) else None
+
+    def _enum_scan(self, path: str, schema: dict[str, Any]) -> Any:
+        """No labelled value: pick the option whose words the document uses most."""
+        options = [o for o in schema.get("enum") or [] if isinstance(o, str)]
+        words = tokens(self.r.doc.text)
+        counts = {o: sum(words.count(t) for t in set(tokens(o))) for o in options}
+        best = max(options, key=lambda o: counts[o], default=None)
+        self.metadata[path] = self._empty()
+        if best is None or counts[best] == 0:
+            return None
+        self.metadata[path] = {"ocrConfidence": None, "logprobsConfidence": 0.6, "citations": []}
+        return best
+
+    def _signed(
+        self,
+        path: str,
+        key: str,
+        schema: dict[str, Any],
+        parents: tuple[str, ...],
+        out: dict[str, Any],
+    ) -> None:
+        if "is_signed" not in out or out["is_signed"] is not None:
+            return
+        marks = [c for c in self.r.candidates if c.label & {"signature", "signed", "sign"}]
+        if not marks:
+            return
+        out["is_signed"] = any(not re.fullmatch(r"[_.\s-]*", c.value) for c in marks)
+        self.note(f"{path}.is_signed", (marks[0], 3.0))
+
+    def array(
+        self, path: str, key: str, schema: dict[str, Any], parents: tuple[str, ...]
+    ) -> list[Any]:
+        items = schema.get("items") or {}
+        props = items.get("properties") or {}
+        if _kind(items) != "object" or not props:
+            self.metadata[path] = self._empty()
+            return []
+        fields = {name: self.field_of(name, sub, ()) for name, sub in props.items()}
+        rows: list[tuple[tuple[str, ...], Line, Page]] = []
+        mapping: dict[str, int] | None = None
+        width = 0
+        for block in self.r.blocks:
+            if block.type != "table":
+                continue
+            header = block.rows[0]
+            header_map = _header_mapping(header, fields)
+            page = self.r.doc.pages[block.page - 1]
+            if len(header_map) >= 2:
+                mapping, width = header_map, len(header)
+                rows.extend(
+                    (r, ln, page) for r, ln in zip(block.rows[1:], block.lines[1:], strict=True)
+                )
+            elif mapping is not None and len(header) == width:
+                rows.extend((r, ln, page) for r, ln in zip(block.rows, block.lines, strict=True))
+        if mapping is None:
+            self.metadata[path] = self._empty()
+            return []
+        out: list[Any] = []
+        table_lines: list[Line] = []
+        for cells, line, page in rows:
+            if len(cells) != width:
+                continue
+            item: dict[str, Any] = {}
+            ipath = f"{path}[{len(out)}]"
+            for name, sub in props.items():
+                col = mapping.get(name)
+                cand = None
+                if col is not None:
+                    cand = _Candidate(frozenset(), frozenset(), cells[col], page, (line,), 0)
+                convert = self.converter(_kind(sub), sub)
+                value = convert(cand) if cand is not None else None
+                item[name] = _null(sub) if value is None else value
+                self.note(f"{ipath}.{name}", None if value is None or cand is None else (cand, 5.0))
+            row_cand = _Candidate(frozenset(), frozenset(), "", page, (line,), 0)
+            self.note(ipath, (row_cand, 5.0))
+            table_lines.append(line)
+            out.append(item)
+        if out:
+            first = rows[0][2]
+            self.note(
+                path, (_Candidate(frozenset(), frozenset(), "", first, (table_lines[0],), 0), 5.0)
+            )
+        else:
+            self.metadata[path] = self._empty()
+        return out
+
+
+def _header_mapping(header: tuple[str, ...], fields: dict[str, _Field]) -> dict[str, int]:
+    """Property -> column index, by the best label score of each header cell."""
+    scored = []
+    for col, cell in enumerate(header):
+        words = frozenset(keywords(cell))
+        if not words:
+            continue
+        cand = _Candidate(words, frozenset(), cell, _NO_PAGE, (), col)
+        for name, field in fields.items():
+            score = field.score(cand)
+            if score >= 1.5:
+                scored.append((score, name, col))
+    mapping: dict[str, int] = {}
+    used: set[int] = set()
+    for _score, name, col in sorted(scored, key=lambda t: (-t[0], t[2])):
+        if name not in mapping and col not in used:
+            mapping[name] = col
+            used.add(col)
+    return mapping
+
+
+_NO_PAGE = Page(0, "")
+
+
+def extract_output(doc: Document, config: dict[str, Any], *, file_id: str | None) -> dict[str, Any]:
+    """ExtractOutput ``{"value": ..., "metadata": ...}`` filling ``config["schema"]``."""
+    schema = (config or {}).get("schema") or {"type": "object", "properties": {}}
+    extractor = _Extractor(_Reader(doc, file_id))
+    value = {}
+    properties = schema.get("properties") or {}
+    for key, sub in properties.items():
+        value[key] = extractor.value(key, key, sub, (), properties)
+    return {"value": value, "metadata": extractor.metadata}

@@ -1,0 +1,60 @@
+"""The document model shared by reading, parsing, extraction and classification.
+
+A ``Document`` is what ``read_document`` makes of raw bytes: pages of text lines, each line
+split into the cells a reader would see (PDF text runs, table cells, ``label: value`` pairs),
+with top-left-origin geometry in points so outputs can carry polygons and citations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DocumentError(Exception):
+    """A document cannot be processed; ``reason`` is Extend's ``failureReason``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One visual line: its cells (left to right), box (points, origin top-left), font size."""
+
+    cells: tuple[str, ...]
+    left: float
+    top: float
+    right: float
+    bottom: float
+    size: float = 10.0
+    heading: bool = False  # marked as a heading by the source format (markdown '#', <h1>)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.cells)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    number: int
+    text: str
+    width: float = 612.0
+    height: float = 792.0
+    lines: tuple[Line, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    name: str
+    file_type: str  # Extend FileType: PDF, TXT, CSV, HTML, ...
+    pages: tuple[Page, ...]
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.pages)

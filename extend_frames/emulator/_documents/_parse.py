@@ -1,0 +1,132 @@
+"""Parse output (SPEC §6.4): chunks of blocks with ids, polygons and page metadata.
+
+Block ids are a deterministic hash of the block (page, position, type, content), as the SDK
+documents. ``config.chunkingStrategy.type`` picks one chunk per page (default), one for the
+whole document, or one per section (a heading starts a section).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from ._layout import Block, block_content, page_blocks
+from ._model import Document, Line
+
+_BLOCK_TYPES = {"heading", "text", "key_value", "table", "page_number"}
+
+
+def block_id(page: int, index: int, kind: str, content: str) -> str:
+    digest = hashlib.sha256(f"{page}\x00{index}\x00{kind}\x00{content}".encode()).digest()
+    return "block_" + base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def polygon(
+    lines: tuple[Line, ...] | list[Line],
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    left = min(ln.left for ln in lines)
+    top = min(ln.top for ln in lines)
+    right = max(ln.right for ln in lines)
+    bottom = max(ln.bottom for ln in lines)
+    points = [
+        {"x": left, "y": top},
+        {"x": right, "y": top},
+        {"x": right, "y": bottom},
+        {"x": left, "y": bottom},
+    ]
+    return points, {"left": left, "top": top, "right": right, "bottom": bottom}
+
+
+def _details(block: Block) -> dict[str, Any]:
+    if block.type == "table":
+        return {
+            "type": "table_details",
+            "rowCount": len(block.rows),
+            "columnCount": max(len(r) for r in block.rows),
+        }
+    if block.type == "key_value":
+        return {"type": "key_value_details"}
+    if block.type in ("heading", "text"):
+        return {"type": "text_details"}
+    return {}
+
+
+def _block_json(
+    block: Block, index: int, page: dict[str, Any], table_format: str
+) -> dict[str, Any]:
+    content = block_content(block, table_format=table_format)
+    points, box = polygon(block.lines)
+    return {
+        "object": "block",
+        "id": block_id(block.page, index, block.type, content),
+        "type": block.type,
+        "content": content,
+        "details": _details(block),
+        "metadata": {"page": page},
+        "polygon": points,
+        "boundingBox": box,
+    }
+
+
+def _chunk(kind: str, blocks: list[dict[str, Any]], start: int, end: int) -> dict[str, Any]:
+    return {
+        "object": "chunk",
+        "type": kind,
+        "content": "\n\n".join(b["content"] for b in blocks),
+        "metadata": {
+            "pageRange": {"start": start, "end": end},
+            # Text layers are exact (no OCR), so no word confidence exists: null, as Extend does.
+            "minOcrConfidence": None,
+            "avgOcrConfidence": None,
+        },
+        "blocks": blocks,
+    }
+
+
+def parse_output(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
+    """ParseRunOutput ``{"chunks": [...]}`` for ``doc`` under parse ``config``."""
+    strategy = ((config or {}).get("chunkingStrategy") or {}).get("type") or "page"
+    tables = (((config or {}).get("blockOptions") or {}).get("tables") or {}).get("targetFormat")
+    table_format = "html" if tables == "html" else "markdown"
+    per_page: list[tuple[int, list[dict[str, Any]]]] = []
+    for page in doc.pages:
+        meta = {"number": page.number, "width": page.width, "height": page.height}
+        blocks = [_block_json(b, i, meta, table_format) for i, b in enumerate(page_blocks(page))]
+        per_page.append((page.number, blocks))
+    last = doc.page_count or 1
+    if strategy == "document":
+        everything = [b for _, blocks in per_page for b in blocks]
+        return {"chunks": [_chunk("document", everything, 1, last)]}
+    if strategy == "section":
+        return {"chunks": _sections(per_page, config)}
+    return {"chunks": [_chunk("page", blocks, n, n) for n, blocks in per_page]}
+
+
+def _sections(
+    per_page: list[tuple[int, list[dict[str, Any]]]], config: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A new chunk at every heading; chunks under ``options.minCharacters`` merge forward."""
+    options = ((config or {}).get("chunkingStrategy") or {}).get("options") or {}
+    min_chars = int(options.get("minCharacters") or 0)
+    max_chars = int(options.get("maxCharacters") or 0)
+    groups: list[list[tuple[int, dict[str, Any]]]] = [[]]
+    size = 0
+    for number, blocks in per_page:
+        for block in blocks:
+            current = groups[-1]
+            starts = block["type"] == "heading" and size >= min_chars
+            too_big = max_chars and size + len(block["content"]) > max_chars
+            if current and (starts or too_big):
+                groups.append([])
+                size = 0
+            groups[-1].append((number, block))
+            size += len(block["content"])
+    chunks = []
+    for group in groups:
+        if group:
+            pages = [n for n, _ in group]
+            chunks.append(_chunk("section", [b for _, b in group], min(pages), max(pages)))
+    if not chunks:
+        chunks.append(_chunk("section", [], 1, 1))
+    return chunks

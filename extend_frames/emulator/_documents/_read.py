@@ -1,0 +1,351 @@
+"""Bytes -> Document: file-type detection, PDF text with geometry (pypdf), text formats.
+
+The file type is decided by magic bytes first and the name second, like a real ingestion
+pipeline: a ``.pdf`` that is not a PDF is corrupt, a ZIP or an executable is unsupported
+whatever its name. Failures raise ``DocumentError`` with Extend's ``failureReason`` values.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Iterable
+
+from ._model import Document, DocumentError, Line, Page
+
+_TEXT_TYPES = {
+    ".txt": "TXT",
+    ".md": "TXT",
+    ".markdown": "TXT",
+    ".text": "TXT",
+    ".log": "TXT",
+    ".lis": "TXT",
+    ".rtf": "TXT",
+    ".csv": "CSV",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".xml": "XML",
+}
+# Types Extend accepts but this emulator cannot read (no OCR, no Office conversion).
+_KNOWN_UNREADABLE = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tiff",
+    ".tif",
+    ".svg",
+    ".heic",
+    ".heif",
+    ".bmp",
+    ".gif",
+    ".webp",
+    ".psd",
+    ".xls",
+    ".xlsx",
+    ".xltm",
+    ".xltx",
+    ".ods",
+    ".docx",
+    ".doc",
+    ".wpd",
+    ".dotx",
+    ".odt",
+    ".pptx",
+    ".ppt",
+    ".ppm",
+    ".eml",
+    ".pcx",
+}
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (or an Office file)"),
+    (b"MZ", "a Windows executable"),
+    (b"\x7fELF", "an ELF executable"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7z archive"),
+)
+_TEXT_PAGE_CHARS = 3000
+_LINE_HEIGHT = 14.0
+_MARGIN = 72.0
+_CHAR_WIDTH = 5.0
+
+
+def _suffix(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def read_document(
+    data: bytes,
+    name: str,
+    *,
+    password: str | None = None,
+    max_pages: int = 500,
+    max_bytes: int = 100 * 2**20,
+) -> Document:
+    """Read ``data`` (a file called ``name``) into pages of lines, or raise DocumentError."""
+    if len(data) > max_bytes:
+        raise DocumentError(
+            "FILE_SIZE_TOO_LARGE",
+            f"{name} is {len(data)} bytes, over the {max_bytes}-byte limit; split the file.",
+        )
+    if not data.strip():
+        raise DocumentError("CORRUPT_FILE", f"{name} is empty; upload the file again.")
+    suffix = _suffix(name)
+    if b"%PDF-" in data[:1024]:
+        pages = _read_pdf(data, name, password=password, max_pages=max_pages)
+        return Document(name=name, file_type="PDF", pages=pages)
+    for magic, what in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise DocumentError(
+                "FILE_TYPE_NOT_SUPPORTED",
+                f"{name} is {what}, which the emulator cannot process; send a PDF or a text file.",
+            )
+    if suffix == ".pdf":
+        raise DocumentError("CORRUPT_FILE", f"{name} is named .pdf but is not a PDF file.")
+    if suffix in _KNOWN_UNREADABLE or (suffix and suffix not in _TEXT_TYPES):
+        raise DocumentError(
+            "FILE_TYPE_NOT_SUPPORTED",
+            f"{name}: '{suffix}' files are not supported by the emulator; "
+            "send a PDF, TXT, MD, HTML or CSV file.",
+        )
+    text = _decode(data, name)
+    file_type = _TEXT_TYPES.get(suffix, "TXT")
+    if file_type == "HTML" or (
+        not suffix and text.lstrip()[:15].lower().startswith("<!doctype html")
+    ):
+        pages = _text_pages(_html_lines(text), max_pages, name)
+        return Document(name=name, file_type="HTML", pages=pages)
+    if file_type == "CSV":
+        return Document(
+            name=name, file_type="CSV", pages=_text_pages(_csv_lines(text), max_pages, name)
+        )
+    return Document(
+        name=name, file_type=file_type, pages=_text_pages(_plain_lines(text), max_pages, name)
+    )
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:4096]:
+        raise DocumentError("CORRUPT_FILE", f"{name} contains binary data, not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(
+                "CORRUPT_FILE", f"{name} is not valid UTF-8 or Windows-1252 text."
+            ) from exc
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _read_pdf(data: bytes, name: str, *, password: str | None, max_pages: int) -> tuple[Page, ...]:
+    import pypdf  # the emulator extra
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        # A PDF with only an owner password opens with the empty user password.
+        if reader.is_encrypted and not reader.decrypt(""):
+            if password is None:
+                raise DocumentError(
+                    "PASSWORD_PROTECTED_FILE",
+                    f"{name} is password-protected; give its password "
+                    "(file.settings.password, or 'password' on upload).",
+                )
+            if not reader.decrypt(password):
+                raise DocumentError(
+                    "PASSWORD_PROTECTED_FILE",
+                    f"{name} is password-protected and the password given does not open it.",
+                )
+        count = len(reader.pages)
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files
+        raise DocumentError(
+            "CORRUPT_FILE", f"{name} is not a readable PDF ({type(exc).__name__})."
+        ) from exc
+    if count == 0:
+        raise DocumentError("CORRUPT_FILE", f"{name} has no pages.")
+    if count > max_pages:
+        raise DocumentError(
+            "FILE_SIZE_TOO_LARGE", f"{name} has {count} pages, over the {max_pages}-page limit."
+        )
+    pages = []
+    for index in range(count):
+        try:
+            pdf_page = reader.pages[index]
+            box = pdf_page.mediabox
+            width, height = float(box.width), float(box.height)
+            fragments: list[tuple[float, float, float, str]] = []
+
+            def visit(
+                text: str,
+                cm: list[float],
+                tm: list[float],
+                font: object,
+                size: float,
+                out: list[tuple[float, float, float, str]] = fragments,
+            ) -> None:
+                if text.strip():
+                    x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                    y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                    scale = abs(tm[3] * cm[3]) or 1.0
+                    out.append((x, y, size * scale, text))
+
+            plain = pdf_page.extract_text(visitor_text=visit)
+        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DocumentError(
+                "CORRUPT_FILE", f"{name}: page {index + 1} cannot be read ({type(exc).__name__})."
+            ) from exc
+        lines = _pdf_lines(fragments, height) if fragments else _synthetic_lines(plain.splitlines())
+        pages.append(_page(index + 1, lines, width, height))
+    return tuple(pages)
+
+
+def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) -> list[Line]:
+    """Group text runs into visual lines by baseline; each run becomes a cell."""
+    rows: dict[int, list[tuple[float, float, str]]] = {}
+    for x, y, size, text in fragments:
+        for part in text.split("\n"):
+            if part.strip():
+                rows.setdefault(round(y / 2), []).append((x, size, part.strip()))
+    lines = []
+    for key in sorted(rows, reverse=True):
+        runs = sorted(rows[key])
+        size = max(r[1] for r in runs)
+        baseline = height - key * 2
+        cells = tuple(r[2] for r in runs)
+        left = runs[0][0]
+        right = max(r[0] + len(r[2]) * size * 0.5 for r in runs)
+        lines.append(
+            Line(
+                cells,
+                round(left, 2),
+                round(baseline - size, 2),
+                round(right, 2),
+                round(baseline + size * 0.25, 2),
+                size,
+            )
+        )
+    return lines
+
+
+# ---------------------------------------------------------------- text formats
+
+
+def _synthetic_lines(
+    rows: Iterable[tuple[str, ...] | str], *, headings: frozenset[int] = frozenset()
+) -> list[Line]:
+    """Lay text rows out on a page grid (text formats have no geometry of their own)."""
+    lines = []
+    for row in rows:
+        cells = (row,) if isinstance(row, str) else row
+        cells = tuple(c.strip() for c in cells if c.strip())
+        heading = False
+        if len(cells) == 1 and cells[0].startswith("#"):
+            heading = True
+            cells = (cells[0].lstrip("#").strip(),)
+        if not cells:
+            lines.append(Line((), 0, 0, 0, 0))  # keeps paragraph breaks
+            continue
+        lines.append(Line(cells, 0, 0, 0, 0, 16.0 if heading else 10.0, heading))
+    return lines
+
+
+def _plain_lines(text: str) -> list[list[Line]]:
+    pages: list[list[Line]] = []
+    for part in text.split("\f"):
+        rows: list[tuple[str, ...]] = []
+        for raw in part.splitlines():
+            stripped = raw.strip()
+            if stripped.startswith("|") and stripped.endswith("|"):
+                if re.fullmatch(r"\|[\s:|-]+\|", stripped):
+                    continue  # markdown table separator row
+                rows.append(tuple(c.strip() for c in stripped.strip("|").split("|")))
+            else:
+                rows.append(tuple(re.split(r"\t+| {2,}", stripped)))
+        pages.append(_synthetic_lines(rows))
+    return pages
+
+
+def _csv_lines(text: str) -> list[list[Line]]:
+    rows = [tuple(r) for r in csv.reader(io.StringIO(text))]
+    return [_synthetic_lines(rows)]
+
+
+_BLOCK_TAGS = re.compile(
+    r"<\s*/?\s*(p|div|br|tr|li|ul|ol|table|section|article|header|footer|h[1-6])\b[^>]*>", re.I
+)
+_CELL_TAGS = re.compile(r"<\s*/\s*t[dh]\s*>", re.I)
+
+
+def _html_lines(text: str) -> list[list[Line]]:
+    text = re.sub(r"<(script|style|head)\b.*?</\1\s*>", " ", text, flags=re.I | re.S)
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    text = re.sub(r"<\s*h[1-3]\b[^>]*>", "\n# ", text, flags=re.I)
+    text = re.sub(r"<\s*hr\b[^>]*class=[\"']?page-break[^>]*>", "\f", text, flags=re.I)
+    text = _CELL_TAGS.sub("\t", text)
+    text = _BLOCK_TAGS.sub("\n", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = html.unescape(text)
+    text = "\n".join(re.sub(r"[ \u00a0]+", " ", ln).strip(" ") for ln in text.splitlines())
+    return _plain_lines(text)
+
+
+def _text_pages(pages: list[list[Line]], max_pages: int, name: str) -> tuple[Page, ...]:
+    """Lay out synthetic lines; split long pages at ~3,000 characters on line boundaries."""
+    split: list[list[Line]] = []
+    for lines in pages:
+        current: list[Line] = []
+        size = 0
+        for line in lines:
+            if current and size + len(line.text) > _TEXT_PAGE_CHARS:
+                split.append(current)
+                current, size = [], 0
+            current.append(line)
+            size += len(line.text) + 1
+        split.append(current)
+    split = [p for p in split if any(ln.cells for ln in p)] or [[]]
+    if len(split) > max_pages:
+        raise DocumentError(
+            "FILE_SIZE_TOO_LARGE",
+            f"{name} has {len(split)} pages, over the {max_pages}-page limit.",
+        )
+    out = []
+    for number, lines in enumerate(split, start=1):
+        placed = []
+        top = _MARGIN
+        for line in lines:
+            if not line.cells:
+                top += _LINE_HEIGHT
+                continue
+            height = line.size * 1.2
+            width = min(612.0 - 2 * _MARGIN, len(line.text) * _CHAR_WIDTH * line.size / 10)
+            placed.append(
+                Line(
+                    line.cells,
+                    _MARGIN,
+                    round(top, 2),
+                    round(_MARGIN + width, 2),
+                    round(top + height, 2),
+                    line.size,
+                    line.heading,
+                )
+            )
+            top += max(height, _LINE_HEIGHT)
+        out.append(_page(number, placed, 612.0, max(792.0, top + _MARGIN)))
+    return tuple(out)
+
+
+def _page(number: int, lines: list[Line], width: float, height: float) -> Page:
+    lines = [ln for ln in lines if ln.cells]
+    return Page(number, "\n".join(ln.text for ln in lines), width, height, tuple(lines))

@@ -1,0 +1,1 @@
+"""Sample corpus generation and the processor configs that fit it (see ``samples``)."""
