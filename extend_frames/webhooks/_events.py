@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import urllib.request
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -135,6 +136,8 @@ async def fetch_signed_payload(
 ) -> dict[str, Any]:
     """GET the payload object behind a signed-URL event (no auth; the URL is the credential).
 
+    Proxies come from the environment (HTTPS_PROXY, NO_PROXY), as for httpx clients.
+
     Checks that the fetched object is a JSON object about the same resource id as the stub.
     Only http(s) URLs are followed. Errors name the event, never the URL (it is a credential):
     WebhookVerificationError for a refused or wrong payload (the URL expires after an hour; ask
@@ -156,7 +159,7 @@ async def fetch_signed_payload(
     # Straight to the transport, not through an httpx.AsyncClient: the client logs every
     # request URL at INFO, and this URL is a credential.
     owned = transport is None
-    sender = transport if transport is not None else httpx.AsyncHTTPTransport()
+    sender = transport if transport is not None else _environment_transport(url)
     request = httpx.Request("GET", url, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
     try:
         response = await sender.handle_async_request(request)
@@ -203,3 +206,13 @@ async def fetch_signed_payload(
             f"{payload.get('id')!r}, not {expected!r}; refused"
         )
     return payload
+
+
+def _environment_transport(url: str) -> httpx.AsyncHTTPTransport:
+    """A transport honouring HTTP(S)_PROXY / NO_PROXY, as an httpx.AsyncClient would."""
+    target = httpx.URL(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(target.scheme) or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass(target.host):
+        return httpx.AsyncHTTPTransport(proxy=proxy)
+    return httpx.AsyncHTTPTransport()

@@ -130,7 +130,15 @@ class WebhookReceiver:
     # -- the handler ----------------------------------------------------------------------
 
     async def handle_delivery(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
-        """Verify, dedupe, resolve and publish one delivery; return (HTTP status, JSON body)."""
+        """Verify, dedupe, resolve and publish one delivery; return (HTTP status, JSON body).
+
+        Framework-agnostic: pass the raw body bytes and the request headers, e.g. Starlette::
+
+            async def extend_webhook(request: Request) -> Response:
+                body = await request.body()
+                status, reply = await receiver.handle_delivery(body, request.headers)
+                return Response(reply, status_code=status, media_type="application/json")
+        """
         secrets = self._secrets
         if not secrets:
             logger.warning("webhook delivery refused: no signing secret configured yet")

@@ -11,6 +11,7 @@ import pytest
 
 from extend_frames import TransportError, WebhookVerificationError
 from extend_frames.webhooks import WebhookEvent, decode, fetch_signed_payload, parse, sign
+from tests.webhooks.conftest import PayloadServer
 
 HERE = Path(__file__).parent
 URL = "https://extend-webhooks.s3.amazonaws.com/payloads/e.json?X-Amz-Signature=f00dcafe"
@@ -138,3 +139,21 @@ async def test_fetch_signed_payload_network_failure_is_a_transport_error() -> No
         await fetch_signed_payload(signed_url_event(), transport=httpx.MockTransport(refuse))
     assert "f00dcafe" not in str(info.value)
     assert info.value.__cause__ is None
+
+
+async def test_default_transport_honours_proxy_environment(
+    monkeypatch: pytest.MonkeyPatch, payload_server: PayloadServer
+) -> None:
+    """No transport given: the URL is fetched through HTTP_PROXY, like any httpx client."""
+    url = "http://bucket.invalid/p/e.json?X-Amz-Signature=f00d"
+    payload_server.routes[url] = (200, json.dumps(RUN).encode())  # a proxy sees absolute URLs
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{payload_server.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert await fetch_signed_payload(signed_url_event(url=url)) == RUN
+    assert payload_server.hits == [url]
+    direct = f"http://127.0.0.1:{payload_server.server_address[1]}/direct.json?sig=1"
+    payload_server.routes["/direct.json?sig=1"] = (200, json.dumps(RUN).encode())
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # bypassed: fetched directly, relative path
+    assert await fetch_signed_payload(signed_url_event(url=direct)) == RUN
+    assert payload_server.hits == [url, "/direct.json?sig=1"]

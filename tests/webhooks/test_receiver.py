@@ -6,10 +6,8 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -17,6 +15,7 @@ import pytest
 
 from extend_frames import InputError
 from extend_frames.webhooks import WebhookHub, WebhookReceiver, sign
+from tests.webhooks.conftest import PayloadServer
 
 SECRET = "wss_receiver_test_secret"
 
@@ -140,45 +139,11 @@ async def test_out_of_order_deliveries(
     }
 
 
-class _PayloadServer(ThreadingHTTPServer):
-    """A tiny local stand-in for the object store behind signed URLs."""
-
-    routes: dict[str, tuple[int, bytes]]
-    hits: list[str]
-
-
-class _PayloadHandler(BaseHTTPRequestHandler):
-    server: _PayloadServer
-
-    def do_GET(self) -> None:
-        self.server.hits.append(self.path)
-        status, body = self.server.routes.get(self.path, (404, b"NoSuchKey"))
-        self.send_response(status)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-
-@pytest.fixture
-def payload_server() -> Iterator[_PayloadServer]:
-    server = _PayloadServer(("127.0.0.1", 0), _PayloadHandler)
-    server.routes, server.hits = {}, []
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
 async def test_signed_url_payload_is_fetched_and_published(
     receiver: WebhookReceiver,
     hub: WebhookHub,
     http: httpx.AsyncClient,
-    payload_server: _PayloadServer,
+    payload_server: PayloadServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
