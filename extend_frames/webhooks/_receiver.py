@@ -63,8 +63,9 @@ class WebhookReceiver:
             status, body = await receiver.handle_delivery(await request.body(), request.headers)
             return Response(body, status_code=status, media_type="application/json")
 
-    ``secret`` may be one secret or several (rotation); ``public_url`` is the address Extend
-    should post to when this machine sits behind a tunnel or proxy (``.url`` returns it);
+    ``secret`` may be one secret or several (rotation). The default host, 127.0.0.1, suits the
+    local emulator; the real Extend needs a reachable address: listen on ``host="0.0.0.0"``
+    or behind a tunnel/proxy, and pass that address as ``public_url`` (``.url`` returns it);
     ``transport`` is used to fetch signed-URL payloads (tests pass an ``httpx.MockTransport``).
     """
 
