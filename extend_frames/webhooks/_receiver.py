@@ -66,7 +66,9 @@ class WebhookReceiver:
     ``secret`` may be one secret or several (rotation). The default host, 127.0.0.1, suits the
     local emulator; the real Extend needs a reachable address: listen on ``host="0.0.0.0"``
     or behind a tunnel/proxy, and pass that address as ``public_url`` (``.url`` returns it);
-    ``transport`` is used to fetch signed-URL payloads (tests pass an ``httpx.MockTransport``).
+    ``transport`` fetches signed-URL payloads (default: a fresh one per fetch, proxies from the
+    environment); it runs on the server thread's loop, so pass a MockTransport or one used by
+    nothing else: pooled connections belong to the loop that opened them.
     """
 
     def __init__(
