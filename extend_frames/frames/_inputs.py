@@ -76,9 +76,12 @@ _FILE_ID = r"^file_"
 _FILE_ID_OK = r"^file_[A-Za-z0-9_-]+$"
 _SCHEME = r"^[A-Za-z][A-Za-z0-9+.-]+://"
 _SCHEME_OK = r"^[A-Za-z][A-Za-z0-9+.-]+://\S+$"
-# "htp:/x", "s3:bucket", "https:/x": a scheme-like prefix (2+ letters, so "C:\\" stays a
-# Windows path) followed by ":" but not "://".
-_BROKEN_SCHEME = r"^[A-Za-z][A-Za-z0-9+.-]+:(?:/[^/]|/?$|[^/\\])"
+# "htp:/x", "http:/x", "s3:bucket": a scheme with one slash, or a well-known scheme without
+# "//". A scheme needs 2+ characters, so "C:/docs" stays a (Windows) path.
+_BROKEN_SCHEME = (
+    r"(?i)^(?:[a-z][a-z0-9+.-]+:/(?:[^/]|$)"
+    r"|(?:https?|s3a?|gs|gcs|az|abfss?|adl|file|ftp|sftp|hf|memory):)"
+)
 
 
 def to_polars(data: Any) -> pl.DataFrame:
