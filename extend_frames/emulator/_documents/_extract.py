@@ -112,22 +112,30 @@ class _Reader:
     # ------------------------------------------------------------ candidates
 
     def _candidates(self) -> list[_Candidate]:
+        """Labelled values in reading order, each with the section it sits in.
+
+        The context of a value is the heading or label-only line above it (within six blocks)
+        plus the labels of the two values just before it: "Title:" under "Signature:" belongs
+        to the signature, "Name:" under "Bill to" to the customer.
+        """
         out: list[_Candidate] = []
         for page in self.doc.pages:
-            context: frozenset[str] = frozenset()
-            context_age = 99
+            section: frozenset[str] = frozenset()
+            section_age = 99
+            recent: list[frozenset[str]] = []
             for block in page_blocks(page):
-                context_age += 1
-                if context_age > 6:
-                    context = frozenset()
+                section_age += 1
+                if section_age > 6:
+                    section = frozenset()
+                context = section.union(*recent[-2:])
                 found = self._block_candidates(block, page, context, len(out))
                 out.extend(found)
                 if block.type == "heading" or (
                     block.type == "text" and len(block.lines) == 1 and block.text.endswith(":")
                 ):
-                    context, context_age = frozenset(keywords(block.text)), 0
-                elif block.type == "key_value" and not found:
-                    context, context_age = frozenset(keywords(block.rows[0][0])), 0
+                    section, section_age, recent = frozenset(keywords(block.text)), 0, []
+                elif block.type == "key_value":
+                    recent.append(frozenset(keywords(block.rows[0][0])))
         return out
 
     def _block_candidates(
@@ -187,7 +195,7 @@ class _Reader:
     # ------------------------------------------------------------ matching
 
     def best(
-        self, field: _Field, convert: Any, rivals: tuple[_Field, ...] = ()
+        self, field: _Field, convert: Any, rivals: tuple[tuple[_Field, Any], ...] = ()
     ) -> tuple[Any, _Candidate, float] | None:
         """The highest-scoring candidate whose value converts; earliest wins ties.
 
@@ -197,14 +205,17 @@ class _Reader:
         scored = [(field.score(c), c) for c in self.candidates]
         ranked = sorted(
             (
-                (score, any(r.score(c) >= score for r in rivals), c.order, c)
+                (score, any(r.score(c) >= score for r, _ in rivals), c.order, c)
                 for score, c in scored
                 if score >= 1.5
             ),
             key=lambda t: (-t[0], t[1], t[2]),
         )
         for score, _, _, cand in ranked:
-            if any(rival.claims(cand, score, self_field=field) for rival in rivals):
+            if any(
+                rival.claims(cand, score, self_field=field) and conv(cand) is not None
+                for rival, conv in rivals
+            ):
                 continue
             value = convert(cand)
             if value is not None:
@@ -322,7 +333,11 @@ class _Extractor:
         if kind == "array":
             return self.array(path, key, schema, parents)
         field = self.field_of(key, schema, parents)
-        rivals = tuple(self.field_of(k, v, parents) for k, v in siblings.items() if k != key)
+        rivals = tuple(
+            (self.field_of(k, v, parents), self.converter(_kind(v), v))
+            for k, v in siblings.items()
+            if k != key
+        )
         found = self.r.best(field, self.converter(kind, schema), rivals)
         if found is None and kind == "string":
             found = self._fallback_name(field)
@@ -410,6 +425,9 @@ class _Extractor:
         parents: tuple[str, ...],
         out: dict[str, Any],
     ) -> None:
+        name = out.get("printed_name")
+        if isinstance(name, str) and name.lower().startswith("/s/"):
+            out["printed_name"] = name[3:].strip()  # "/s/ Jane Doe": a conformed signature
         if "is_signed" not in out or out["is_signed"] is not None:
             return
         marks = [c for c in self.r.candidates if c.label & {"signature", "signed", "sign"}]

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import re
+import textwrap
 from collections.abc import Iterable
 
 from ._model import Document, DocumentError, Line, Page
@@ -251,13 +252,15 @@ def _synthetic_lines(
         cells = (row,) if isinstance(row, str) else row
         cells = tuple(c.strip() for c in cells if c.strip())
         heading = False
-        if len(cells) == 1 and cells[0].startswith("#"):
-            heading = True
+        size = 10.0
+        if len(cells) == 1 and re.match(r"#{1,6} ", cells[0]):
+            level = len(cells[0]) - len(cells[0].lstrip("#"))
+            heading, size = True, max(12.0, 20.0 - 2.5 * level)
             cells = (cells[0].lstrip("#").strip(),)
         if not cells:
             lines.append(Line((), 0, 0, 0, 0))  # keeps paragraph breaks
             continue
-        lines.append(Line(cells, 0, 0, 0, 0, 16.0 if heading else 10.0, heading))
+        lines.append(Line(cells, 0, 0, 0, 0, size, heading))
     return lines
 
 
@@ -271,6 +274,9 @@ def _plain_lines(text: str) -> list[list[Line]]:
                 if re.fullmatch(r"\|[\s:|-]+\|", stripped):
                     continue  # markdown table separator row
                 rows.append(tuple(c.strip() for c in stripped.strip("|").split("|")))
+            elif len(stripped) > 300:
+                # A long paragraph: wrap it so pages and line boxes stay page-sized.
+                rows.extend((part,) for part in textwrap.wrap(stripped, 100))
             else:
                 rows.append(tuple(re.split(r"\t+| {2,}", stripped)))
         pages.append(_synthetic_lines(rows))
@@ -291,7 +297,9 @@ _CELL_TAGS = re.compile(r"<\s*/\s*t[dh]\s*>", re.I)
 def _html_lines(text: str) -> list[list[Line]]:
     text = re.sub(r"<(script|style|head)\b.*?</\1\s*>", " ", text, flags=re.I | re.S)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
-    text = re.sub(r"<\s*h[1-3]\b[^>]*>", "\n# ", text, flags=re.I)
+    text = re.sub(
+        r"<\s*h([1-3])\b[^>]*>", lambda m: "\n" + "#" * int(m.group(1)) + " ", text, flags=re.I
+    )
     text = re.sub(r"<\s*hr\b[^>]*class=[\"']?page-break[^>]*>", "\f", text, flags=re.I)
     text = _CELL_TAGS.sub("\t", text)
     text = _BLOCK_TAGS.sub("\n", text)

@@ -1,0 +1,270 @@
+"""Parse / extract / classify / split outputs: SPEC shapes, SDK models, general extraction."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from extend_ai.types import ClassifyOutput, ExtractOutputJson, ParseRunOutput, SplitOutput
+from fpdf import FPDF
+
+from extend_frames.emulator._documents import (
+    Document,
+    classify_output,
+    credits_for,
+    extract_output,
+    parse_output,
+    read_document,
+    split_output,
+)
+from extend_frames.emulator.samples import CLASSIFIER_CONFIG, SPLITTER_CONFIG
+
+POLICY = b"""# Harbor Mutual Insurance
+
+Policy No.:   HM-778-2291
+Effective date:   14.03.2025
+Expiry:   March 13, 2026
+Annual premium:   CHF 1'240.50
+Renewal:   yes
+Coverage:   Comprehensive cover
+
+## Insured
+
+Name:   Lena Vogt
+City:   Basel
+
+| Vehicle | Plate | Value |
+|---|---|---|
+| VW Golf | BS 12345 | 18,500.00 |
+| Vespa GTS | BS 777 | 4,200.00 |
+
+Signature:   /s/ Lena Vogt
+Title:   Policy holder
+Date:   14.03.2025
+"""
+
+POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "policy_number": {"type": ["string", "null"], "description": "Policy number"},
+        "start": {
+            "type": ["string", "null"],
+            "extend:type": "date",
+            "extend:name": "effective date",
+        },
+        "end_date": {"type": ["string", "null"], "extend:type": "date", "description": "expiry"},
+        "premium": {
+            "type": "object",
+            "extend:type": "currency",
+            "description": "annual premium",
+            "properties": {
+                "amount": {"type": ["number", "null"]},
+                "iso_4217_currency_code": {"type": ["string", "null"]},
+            },
+        },
+        "is_renewal": {"type": ["boolean", "null"], "description": "renewal"},
+        "coverage": {
+            "enum": ["comprehensive", "third_party", None],
+            "extend:descriptions": ["Comprehensive cover", "Third-party only"],
+        },
+        "insured": {
+            "type": "object",
+            "properties": {
+                "name": {"type": ["string", "null"]},
+                "city": {"type": ["string", "null"]},
+            },
+        },
+        "vehicles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "vehicle": {"type": ["string", "null"]},
+                    "plate": {"type": ["string", "null"], "description": "licence plate"},
+                    "value": {"type": ["number", "null"]},
+                },
+            },
+        },
+        "signature": {
+            "type": "object",
+            "extend:type": "signature",
+            "properties": {
+                "printed_name": {"type": ["string", "null"]},
+                "signature_date": {"type": ["string", "null"], "extend:type": "date"},
+                "is_signed": {"type": ["boolean", "null"]},
+                "title_or_role": {"type": ["string", "null"]},
+            },
+        },
+        "broker": {"type": ["string", "null"], "description": "Insurance broker"},
+    },
+}
+
+
+def _packet_pdf() -> bytes:
+    pdf = FPDF(unit="pt", format="letter")
+    pages = [
+        ("INVOICE", ["Invoice #: A-1", "Amount due: $20.00"]),
+        (None, ["Invoice A-1 (continued)", "more line items", "Page 2 of 2"]),
+        ("Bank Statement", ["Opening balance: $10.00", "Deposits and withdrawals"]),
+        ("SERVICE AGREEMENT", ["This contract sets terms between the parties."]),
+    ]
+    for title, lines in pages:
+        pdf.add_page()
+        if title:
+            pdf.set_font("Helvetica", "B", 20)
+            pdf.cell(0, 28, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        for line in lines:
+            pdf.cell(0, 14, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@pytest.fixture(scope="module")
+def policy() -> Document:
+    return read_document(POLICY, "policy.md")
+
+
+@pytest.fixture(scope="module")
+def packet() -> Document:
+    return read_document(_packet_pdf(), "packet.pdf")
+
+
+def test_parse_page_chunks_match_the_spec_and_the_sdk(packet: Document) -> None:
+    out = parse_output(packet, {})
+    ParseRunOutput.model_validate(out)
+    chunks = out["chunks"]
+    assert [c["metadata"]["pageRange"] for c in chunks] == [
+        {"start": n, "end": n} for n in range(1, 5)
+    ]
+    first = chunks[0]
+    assert first["type"] == "page" and first["content"].startswith("# INVOICE")
+    kinds = [b["type"] for b in first["blocks"]]
+    assert kinds == ["heading", "key_value", "key_value"]
+    block = first["blocks"][1]
+    assert block["content"] == "Invoice #: A-1"
+    assert block["metadata"]["page"] == {"number": 1, "width": 612.0, "height": 792.0}
+    box = block["boundingBox"]
+    assert 0 < box["left"] < box["right"] <= 612 and 0 < box["top"] < box["bottom"] <= 792
+    assert [p["x"] for p in block["polygon"]] == [
+        box["left"],
+        box["right"],
+        box["right"],
+        box["left"],
+    ]
+    assert chunks[1]["blocks"][-1]["type"] == "page_number"
+    ids = [b["id"] for c in chunks for b in c["blocks"]]
+    assert len(set(ids)) == len(ids) and all(i.startswith("block_") for i in ids)
+    assert parse_output(packet, {}) == out  # ids are a deterministic hash
+
+
+def test_parse_tables_and_chunking_strategies(policy: Document) -> None:
+    md = parse_output(policy, {"chunkingStrategy": {"type": "page"}})
+    table = next(b for b in md["chunks"][0]["blocks"] if b["type"] == "table")
+    assert table["content"].splitlines()[:2] == ["| Vehicle | Plate | Value |", "|---|---|---|"]
+    assert table["details"] == {"type": "table_details", "rowCount": 3, "columnCount": 3}
+    html = parse_output(policy, {"blockOptions": {"tables": {"targetFormat": "html"}}})
+    html_table = next(b for b in html["chunks"][0]["blocks"] if b["type"] == "table")
+    assert html_table["content"].startswith("<table><tr><th>Vehicle</th>")
+    sections = parse_output(policy, {"chunkingStrategy": {"type": "section"}})
+    ParseRunOutput.model_validate(sections)
+    assert [c["type"] for c in sections["chunks"]] == ["section", "section"]
+    assert sections["chunks"][1]["content"].startswith("## Insured")
+
+
+def test_parse_document_chunk_spans_all_pages(packet: Document) -> None:
+    out = parse_output(packet, {"chunkingStrategy": {"type": "document"}})
+    ParseRunOutput.model_validate(out)
+    (chunk,) = out["chunks"]
+    assert chunk["type"] == "document" and chunk["metadata"]["pageRange"] == {"start": 1, "end": 4}
+    assert chunk["content"] == "\n\n".join(c["content"] for c in parse_output(packet, {})["chunks"])
+
+
+def test_extract_fills_any_schema_by_labels(policy: Document) -> None:
+    out = extract_output(policy, {"schema": POLICY_SCHEMA}, file_id="file_abc")
+    ExtractOutputJson.model_validate(out)
+    value = out["value"]
+    assert value["policy_number"] == "HM-778-2291"
+    assert value["start"] == "2025-03-14"  # found through extend:name, day-first dotted date
+    assert value["end_date"] == "2026-03-13"
+    assert value["premium"] == {"amount": 1240.5, "iso_4217_currency_code": "CHF"}
+    assert value["is_renewal"] is True
+    assert value["coverage"] == "comprehensive"
+    assert value["insured"] == {"name": "Lena Vogt", "city": "Basel"}
+    assert value["vehicles"] == [
+        {"vehicle": "VW Golf", "plate": "BS 12345", "value": 18500.0},
+        {"vehicle": "Vespa GTS", "plate": "BS 777", "value": 4200.0},
+    ]
+    assert value["signature"] == {
+        "printed_name": "Lena Vogt",
+        "signature_date": "2025-03-14",
+        "is_signed": True,
+        "title_or_role": "Policy holder",
+    }
+    assert value["broker"] is None
+
+
+def test_extract_metadata_paths_and_citations(policy: Document) -> None:
+    meta = extract_output(policy, {"schema": POLICY_SCHEMA}, file_id="file_abc")["metadata"]
+    for path in ("policy_number", "insured.name", "vehicles", "vehicles[0]", "vehicles[1].plate"):
+        assert path in meta, path
+    citation = meta["policy_number"]["citations"][0]
+    assert citation["fileId"] == "file_abc" and citation["page"]["number"] == 1
+    assert citation["referenceText"] == "Policy No.: HM-778-2291"
+    assert 0 < meta["policy_number"]["logprobsConfidence"] <= 1
+    assert meta["vehicles[1].plate"]["citations"][0]["referenceText"] == "Vespa GTS BS 777 4,200.00"
+    assert meta["broker"] == {"ocrConfidence": None, "logprobsConfidence": None, "citations": []}
+
+
+def test_extract_empty_schema_and_missing_everything() -> None:
+    doc = read_document(b"nothing to see", "n.txt")
+    assert extract_output(doc, {}, file_id=None) == {"value": {}, "metadata": {}}
+    out = extract_output(doc, {"schema": POLICY_SCHEMA}, file_id=None)
+    ExtractOutputJson.model_validate(out)
+    assert out["value"]["vehicles"] == [] and out["value"]["premium"] == {
+        "amount": None,
+        "iso_4217_currency_code": None,
+    }
+
+
+def test_classify_scores_types_and_falls_back_to_other(packet: Document) -> None:
+    out = classify_output(packet, CLASSIFIER_CONFIG)
+    ClassifyOutput.model_validate(out)
+    assert (out["id"], out["type"]) == ("invoice", "invoice")
+    assert 0.5 <= out["confidence"] <= 0.99 and out["insights"][0]["type"] == "reasoning"
+    recipe = read_document(b"Pancakes\n\nMix flour, eggs and milk. Fry.", "r.txt")
+    assert classify_output(recipe, CLASSIFIER_CONFIG)["id"] == "other"
+
+
+def test_split_finds_boundaries_titles_and_continuations(packet: Document) -> None:
+    ids = iter(f"file_{i}" for i in range(10))
+    out = split_output(packet, SPLITTER_CONFIG, make_file_id=lambda: next(ids))
+    SplitOutput.model_validate(out)
+    got = [(s["startPage"], s["endPage"], s["classificationId"]) for s in out["splits"]]
+    assert got == [(1, 2, "invoice"), (3, 3, "bank_statement"), (4, 4, "contract")]
+    first = out["splits"][0]
+    assert first["identifier"] == "A-1" and first["fileId"] == "file_0"
+    assert first["type"] == "invoice" and "Pages 1-2" in first["observation"]
+
+
+def test_outputs_are_deterministic_and_thread_safe(policy: Document, packet: Document) -> None:
+    def run(_: int) -> tuple[Any, ...]:
+        return (
+            parse_output(packet, {}),
+            extract_output(policy, {"schema": POLICY_SCHEMA}, file_id="f"),
+            classify_output(packet, CLASSIFIER_CONFIG),
+            split_output(packet, SPLITTER_CONFIG, make_file_id=lambda: "file_x"),
+        )
+
+    expected = run(0)
+    with ThreadPoolExecutor(4) as pool:
+        assert all(r == expected for r in pool.map(run, range(8)))
+
+
+def test_credits_per_page(packet: Document) -> None:
+    assert [credits_for(k, packet) for k in ("parse", "extract", "classify", "split")] == [
+        4.0,
+        8.0,
+        4.0,
+        4.0,
+    ]
