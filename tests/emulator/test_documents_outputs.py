@@ -138,14 +138,16 @@ def test_parse_page_chunks_match_the_spec_and_the_sdk(packet: Document) -> None:
         {"start": n, "end": n} for n in range(1, 5)
     ]
     first = chunks[0]
-    assert first["type"] == "page" and first["content"].startswith("# INVOICE")
+    assert first["type"] == "page"
+    assert first["content"].startswith("# INVOICE")
     kinds = [b["type"] for b in first["blocks"]]
     assert kinds == ["heading", "key_value", "key_value"]
     block = first["blocks"][1]
     assert block["content"] == "Invoice #: A-1"
     assert block["metadata"]["page"] == {"number": 1, "width": 612.0, "height": 792.0}
     box = block["boundingBox"]
-    assert 0 < box["left"] < box["right"] <= 612 and 0 < box["top"] < box["bottom"] <= 792
+    assert 0 < box["left"] < box["right"] <= 612
+    assert 0 < box["top"] < box["bottom"] <= 792
     assert [p["x"] for p in block["polygon"]] == [
         box["left"],
         box["right"],
@@ -154,7 +156,8 @@ def test_parse_page_chunks_match_the_spec_and_the_sdk(packet: Document) -> None:
     ]
     assert chunks[1]["blocks"][-1]["type"] == "page_number"
     ids = [b["id"] for c in chunks for b in c["blocks"]]
-    assert len(set(ids)) == len(ids) and all(i.startswith("block_") for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith("block_") for i in ids)
     assert parse_output(packet, {}) == out  # ids are a deterministic hash
 
 
@@ -176,7 +179,8 @@ def test_parse_document_chunk_spans_all_pages(packet: Document) -> None:
     out = parse_output(packet, {"chunkingStrategy": {"type": "document"}})
     ParseRunOutput.model_validate(out)
     (chunk,) = out["chunks"]
-    assert chunk["type"] == "document" and chunk["metadata"]["pageRange"] == {"start": 1, "end": 4}
+    assert chunk["type"] == "document"
+    assert chunk["metadata"]["pageRange"] == {"start": 1, "end": 4}
     assert chunk["content"] == "\n\n".join(c["content"] for c in parse_output(packet, {})["chunks"])
 
 
@@ -209,7 +213,8 @@ def test_extract_metadata_paths_and_citations(policy: Document) -> None:
     for path in ("policy_number", "insured.name", "vehicles", "vehicles[0]", "vehicles[1].plate"):
         assert path in meta, path
     citation = meta["policy_number"]["citations"][0]
-    assert citation["fileId"] == "file_abc" and citation["page"]["number"] == 1
+    assert citation["fileId"] == "file_abc"
+    assert citation["page"]["number"] == 1
     assert citation["referenceText"] == "Policy No.: HM-778-2291"
     assert 0 < meta["policy_number"]["logprobsConfidence"] <= 1
     assert meta["vehicles[1].plate"]["citations"][0]["referenceText"] == "Vespa GTS BS 777 4,200.00"
@@ -221,7 +226,8 @@ def test_extract_empty_schema_and_missing_everything() -> None:
     assert extract_output(doc, {}, file_id=None) == {"value": {}, "metadata": {}}
     out = extract_output(doc, {"schema": POLICY_SCHEMA}, file_id=None)
     ExtractOutputJson.model_validate(out)
-    assert out["value"]["vehicles"] == [] and out["value"]["premium"] == {
+    assert out["value"]["vehicles"] == []
+    assert out["value"]["premium"] == {
         "amount": None,
         "iso_4217_currency_code": None,
     }
@@ -231,7 +237,8 @@ def test_classify_scores_types_and_falls_back_to_other(packet: Document) -> None
     out = classify_output(packet, CLASSIFIER_CONFIG)
     ClassifyOutput.model_validate(out)
     assert (out["id"], out["type"]) == ("invoice", "invoice")
-    assert 0.5 <= out["confidence"] <= 0.99 and out["insights"][0]["type"] == "reasoning"
+    assert 0.5 <= out["confidence"] <= 0.99
+    assert out["insights"][0]["type"] == "reasoning"
     recipe = read_document(b"Pancakes\n\nMix flour, eggs and milk. Fry.", "r.txt")
     assert classify_output(recipe, CLASSIFIER_CONFIG)["id"] == "other"
 
@@ -243,8 +250,10 @@ def test_split_finds_boundaries_titles_and_continuations(packet: Document) -> No
     got = [(s["startPage"], s["endPage"], s["classificationId"]) for s in out["splits"]]
     assert got == [(1, 2, "invoice"), (3, 3, "bank_statement"), (4, 4, "contract")]
     first = out["splits"][0]
-    assert first["identifier"] == "A-1" and first["fileId"] == "file_0"
-    assert first["type"] == "invoice" and "Pages 1-2" in first["observation"]
+    assert first["identifier"] == "A-1"
+    assert first["fileId"] == "file_0"
+    assert first["type"] == "invoice"
+    assert "Pages 1-2" in first["observation"]
 
 
 def test_outputs_are_deterministic_and_thread_safe(policy: Document, packet: Document) -> None:
