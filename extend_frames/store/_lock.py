@@ -37,16 +37,17 @@ class LockInfo:
     token: str
 
     def describe(self) -> str:
-        """``owner (pid 123 on host, since 2026-...)`` for messages."""
-        where = ", ".join(
+        """``'owner' (pid 123 on host, since 2026-...)`` for messages."""
+        where = " ".join(
             p
             for p in (
                 f"pid {self.pid}" if self.pid is not None else "",
                 f"on {self.host}" if self.host else "",
-                f"since {self.time}" if self.time else "",
             )
             if p
         )
+        if self.time:
+            where = f"{where}, since {self.time}" if where else f"since {self.time}"
         return f"{self.owner!r} ({where})" if where else repr(self.owner)
 
 

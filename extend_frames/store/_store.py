@@ -33,6 +33,7 @@ from extend_frames.store._ledger import (
 from extend_frames.store._manifest import decode_schema, differences, encode_manifest
 from extend_frames.store._paths import (
     LEDGER,
+    LOCK,
     MANIFEST,
     PART_RE,
     SUCCESS,
@@ -134,7 +135,12 @@ class JobStore:
         """Delete temp files left by killed writers; only the lock holder may call this."""
         if not self._b.local:
             return  # object stores write in one PUT and never leave temp objects
-        stale = [self._b.path(n) for n in self._b.list() if TEMP_RE.match(n)]
+        # Not the temp files of _lock itself: other jobs may be trying to create it right now.
+        stale = [
+            self._b.path(n)
+            for n in self._b.list()
+            if TEMP_RE.match(n) and not n.startswith(f".{LOCK}.")
+        ]
         stale += [self._b.path(LEDGER, n) for n in self._b.list(LEDGER) if TEMP_RE.match(n)]
         self._b.delete(stale)
 
