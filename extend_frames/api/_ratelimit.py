@@ -2,19 +2,23 @@
 
 Each category (GET / WRITE / RUN, SPEC §3) gets a :class:`Pacer`, shared by every task of a
 client on every thread and event loop (state behind a ``threading.Lock``; waits through the
-injected clock). A pacer spaces requests ``1/rate`` apart (GCRA-style reservations, no burst),
-and on a 429:
+injected clock). A pacer spaces requests ``1/rate`` apart (GCRA-style reservations, no
+burst). On a 429 it:
 
-- honours ``Retry-After``: no request of the category starts before it has passed;
-- (adaptive) cuts its rate multiplicatively towards the rate the server actually accepted
-  over the last second, so a limit the client was not told about is found in a few seconds;
-- then recovers additively: quickly back to 95 % of the rate that triggered the 429, then
-  slowly above it (probing whether the limit was raised), never above the configured rate.
+- honours ``Retry-After``: no request of the category starts before it has passed (requests
+  already waiting for a slot re-queue behind it);
+- (adaptive) estimates the server's limit and cuts its rate to just below it. A server that
+  limits with a token bucket of one second's capacity accepts ``limit * (T + b)`` requests in
+  the ``T`` seconds from the start of a sending window to its first 429, where ``b`` is how
+  full its bucket was (one second after an idle period or a long enough pause). So the
+  estimate is ``successes / (T + b)``; the cut is kept within 20-90 % of the rate that was
+  too fast, so a server of another shape still converges, only in more steps;
+- then recovers: quickly to 95 % of the estimate, then slowly above it (probing whether the
+  limit was raised, faster the longer no 429 came), never above the configured rate.
 """
 
 from __future__ import annotations
 
-import collections
 import enum
 import threading
 
@@ -22,10 +26,10 @@ from extend_frames.api._clock import Clock
 
 __all__ = ["Category", "Pacer", "category_for"]
 
-# Seconds between two rate cuts: 429s answering requests sent before a cut are not new news.
+# Seconds between two rate cuts: 429s answering requests sent before a cut are not news.
 _EPISODE = 0.5
-# Window over which the accepted rate is measured when a 429 arrives.
-_WINDOW = 1.0
+# Idle this long, the server's bucket is full again: start a new measuring window.
+_IDLE = 1.0
 _RUN_CREATE_PATHS = frozenset({"/parse_runs", "/extract_runs", "/classify_runs", "/split_runs"})
 
 
@@ -63,38 +67,39 @@ class Pacer:
         self.adaptive = adaptive
         self._clock = clock
         self._lock = threading.Lock()
+        now = clock.now()
         self._rate = float(rate)
         self._floor = min(1.0, self.limit)
-        self._ceiling: float | None = None  # rate at which the server last said 429
-        self._tat = clock.now()  # theoretical arrival time of the next free slot
+        self._estimate: float | None = None  # the server's limit, as last measured
+        self._tat = now  # theoretical arrival time of the next free slot
         self._blocked_until = float("-inf")
         self._epoch = 0  # bumped by every Retry-After: sleepers re-reserve their slot
         self._last_cut = float("-inf")
-        self._last_update = clock.now()
-        self._successes: collections.deque[float] = collections.deque()
+        self._last_update = now
+        # the current measuring window: since when, how full the server's bucket was, successes
+        self._window_start: float | None = None
+        self._window_fill = 1.0
+        self._window_ok = 0
 
     # -- state, all under the lock -----------------------------------------------------------
 
     def _recover(self, now: float) -> None:
         dt = max(0.0, now - self._last_update)
         self._last_update = now
-        if self._ceiling is None or self._rate >= self.limit:
+        if self._estimate is None or self._rate >= self.limit:
             return
-        knee = 0.95 * self._ceiling
+        knee = 0.95 * self._estimate
         if self._rate < knee:
-            self._rate = min(knee, self._rate + 0.5 * self._ceiling * dt)
+            self._rate = min(knee, self._rate + 0.5 * self._estimate * dt)
         else:
-            self._rate += max(0.05 * self._ceiling, 0.1) * dt
+            calm = now - self._last_cut  # probe faster the longer the server stayed happy
+            self._rate += max(0.01 * self._estimate, 0.02) * (1.0 + calm / 10.0) * dt
         self._rate = min(self._rate, self.limit)
 
-    def _accepted_rate(self, now: float) -> float | None:
-        while self._successes and self._successes[0] < now - _WINDOW:
-            self._successes.popleft()
-        start = max(now - _WINDOW, self._blocked_until)
-        span = now - start
-        if span < 0.2:
-            return None
-        return sum(1 for t in self._successes if t >= start) / span
+    def _open_window(self, now: float, fill: float) -> None:
+        self._window_start = now
+        self._window_fill = fill
+        self._window_ok = 0
 
     # -- public -------------------------------------------------------------------------------
 
@@ -104,6 +109,12 @@ class Pacer:
         with self._lock:
             self._recover(self._clock.now())
             return self._rate
+
+    @property
+    def estimate(self) -> float | None:
+        """The server's limit as last estimated from a 429 (``None`` before any 429)."""
+        with self._lock:
+            return self._estimate
 
     @property
     def blocked_until(self) -> float:
@@ -117,6 +128,8 @@ class Pacer:
             with self._lock:
                 now = self._clock.now()
                 self._recover(now)
+                if self._window_start is None or self._tat < now - _IDLE:
+                    self._open_window(max(now, self._blocked_until), 1.0)
                 start = max(self._tat, now, self._blocked_until)
                 self._tat = start + 1.0 / self._rate
                 epoch = self._epoch
@@ -127,37 +140,41 @@ class Pacer:
                     return
 
     def on_success(self) -> None:
-        """A response that was not a 429 (it counts towards the accepted rate)."""
+        """A response that was not a 429."""
         with self._lock:
-            now = self._clock.now()
-            self._successes.append(now)
-            if len(self._successes) > 4 * self.limit + 64:
-                self._successes.popleft()
+            self._window_ok += 1
 
     def on_rate_limited(self, retry_after: float | None) -> None:
         """A 429: block the category for ``retry_after`` seconds and (adaptive) slow down."""
         with self._lock:
             now = self._clock.now()
-            if retry_after is not None and retry_after > 0:
-                until = now + retry_after
-                if until > self._blocked_until:
-                    self._blocked_until = until
-                    self._epoch += 1
-                    self._tat = until
-            if not self.adaptive or now - self._last_cut < _EPISODE:
-                return
-            self._recover(now)
-            accepted = self._accepted_rate(now)
-            before = self._rate
-            if accepted is not None and accepted > 0:
-                self._ceiling = accepted
-                cut = min(before * 0.9, 0.95 * accepted)
-            else:
-                self._ceiling = before
-                cut = before * 0.7
-            self._rate = max(self._floor, cut)
-            self._last_cut = now
-            self._last_update = now
+            new_episode = now >= self._blocked_until and now - self._last_cut >= _EPISODE
+            if new_episode and self.adaptive:
+                self._cut(now)
+            pause = retry_after if retry_after is not None and retry_after > 0 else 0.0
+            if now + pause > self._blocked_until and pause > 0:
+                self._blocked_until = now + pause
+                self._epoch += 1
+                self._tat = self._blocked_until
+            if new_episode:
+                # the next window starts when sending resumes; the server refills meanwhile
+                self._open_window(max(now, self._blocked_until), min(1.0, pause))
+
+    def _cut(self, now: float) -> None:
+        self._recover(now)
+        before = self._rate
+        start = self._window_start if self._window_start is not None else now
+        span = max(0.0, now - start) + self._window_fill
+        measured = self._window_ok / span if span > 0 else 0.0
+        if measured > 0:
+            self._estimate = min(measured, before)
+            cut = min(0.9 * before, max(0.2 * before, 0.95 * measured))
+        else:
+            self._estimate = 0.7 * before
+            cut = 0.7 * before
+        self._rate = max(self._floor, cut)
+        self._last_cut = now
+        self._last_update = now
 
     def __repr__(self) -> str:
         return f"Pacer(limit={self.limit}, rate={self.rate:.2f}, adaptive={self.adaptive})"
