@@ -24,6 +24,21 @@ from extend_frames._errors import (
     WebhookVerificationError,
 )
 from extend_frames._version import __version__
+from extend_frames.api import BatchRun, Client, RateLimits, RetryPolicy, Timeouts
+from extend_frames.frames import (
+    JobSummary,
+    aclassify,
+    aextract,
+    aparse,
+    asplit,
+    classify,
+    extract,
+    parse,
+    split,
+    summarize,
+)
+from extend_frames.jobs import Concurrency, Polling
+from extend_frames.store import read_results
 from extend_frames.webhooks import (
     WebhookEvent,
     WebhookHub,
@@ -35,15 +50,23 @@ from extend_frames.webhooks import verify as verify_webhook
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BatchRun",
+    "Client",
+    "Concurrency",
     "ExtendError",
     "InputError",
     "InvalidRequestError",
+    "JobSummary",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "Polling",
     "RateLimitedError",
+    "RateLimits",
+    "RetryPolicy",
     "ServerError",
     "StoreError",
+    "Timeouts",
     "TransportError",
     "UsageBlockedError",
     "WebhookEvent",
@@ -51,6 +74,16 @@ __all__ = [
     "WebhookReceiver",
     "WebhookVerificationError",
     "__version__",
+    "aclassify",
+    "aextract",
+    "aparse",
+    "asplit",
+    "classify",
+    "extract",
+    "parse",
     "parse_webhook",
+    "read_results",
+    "split",
+    "summarize",
     "verify_webhook",
 ]

@@ -1,6 +1,6 @@
 """The frames layer: dataframe in, dataframe out (see docs/ARCHITECTURE.md)."""
 
-from extend_frames.frames import _namespace  # noqa: F401  (registers df.extend)
+from extend_frames.frames import _namespace  # noqa: F401  (registers df.xf)
 from extend_frames.frames._ops import STATUS, JobSummary, summarize
 from extend_frames.frames._public import (
     aclassify,

@@ -1,7 +1,11 @@
-"""``df.extend``: the four operations and the summary as a polars DataFrame namespace.
+"""``df.xf``: the four operations and the summary as a polars DataFrame namespace.
+
+The design asked for ``df.extend``, but ``DataFrame.extend`` is a built-in polars method (append
+rows in place) and polars refuses to shadow it, so the namespace is named after the import
+alias users already type: ``import extend_frames as xf`` -> ``df.xf.extract(...)``.
 
 >>> import polars as pl, extend_frames  # doctest: +SKIP
->>> pl.DataFrame({"file": ["https://..."]}).extend.extract(processor="ex_...")  # doctest: +SKIP
+>>> pl.DataFrame({"file": ["https://..."]}).xf.extract(processor="ex_...")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from extend_frames.frames._ops import JobSummary, summarize
 from extend_frames.frames._public import classify, extract, parse, split
 
 
-@pl.api.register_dataframe_namespace("extend")
+@pl.api.register_dataframe_namespace("xf")
 class ExtendNamespace:
     """Same arguments as ``xf.parse`` / ``xf.extract`` / ``xf.classify`` / ``xf.split``."""
 

@@ -73,12 +73,17 @@ RESULT_COLUMNS = (
     "updated_at",
 )
 
-_KIND = {"extract": "extractor", "classify": "classifier", "split": "splitter"}
+ProcessorKind = Literal["extractor", "classifier", "splitter"]
+_KIND: dict[str, ProcessorKind] = {
+    "extract": "extractor",
+    "classify": "classifier",
+    "split": "splitter",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class JobSummary:
-    """Counts by status, credits and wall time of one job (``df.extend.summary()``)."""
+    """Counts by status, credits and wall time of one job (``df.xf.summary()``)."""
 
     rows: int
     by_status: dict[str, int]
@@ -158,7 +163,7 @@ async def run_operation(
     if options.mode not in ("resume", "overwrite"):
         raise InputError(f'mode must be "resume" or "overwrite", got {options.mode!r}')
     processor_id, version = parse_processor(operation, processor)
-    keys = row_keys(df, options.key)
+    keys = row_keys(df, options.key, reference_column=ref_column)
     refs = classify_references(df.get_column(ref_column), text=text_column is not None)
     work = pl.DataFrame(
         {
@@ -205,7 +210,9 @@ async def run_operation(
 
         store = None
         if options.output is not None:
-            store = JobStore.open(options.output, storage_options=dict(options.storage_options or {}))
+            store = JobStore.open(
+                options.output, storage_options=dict(options.storage_options or {})
+            )
         job_id = uuid.uuid4().hex
         if store is not None:
             if options.mode == "overwrite":
@@ -277,8 +284,11 @@ async def run_operation(
                     result = store.read().sort(ROW).drop(ROW)
                     summary = summarize(result)
                     store.mark_success(
-                        {"rows": summary.rows, "by_status": summary.by_status,
-                         "credits": summary.credits}
+                        {
+                            "rows": summary.rows,
+                            "by_status": summary.by_status,
+                            "credits": summary.credits,
+                        }
                     )
         finally:
             progress.close()
@@ -307,19 +317,14 @@ def _units(work: pl.DataFrame) -> tuple[list[Unit], pl.Series]:
     """Dedupe rows into units: one per distinct valid reference, one per invalid row."""
     valid = work.filter(pl.col("__error").is_null())
     first = valid.unique(subset=["__kind", "__ref"], keep="first", maintain_order=True)
-    unit_key = (
-        valid.join(
-            first.select("__kind", "__ref", pl.col("__key").alias("__unit")),
-            on=["__kind", "__ref"],
-            how="left",
-            nulls_equal=True,
-        )
-        .select(ROW, "__unit")
-    )
+    unit_key = valid.join(
+        first.select("__kind", "__ref", pl.col("__key").alias("__unit")),
+        on=["__kind", "__ref"],
+        how="left",
+        nulls_equal=True,
+    ).select(ROW, "__unit")
     invalid = work.filter(pl.col("__error").is_not_null())
-    mapping = pl.concat(
-        [unit_key, invalid.select(ROW, pl.col("__key").alias("__unit"))]
-    ).sort(ROW)
+    mapping = pl.concat([unit_key, invalid.select(ROW, pl.col("__key").alias("__unit"))]).sort(ROW)
 
     units_by_row: dict[int, Unit] = {}
     for row, key, kind, ref in first.select(ROW, "__key", "__kind", "__ref").iter_rows():
@@ -348,7 +353,7 @@ def _rows_by_chunk(
         work.get_column(ROW), unit_of_row.alias("__unit"), chunk_idx.alias("__chunk")
     )
     parts = rows.partition_by("__chunk", as_dict=True, include_key=False)
-    return {int(k[0]): v for k, v in parts.items()}  # type: ignore[call-overload]
+    return {int(k[0]): v for k, v in parts.items()}
 
 
 def _join(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) -> pl.DataFrame:
@@ -375,11 +380,17 @@ def _join(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) -> pl
 
 
 def _assemble(tables: list[pa.Table], height: int) -> pl.DataFrame:
-    frames = [pl.from_arrow(t) for t in tables]
+    frames = [_frame(t) for t in tables]
     result = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     if result.height != height:  # an invariant, not user error: say so loudly
         raise RuntimeError(f"internal error: {result.height} result rows for {height} inputs")
-    return result.sort(ROW).drop(ROW)  # type: ignore[union-attr]
+    return result.sort(ROW).drop(ROW)
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _canonical(config: Mapping[str, Any] | None) -> str | None:
@@ -407,6 +418,7 @@ async def _webhook_waiter(
         if operation == "parse"
         else ["batch_processor_run.processed", "batch_processor_run.failed"]
     )
+    receiver.start()  # no-op when already running; .url needs a listening server
     endpoint = await client.create_webhook_endpoint(
         receiver.url, name="extend_frames job", events=events
     )

@@ -141,7 +141,7 @@ class Engine:
         self.progress: Progress = progress or NoProgress()
         self.reconcile_grace = reconcile_grace
         self.stats = EngineStats()
-        self._rng = random.Random()
+        self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
         self._fetch_slots = asyncio.Semaphore(self.concurrency.fetches)
         self._upload_slots = asyncio.Semaphore(self.concurrency.uploads)
 
@@ -238,7 +238,7 @@ class Engine:
         async def upload(unit: Unit) -> None:
             if unit.key in covered:
                 return  # already part of a submitted batch: no need to upload again
-            assert unit.path is not None  # noqa: S101 - Unit invariant: file or path
+            assert unit.path is not None
             async with self._upload_slots:
                 try:
                     data, name = await asyncio.to_thread(
@@ -313,15 +313,9 @@ class Engine:
         wanted = set(keys)
         found: dict[str, str] = {}
         floor = since - timedelta(seconds=60)  # clock skew between us and the server
-        async for run in self.client.iter_runs(
-            self.spec.operation,
-            processor_id=self.spec.processor_id,
-            sort_by="updatedAt",
-            sort_dir="desc",
+        async for run in self.client.list_runs_since(
+            self.spec.operation, self.spec.processor_id, floor
         ):
-            updated = _parse_time(run.get("updatedAt") or run.get("createdAt"))
-            if updated is not None and updated < floor:
-                break
             key = _metadata_key(run, self.spec.job_id)
             if key in wanted and key not in found:
                 found[key] = run["id"]

@@ -26,7 +26,8 @@ class Waiter(Protocol):
 
 
 class _Hub(Protocol):
-    async def wait(self, batch_id: str, timeout: float) -> dict[str, Any] | None: ...
+    # The hub takes a timeout (not asyncio.timeout) so it can drop the waiter on expiry.
+    async def wait(self, batch_id: str, timeout: float) -> dict[str, Any] | None: ...  # noqa: ASYNC109
 
 
 class PollingWaiter:
@@ -34,7 +35,7 @@ class PollingWaiter:
 
     def __init__(self, polling: Polling, *, seed: int | None = None) -> None:
         self.polling = polling
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - backoff jitter, not cryptography
         self.polls = 0
 
     async def wait(self, client: Client, batch_id: str) -> BatchRun:
@@ -65,7 +66,7 @@ class WebhookWaiter:
     def __init__(self, hub: _Hub, fallback: Polling, *, seed: int | None = None) -> None:
         self.hub = hub
         self.fallback = fallback
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - backoff jitter, not cryptography
         self.polls = 0
         self.woken = 0
 
