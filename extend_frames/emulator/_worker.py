@@ -93,7 +93,9 @@ class Worker:
             if self._ready and now >= self._next_start:
                 run = heapq.heappop(self._ready)[3]
                 if self._interval:
-                    self._next_start = max(now, self._next_start) + self._interval
+                    # keep the cadence through a clock jump, but never bank a burst
+                    behind = self._next_start >= now - self._interval
+                    self._next_start = (self._next_start if behind else now) + self._interval
                 return ("start", run, None)
             if not (self._ready or self._delayed or self._finishing):
                 self._idle = True
