@@ -60,13 +60,21 @@ def key_value(line: Line) -> tuple[str, str] | None:
 
 
 def page_blocks(page: Page) -> tuple[Block, ...]:
-    """The layout blocks of ``page``, in reading order (cached: pages are immutable)."""
-    return _blocks(page)
+    """The layout blocks of ``page``, in reading order.
+
+    Cached on the page's full content (lines and geometry included), so parse, extract and
+    classify of one document share the work; the cache is thread-safe and bounded.
+    """
+    return _blocks(page.number, page.lines)
 
 
-@lru_cache(maxsize=4096)
-def _blocks(page: Page) -> tuple[Block, ...]:
-    lines = page.lines
+def clear_cache() -> None:
+    """Forget cached layouts (benchmarks use it to time cold runs)."""
+    _blocks.cache_clear()
+
+
+@lru_cache(maxsize=2048)
+def _blocks(number: int, lines: tuple[Line, ...]) -> tuple[Block, ...]:
     if not lines:
         return ()
     sizes = [ln.size for ln in lines]
@@ -74,7 +82,7 @@ def _blocks(page: Page) -> tuple[Block, ...]:
     top_size = max(sizes)
     blocks: list[Block] = []
     paragraph: list[Line] = []
-    n = page.number
+    n = number
 
     def flush() -> None:
         if paragraph:
