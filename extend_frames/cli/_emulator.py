@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from extend_frames.emulator import create_app
 
     config = build_config(args)
-    print(f"Extend emulator on {config.public_url} (API version 2026-02-09)", flush=True)  # noqa: T201
+    print(f"Extend emulator on {config.public_url} (API version 2026-02-09)", flush=True)
     uvicorn.run(
         create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False
     )

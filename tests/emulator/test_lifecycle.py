@@ -40,7 +40,8 @@ def slow() -> Iterator[tuple[Emulator, httpx.Client]]:
 def test_batch_lifecycle_pending_processing_processed(slow: tuple[Emulator, httpx.Client]) -> None:
     emu, c = slow
     batch = c.post("/parse_runs/batch", json={"inputs": _texts(3)}).json()
-    assert batch["status"] == "PENDING" and batch["runCount"] == 3
+    assert batch["status"] == "PENDING"
+    assert batch["runCount"] == 3
     # runs are listable as PENDING right after the POST
     assert _statuses(c, "parse", batch["id"]) == ["PENDING"] * 3
     emu.advance(29)
@@ -105,9 +106,11 @@ def test_cancel_pending_run_and_emulator_batch_cancel(slow: tuple[Emulator, http
     ).json()
     runs = c.get("/extract_runs", params={"batchId": batch["id"]}).json()["data"]
     cancelled = c.post(f"/extract_runs/{runs[0]['id']}/cancel").json()
-    assert cancelled["status"] == "CANCELLED" and cancelled["output"] is None
+    assert cancelled["status"] == "CANCELLED"
+    assert cancelled["output"] is None
     resp = c.post(f"/_emulator/batch_runs/{batch['id']}/cancel")
-    assert resp.status_code == 200 and resp.json()["status"] == "CANCELLED"
+    assert resp.status_code == 200
+    assert resp.json()["status"] == "CANCELLED"
     assert _statuses(c, "extract", batch["id"]) == ["CANCELLED"] * 3
     emu.advance(100)
     assert emu.wait_idle(5)
@@ -117,7 +120,7 @@ def test_cancel_pending_run_and_emulator_batch_cancel(slow: tuple[Emulator, http
 
 
 def test_all_runs_cancelled_makes_batch_processed(slow: tuple[Emulator, httpx.Client]) -> None:
-    emu, c = slow
+    _emu, c = slow
     batch = c.post("/parse_runs/batch", json={"inputs": _texts(2)}).json()
     for run in c.get("/parse_runs", params={"batchId": batch["id"]}).json()["data"]:
         c.post(f"/parse_runs/{run['id']}/cancel")
@@ -132,7 +135,8 @@ def test_batch_level_failure_fails_unfinished_runs() -> None:
         assert _batch(c, batch["id"])["status"] == "FAILED"
         runs = c.get("/parse_runs", params={"batchId": batch["id"], "maxPageSize": 100}).json()
         failed = [r for r in runs["data"] if r["status"] == "FAILED"]
-        assert failed and all(r["failureReason"] == "INTERNAL_ERROR" for r in failed)
+        assert failed
+        assert all(r["failureReason"] == "INTERNAL_ERROR" for r in failed)
         assert all(r["status"] in ("PROCESSED", "FAILED") for r in runs["data"])
 
 

@@ -18,7 +18,8 @@ def test_files_upload_get_list_delete(sdk: Extend) -> None:
     assert uploaded.type == "TXT"
     assert uploaded.presigned_url is None  # only GET /files/{id} presigns
     got = sdk.files.retrieve(uploaded.id)
-    assert got.id == uploaded.id and got.presigned_url
+    assert got.id == uploaded.id
+    assert got.presigned_url
     listed = sdk.files.list(name_contains="notes")
     assert [f.id for f in listed.data] == [uploaded.id]
     assert sdk.files.list(name_contains="nothing-like-this").data == []
@@ -29,7 +30,8 @@ def test_files_upload_get_list_delete(sdk: Extend) -> None:
 
 def test_extractor_crud_and_versions(sdk: Extend) -> None:
     ex = sdk.extractors.create(name="Invoices", config={"schema": INVOICE_SCHEMA})
-    assert ex.id.startswith("ex_") and ex.draft_version.version == "draft"
+    assert ex.id.startswith("ex_")
+    assert ex.draft_version.version == "draft"
     assert sdk.extractors.retrieve(ex.id).name == "Invoices"
     updated = sdk.extractors.update(ex.id, name="Invoices v2")
     assert updated.name == "Invoices v2"
@@ -83,22 +85,32 @@ def test_single_runs_of_every_kind(emu: Emulator, sdk: Extend) -> None:
     er = sdk.extract_runs.create(extractor={"id": ex.id}, file={"text": "INV-9"}, metadata={"k": 1})
     cr = sdk.classify_runs.create(classifier={"id": cl.id}, file={"id": up.id})
     sr = sdk.split_runs.create(splitter={"id": sp.id}, file={"id": up.id})
-    assert er.status == "PROCESSING" and er.metadata == {"k": 1}
+    assert er.status == "PROCESSING"
+    assert er.metadata == {"k": 1}
     assert emu.wait_idle()
 
     parse = sdk.parse_runs.retrieve(pr.id)
-    assert parse.status == "PROCESSED" and parse.output is not None and parse.output.chunks
-    assert parse.file is not None and parse.file.id == up.id
+    assert parse.status == "PROCESSED"
+    assert parse.output is not None
+    assert parse.output.chunks
+    assert parse.file is not None
+    assert parse.file.id == up.id
     as_url = sdk.parse_runs.retrieve(pr.id, response_type="url")
-    assert as_url.output is None and as_url.output_url
+    assert as_url.output is None
+    assert as_url.output_url
     extract = sdk.extract_runs.retrieve(er.id)
-    assert extract.status == "PROCESSED" and extract.output is not None
-    assert extract.extractor is not None and extract.extractor.id == ex.id
-    assert extract.usage is not None and extract.usage.breakdown
+    assert extract.status == "PROCESSED"
+    assert extract.output is not None
+    assert extract.extractor is not None
+    assert extract.extractor.id == ex.id
+    assert extract.usage is not None
+    assert extract.usage.breakdown
     classify = sdk.classify_runs.retrieve(cr.id)
-    assert classify.output is not None and classify.output.id in ("invoice", "other")
+    assert classify.output is not None
+    assert classify.output.id in ("invoice", "other")
     split = sdk.split_runs.retrieve(sr.id)
-    assert split.output is not None and split.output.splits[0].file_id.startswith("file_")
+    assert split.output is not None
+    assert split.output.splits[0].file_id.startswith("file_")
 
     assert [r.id for r in sdk.extract_runs.list(extractor_id=ex.id).data] == [er.id]
     assert [r.id for r in sdk.parse_runs.list(source="API").data] == [pr.id]
@@ -137,10 +149,13 @@ def test_batch_flow_with_pagination(emu: Emulator, sdk: Extend) -> None:
     batch = sdk.extract_runs.create_batch(
         extractor={"id": ex.id, "version": "draft"}, inputs=inputs
     )
-    assert batch.id.startswith("bpr_") and batch.run_count == 25 and batch.status == "PENDING"
+    assert batch.id.startswith("bpr_")
+    assert batch.run_count == 25
+    assert batch.status == "PENDING"
     assert emu.wait_idle()
     done = sdk.batch_runs.get(batch.id)
-    assert done.status == "PROCESSED" and done.run_count == 25
+    assert done.status == "PROCESSED"
+    assert done.run_count == 25
 
     seen, token, pages = [], None, 0
     while True:
@@ -163,7 +178,8 @@ def test_batch_flow_with_pagination(emu: Emulator, sdk: Extend) -> None:
         full = sdk.extract_runs.retrieve(summary.id)
         assert full.status == "PROCESSED"
         assert full.metadata == summary.metadata
-        assert full.output is not None and set(full.output.value) == {"invoice_number", "total"}
+        assert full.output is not None
+        assert set(full.output.value) == {"invoice_number", "total"}
 
 
 def test_batches_of_every_kind(emu: Emulator, sdk: Extend) -> None:
@@ -173,7 +189,9 @@ def test_batches_of_every_kind(emu: Emulator, sdk: Extend) -> None:
     pb = sdk.parse_runs.create_batch(inputs=[{"file": {"text": "hello"}, "metadata": {"i": 0}}])
     cb = sdk.classify_runs.create_batch(classifier={"id": cl.id}, inputs=[{"file": {"id": up.id}}])
     sb = sdk.split_runs.create_batch(splitter={"id": sp.id}, inputs=[{"file": {"id": up.id}}])
-    assert pb.id.startswith("bpar_") and cb.id.startswith("bpr_") and sb.id.startswith("bpr_")
+    assert pb.id.startswith("bpar_")
+    assert cb.id.startswith("bpr_")
+    assert sb.id.startswith("bpr_")
     assert emu.wait_idle()
     for batch in (pb, cb, sb):
         assert sdk.batch_runs.get(batch.id).status == "PROCESSED"
@@ -187,7 +205,8 @@ def test_batches_of_every_kind(emu: Emulator, sdk: Extend) -> None:
 def test_typed_errors(emu: Emulator, sdk: Extend) -> None:
     with pytest.raises(NotFoundError) as nf:
         sdk.batch_runs.get("bpr_doesNotExist000000000", request_options=NO_RETRY)
-    assert nf.value.body["code"] == "NOT_FOUND" and nf.value.body["requestId"].startswith("req_")
+    assert nf.value.body["code"] == "NOT_FOUND"
+    assert nf.value.body["requestId"].startswith("req_")
     with pytest.raises(NotFoundError):
         sdk.extract_runs.create_batch(
             extractor={"id": "ex_unknown"},
@@ -214,7 +233,8 @@ def test_webhook_endpoints_and_subscriptions(sdk: Extend) -> None:
     )
     assert created.signing_secret.startswith("wss_")
     got = sdk.webhook_endpoints.retrieve(created.id)
-    assert got.id == created.id and getattr(got, "signing_secret", None) is None
+    assert got.id == created.id
+    assert getattr(got, "signing_secret", None) is None
     assert [e.id for e in sdk.webhook_endpoints.list().data] == [created.id]
     assert sdk.webhook_endpoints.update(created.id, status="disabled").status == "disabled"
     sub = sdk.webhook_subscriptions.create(

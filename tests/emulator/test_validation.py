@@ -16,7 +16,8 @@ def _error(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert resp.status_code == status, resp.text
     body = resp.json()
     assert set(body) == {"code", "message", "retryable", "requestId"}
-    assert body["code"] == code and body["message"]
+    assert body["code"] == code
+    assert body["message"]
     assert body["requestId"].startswith("req_")
     assert resp.headers["x-extend-request-id"] == body["requestId"]
     return body
@@ -58,7 +59,8 @@ def test_batch_of_exactly_1000_is_accepted(raw: httpx.Client, procs: dict[str, s
         "/extract_runs/batch",
         json={"extractor": {"id": procs["extractor"]}, "inputs": _inputs(1000)},
     )
-    assert resp.status_code == 200 and resp.json()["runCount"] == 1000
+    assert resp.status_code == 200
+    assert resp.json()["runCount"] == 1000
 
 
 @pytest.mark.parametrize("kind", ["extract", "classify", "split"])
@@ -187,7 +189,8 @@ def test_internal_exception_is_an_extend_error(
 
     monkeypatch.setattr(_runs, "list_runs", boom)
     body = _error(raw.get("/extract_runs"), 500, "INTERNAL_ERROR")
-    assert body["retryable"] is True and "kaboom" not in body["message"]
+    assert body["retryable"] is True
+    assert "kaboom" not in body["message"]
 
 
 def test_schema_rules_answer_400(raw: httpx.Client) -> None:
