@@ -112,6 +112,7 @@ _PARSE_WIRE = pl.Struct(
 _CONFIDENCE_KEYS = ("ocrConfidence", "logprobsConfidence")
 _CONFIDENCE_ENTRY = pl.Struct(dict.fromkeys(_CONFIDENCE_KEYS, pl.Float64))
 _MAX_PATHS = 4096
+_INDEX = re.compile(r"\[\d+\]")
 # Chunk contents are joined with a blank line so page boundaries stay paragraph breaks.
 _MARKDOWN_SEPARATOR = "\n\n"
 
@@ -222,7 +223,7 @@ def _one_line(body: bytes, index: int) -> bytes:
     # JSON strings cannot hold raw newlines, so newlines in a body are whitespace: flatten.
     if b"\n" in body or b"\r" in body:
         body = body.replace(b"\r", b" ").replace(b"\n", b" ")
-    if not body.strip():
+    if not body or body.isspace():
         raise ExtendError(f"run body #{index} is empty; expected one JSON object per run")
     return body
 
@@ -383,7 +384,7 @@ def _confidence_paths(dtype: pl.Struct, ndjson: bytes) -> dict[str, list[str]]:
     """Metadata paths under each top-level field, array indices taken from the raw bytes."""
     templates = {f.name: [f.name, *_templates(f.dtype, f.name)] for f in dtype.fields}
     arrays = {t[: -len("[*]")] for group in templates.values() for t in group if t.endswith("[*]")}
-    counts = {array: _array_length(array, ndjson) for array in arrays}
+    counts = _array_lengths(arrays, ndjson)
     expanded = {
         name: [p for t in group for p in _expand(t, counts)] for name, group in templates.items()
     }
@@ -406,11 +407,29 @@ def _templates(dtype: PolarsDataType, prefix: str) -> list[str]:
     return []
 
 
-def _array_length(array: str, ndjson: bytes) -> int:
-    """1 + the largest index seen in a metadata key ``"<array>[i]..."`` (0 if none)."""
-    pattern = re.escape(array.encode()).replace(rb"\[\*\]", rb"\[\d+\]")
-    found = re.findall(rb'"' + pattern + rb"\[(\d+)\]", ndjson)
-    return 1 + max(map(int, found)) if found else 0
+def _array_lengths(arrays: set[str], ndjson: bytes) -> dict[str, int]:
+    """Per array path template: 1 + the largest index in a key ``"<array>[i]..."`` (or 0).
+
+    One regex scan for all arrays; distinct matches are deduplicated in C before Python
+    looks at them. (Metadata may be sparse, so no index is assumed from its neighbours.)
+    """
+    counts = dict.fromkeys(arrays, 0)
+    if not arrays or not ndjson:
+        return counts
+    # Longest first, so "a[1].b[2]" is matched as the nested array, not stopped at "a[1]".
+    ordered = sorted(arrays, key=len, reverse=True)
+    alternatives = b"|".join(
+        re.escape(a.encode()).replace(rb"\[\*\]", rb"\[\d+\]") for a in ordered
+    )
+    pattern = re.compile(rb'"((?:' + alternatives + rb")\[\d+\])")
+    for concrete in set(pattern.findall(ndjson)):
+        # Every index in the key counts for its own array: "a[1].b[2]" -> a >= 2, a[*].b >= 3.
+        text = concrete.decode()
+        for match in _INDEX.finditer(text):
+            template = _INDEX.sub("[*]", text[: match.start()])
+            if template in counts:
+                counts[template] = max(counts[template], int(match.group()[1:-1]) + 1)
+    return counts
 
 
 def _expand(template: str, counts: dict[str, int]) -> list[str]:

@@ -345,3 +345,32 @@ def test_huge_arrays_fall_back_to_index_free_confidence() -> None:
     row = _extract([_dumps(run)]).row(0, named=True)
     assert len(row["output"]["line_items"]) == count
     assert row["output_confidence"]["line_items"] == 0.5  # the array-level entry only
+
+
+def test_confidence_of_nested_arrays() -> None:
+    config = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"tags": {"type": "array", "items": {"type": "string"}}},
+                    },
+                },
+                "title": {"type": ["string", "null"]},
+            },
+        }
+    }
+    dtype = output_dtype("extract", config)
+    value = {"groups": [{"tags": ["a"]}, {"tags": ["b", "c", "d"]}], "title": "t"}
+    metadata = {
+        "groups": {"ocrConfidence": 0.9},
+        "groups[1].tags[2]": {"ocrConfidence": 0.2},
+        "title": {"ocrConfidence": 0.8, "logprobsConfidence": 0.7},
+    }
+    body = _dumps({"id": "r", "output": {"value": value, "metadata": metadata}})
+    row = decode_runs("extract", [body], output_dtype=dtype).row(0, named=True)
+    assert row["output"] == value
+    assert row["output_confidence"] == {"groups": 0.2, "title": 0.7}
