@@ -43,6 +43,7 @@ RESERVED_COLUMNS = (
     "output",
     "output_confidence",
     "credits",
+    "file_id",
     "created_at",
     "updated_at",
 )
