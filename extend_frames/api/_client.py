@@ -274,7 +274,7 @@ class Client:
                     data=data,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:  # transport errors, undecodable bodies
                 failure = (
                     Failure.NOT_SENT if isinstance(exc, _NOT_SENT_ERRORS) else Failure.AMBIGUOUS
                 )
@@ -593,7 +593,20 @@ class Client:
 
     async def get_run(self, operation: Operation, run_id: str) -> dict[str, Any]:
         """The full run JSON (``GET /{operation}_runs/{id}``), parsed."""
-        return dict(json.loads(await self.get_run_bytes(operation, run_id)))
+        _check_operation(operation)
+        params = {"responseType": "json"} if operation == "parse" else None
+        response = await self._request(
+            "GET", f"/{operation}_runs/{_seg(run_id)}", kind=RequestKind.READ, params=params
+        )
+        result = self._json(response)
+        if not isinstance(result, dict):
+            raise APIError(
+                f"GET /{operation}_runs/{run_id}: expected a run object, got "
+                f"{type(result).__name__}; check base_url points at an Extend-compatible server",
+                method="GET",
+                path=f"/{operation}_runs/{run_id}",
+            )
+        return result
 
     async def get_run_bytes(self, operation: Operation, run_id: str) -> bytes:
         """The full run JSON as the raw body bytes, for bulk decoding (parse output inline)."""
