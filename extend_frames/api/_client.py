@@ -338,6 +338,7 @@ class Client:
                     header_request_id=header_rid,
                     secrets=secrets,
                     cls=OutcomeUnknownError,
+                    retryable=False,  # resending blindly could create a duplicate
                 ) from None
             if decision is Decision.RETRY:
                 if status == 429 and retry_after is not None:

@@ -133,6 +133,7 @@ def make_api_error(
     secrets: tuple[str, ...],
     attempts: int = 1,
     cls: type[APIError] | None = None,
+    retryable: bool | None = None,
 ) -> APIError:
     """The typed error for a final error response; the message ends with a hint."""
     cls = cls or error_class(status)
@@ -142,7 +143,9 @@ def make_api_error(
         message += f" (after {attempts} attempts)"
     if hint:
         message += f"; {hint}"
-    retryable = body.retryable if body.retryable is not None else (status == 429 or status >= 500)
+    if retryable is None:
+        default = status in (408, 429) or status >= 500
+        retryable = body.retryable if body.retryable is not None else default
     return cls(
         message,
         status=status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from extend_frames._errors import (
     TransportError,
     UsageBlockedError,
 )
-from extend_frames.api import BatchRun, Client, RetryBudget, RetryPolicy, VirtualClock
+from extend_frames.api import BatchRun, Client, RetryBudget, RetryPolicy, Timeouts, VirtualClock
 
 from .conftest import API_KEY, BATCH, error
 
@@ -500,3 +501,43 @@ async def test_non_json_success_is_a_clear_error(make_client: MakeClient) -> Non
 def test_every_error_is_an_extend_error() -> None:
     for cls in (OutcomeUnknownError, TransportError, RateLimitedError, InputError):
         assert issubclass(cls, ExtendError)
+
+
+async def test_outcome_unknown_is_never_marked_retryable(make_client: MakeClient) -> None:
+    rec = Recorder(error(503, code="INTERNAL_ERROR", message="x", retryable=True))
+    with pytest.raises(OutcomeUnknownError) as info:
+        await make_client(rec).create_batch("parse", inputs=[{"file": {"text": "a"}}])
+    assert info.value.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("headers", "least"),
+    [({"Retry-After": "4"}, 4.0), ({"retry-after-ms": "2500"}, 2.5)],
+)
+async def test_5xx_retry_after_is_honoured(
+    make_client: MakeClient, clock: VirtualClock, headers: dict[str, str], least: float
+) -> None:
+    rec = Recorder(httpx.Response(503, headers=headers, json={"message": "busy"}), ok_batch())
+    rec.clock = clock
+    await make_client(rec).get_batch("bpr_1")
+    assert rec.times[1] - rec.times[0] >= least
+
+
+async def test_uploads_get_the_longer_timeout(make_client: MakeClient) -> None:
+    rec = Recorder(httpx.Response(200, json={"object": "file", "id": "file_1"}), ok_batch())
+    client = make_client(rec, timeout=Timeouts(connect=3.0, read=20.0, upload=400.0))
+    await client.upload_file(b"x", name="a.txt")
+    await client.get_batch("bpr_1")
+    upload, read = (r.extensions["timeout"] for r in rec.requests)
+    assert (upload["connect"], upload["read"], upload["write"]) == (3.0, 400.0, 400.0)
+    assert (read["connect"], read["read"]) == (3.0, 20.0)
+
+
+async def test_retries_are_logged_with_method_path_status_attempt_and_wait(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="extend_frames.api")
+    rec = Recorder(error(502, message="bad gateway"), ok_batch())
+    await make_client(rec).get_batch("bpr_1")
+    (line,) = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert line.startswith("retrying GET /batch_runs/bpr_1 after 502 (attempt 1/6), waiting ")
