@@ -83,7 +83,9 @@ class Client:
     carries ``x-extend-api-version`` and, if set, ``x-extend-workspace-id``. ``rate_limits``
     is a plan preset or :class:`RateLimits` (default PAYG, adapting to 429s); ``retry`` a
     :class:`RetryPolicy`; ``timeout`` :class:`Timeouts`; ``transport`` an httpx async
-    transport used on every loop (``httpx.MockTransport`` in tests).
+    transport used on every loop (``httpx.MockTransport`` in tests). With the default
+    transport, connections are capped at what the rates need (``max_connections``), not at
+    the number of concurrent tasks.
 
     ``aclose()`` releases the connections of the running loop, ``close()`` those of every
     loop; a closed client stays usable (the next request opens a new pool).
