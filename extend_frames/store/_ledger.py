@@ -22,6 +22,7 @@ State = Literal["intent", "submitted", "collected", "failed"]
 STATES: tuple[State, ...] = get_args(State)
 
 _NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|collected|failed)\.json$")
+_SNAPSHOT_RE = re.compile(r"^snapshot-(\d{8,})\.json$")
 RESERVED = frozenset({"seq", "chunk", "state", "time"})
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "authorization", "signature")
 
@@ -150,6 +151,47 @@ def decode_record(name: str, raw: bytes | BaseException) -> dict[str, Any] | Non
         )
         return None
     return body
+
+
+def snapshot_name(seq: int) -> str:
+    """The name of a snapshot holding every readable record with a sequence <= ``seq``."""
+    return f"snapshot-{seq:08d}.json"
+
+
+def snapshot_seq(name: str) -> int | None:
+    """The sequence a snapshot name covers, or None if ``name`` is not a snapshot."""
+    m = _SNAPSHOT_RE.match(name)
+    return int(m.group(1)) if m else None
+
+
+def encode_snapshot(seq: int, records: list[dict[str, Any]]) -> bytes:
+    """A snapshot: the records (flat dicts) of sequences <= ``seq``, in one JSON object."""
+    return json.dumps({"seq": seq, "records": records}, separators=(",", ":")).encode()
+
+
+def decode_snapshot(name: str, raw: bytes | BaseException | None) -> list[dict[str, Any]] | None:
+    """The records of snapshot ``name``, or None (with a LedgerWarning) if unreadable."""
+    try:
+        if raw is None:
+            raise FileNotFoundError(name)
+        if isinstance(raw, BaseException):
+            raise raw
+        body = json.loads(raw)
+        records = body["records"]
+        if body["seq"] != snapshot_seq(name) or not isinstance(records, list):
+            raise ValueError("content does not match the name")
+        for rec in records:
+            if not (isinstance(rec, dict) and {"seq", "chunk", "state", "time"} <= rec.keys()):
+                raise ValueError("malformed record")
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        warnings.warn(
+            f"skipping unreadable ledger snapshot {name} ({type(exc).__name__}); "
+            "reading the individual records instead.",
+            LedgerWarning,
+            stacklevel=3,
+        )
+        return None
+    return records
 
 
 def fold(records: Iterable[dict[str, Any]]) -> dict[int, ChunkState]:

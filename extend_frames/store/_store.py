@@ -25,10 +25,14 @@ from extend_frames.store._backend import Backend
 from extend_frames.store._ledger import (
     ChunkState,
     decode_record,
+    decode_snapshot,
     encode_record,
+    encode_snapshot,
     fold,
     name_seq,
     record_name,
+    snapshot_name,
+    snapshot_seq,
 )
 from extend_frames.store._manifest import decode_schema, differences, encode_manifest
 from extend_frames.store._paths import (
@@ -43,6 +47,9 @@ from extend_frames.store._paths import (
     part_chunk,
     part_name,
 )
+
+#: The lock holder snapshots the ledger when it had to read more records than this one by one.
+SNAPSHOT_AFTER = 64
 
 _OVERWRITE_HINT = 'Pass mode="overwrite" to replace it, or choose another output path.'
 
@@ -77,6 +84,8 @@ class JobStore:
         self._seq_lock = threading.Lock()
         self._next_seq: int | None = None
         self._ledger_dir_ready = False
+        self._held: _lock.LockInfo | None = None  # our lock, while held
+        self._recorded = False  # whether record() ran while we held the lock
 
     @classmethod
     def open(cls, path: str, *, storage_options: Mapping[str, Any] | None = None) -> JobStore:
@@ -116,10 +125,12 @@ class JobStore:
         dead process on this host is taken over; any other lock only with ``force=True``.
         """
         mine = _lock.acquire(self._b, owner, force=force)
+        self._held, self._recorded = mine, False
         try:
             self._sweep_temp_files()
             yield mine
         finally:
+            self._held = None
             if not _lock.release(self._b, mine):
                 warnings.warn(
                     f"{self._b.url}: the lock was taken over by another job while {owner!r} "
@@ -243,6 +254,7 @@ class JobStore:
                     self._next_seq = self._max_seq(self._b.list(LEDGER)) + 1
                 seq = self._next_seq
                 self._next_seq += 1
+                self._recorded = True
             name = record_name(seq, chunk, state)
             try:
                 with self._b.errors("write the ledger record", LEDGER, name):
@@ -262,21 +274,46 @@ class JobStore:
         return max((s for s in map(name_seq, names) if s is not None), default=-1)
 
     def ledger(self) -> dict[int, ChunkState]:
-        """Every chunk's state, rebuilt from one LIST of ``_ledger/`` and concurrent GETs."""
+        """Every chunk's state, rebuilt from one LIST of ``_ledger/`` and concurrent GETs.
+
+        Reads the newest readable snapshot plus the records written after it. The lock holder,
+        on its first read before it records anything (no writer can be active then), writes a
+        new snapshot when more than ``SNAPSHOT_AFTER`` records had to be read one by one, so
+        resuming a 1,000-chunk job costs a LIST and a handful of GETs, not thousands.
+        """
         names = self._b.list(LEDGER)
-        wanted = [n for n in names if name_seq(n) is not None]
+        base: list[dict[str, Any]] = []
+        base_seq = -1
+        for seq, name in sorted(
+            ((q, n) for n in names if (q := snapshot_seq(n)) is not None), reverse=True
+        ):
+            with self._b.errors("read the ledger snapshot", LEDGER, name):
+                got = decode_snapshot(name, self._b.read(LEDGER, name))
+            if got is not None:
+                base, base_seq = got, seq
+                break
+        wanted = [n for n in names if (q := name_seq(n)) is not None and q > base_seq]
         with self._b.errors("read the ledger", LEDGER):
             raw = self._b.read_many([self._b.path(LEDGER, n) for n in wanted])
-        records = []
+        delta = []
         for name in wanted:
             rec = decode_record(name, raw.get(name, FileNotFoundError(name)))
             if rec is not None:
-                records.append(rec)
+                delta.append(rec)
+        top = self._max_seq(names)
         with self._seq_lock:
-            top = self._max_seq(names) + 1
-            if self._next_seq is None or self._next_seq < top:
-                self._next_seq = top
+            if self._next_seq is None or self._next_seq < top + 1:
+                self._next_seq = top + 1
+        records = base + delta
+        if self._held is not None and not self._recorded and len(wanted) > SNAPSHOT_AFTER:
+            self._write_snapshot(top, records)
         return fold(records)
+
+    def _write_snapshot(self, seq: int, records: list[dict[str, Any]]) -> None:
+        """Save ``records`` (all readable records up to ``seq``) as one create-only object."""
+        data = encode_snapshot(seq, sorted(records, key=lambda r: int(r["seq"])))
+        with contextlib.suppress(FileExistsError), self._b.errors("write", LEDGER):
+            self._b.create_only(data, LEDGER, snapshot_name(seq))
 
     # -- parts ----------------------------------------------------------------------------
 

@@ -147,7 +147,7 @@ def test_bad_records_are_refused_before_anything_is_written(
 
 def test_ledger_of_many_chunks_is_rebuilt_completely(target: Target) -> None:
     store = target.open()
-    n = 120
+    n = 80
     for chunk in range(n):
         store.record(chunk, "intent", row_keys=[f"k{chunk}"])
     for chunk in range(0, n, 2):
@@ -156,3 +156,66 @@ def test_ledger_of_many_chunks_is_rebuilt_completely(target: Target) -> None:
     assert len(ledger) == n
     assert sum(c.state == "collected" for c in ledger.values()) == n // 2
     assert all(ledger[c].row_keys == (f"k{c}",) for c in range(n))
+
+
+def _fill(store: object, chunks: int) -> None:
+    for chunk in range(chunks):
+        store.record(chunk, "intent", row_keys=[f"k{chunk}"])  # type: ignore[attr-defined]
+        store.record(chunk, "submitted", batch_id=f"b{chunk}")  # type: ignore[attr-defined]
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from extend_frames.store._backend import Backend
+
+    counts: list[int] = []
+    real = Backend.read_many
+
+    def counting(self: Backend, paths: list[str]) -> dict[str, object]:
+        counts.append(len(paths))
+        return real(self, paths)  # type: ignore[return-value]
+
+    monkeypatch.setattr(Backend, "read_many", counting)
+    return counts
+
+
+def test_lock_holder_snapshots_a_long_ledger_and_readers_use_it(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(target.open(), 50)  # 100 records, more than SNAPSHOT_AFTER
+    expected = target.open().ledger()
+    assert not [
+        n for n in _ledger_names(target) if n.startswith("snapshot-")
+    ]  # readers never write
+
+    store = target.open()
+    with store.lock("resumer"):
+        assert store.ledger() == expected
+        store.record(0, "collected", rows=1)  # the run goes on after its snapshot
+    assert "snapshot-00000099.json" in _ledger_names(target)
+
+    reads = _count_reads(monkeypatch)
+    after = target.open().ledger()
+    assert reads == [1]  # only the record written after the snapshot, one by one
+    assert after[0].state == "collected"
+    assert after[0].row_keys == ("k0",)
+    assert {c: s for c, s in after.items() if c} == {c: s for c, s in expected.items() if c}
+    assert [r["seq"] for r in after[0].records] == [0, 1, 100]
+
+
+def test_no_snapshot_once_the_holder_has_recorded(target: Target) -> None:
+    store = target.open()
+    with store.lock("job"):
+        _fill(store, 50)
+        store.ledger()  # new records may be in flight from other threads: no snapshot now
+    assert not [n for n in _ledger_names(target) if n.startswith("snapshot-")]
+
+
+def test_unreadable_snapshot_falls_back_to_the_records(target: Target) -> None:
+    _fill(target.open(), 40)
+    store = target.open()
+    with store.lock("job"):
+        expected = store.ledger()
+    assert "snapshot-00000079.json" in _ledger_names(target)
+    target.put("_ledger/snapshot-00000079.json", b'{"seq": 79, "rec')
+    with pytest.warns(LedgerWarning, match="snapshot-00000079.json"):
+        assert target.open().ledger() == expected
