@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import threading
-import weakref
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from types import TracebackType
@@ -127,9 +126,9 @@ class Client:
         total = limits.get + limits.write + limits.run
         self.max_connections = max(8, min(256, math.ceil(total * 2)))
         self._lock = threading.Lock()
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        # A plain dict (not weak: some loop implementations refuse weak references); pools of
+        # closed loops are dropped whenever a new loop opens one.
+        self._pools: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
