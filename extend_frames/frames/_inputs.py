@@ -180,7 +180,7 @@ def classify_references(values: pl.Series, *, text: bool = False) -> pl.DataFram
         .when(stripped == "")
         .then(pl.lit("empty file reference"))
         .when(stripped.str.contains(_URL))
-        .then(pl.lit("malformed URL: expected http(s)://host/path without spaces"))
+        .then(pl.lit("malformed URL: expected http(s)://host/path (no spaces, no user:password@)"))
         .when(stripped.str.contains(_FILE_ID))
         .then(
             pl.lit(

@@ -115,6 +115,17 @@ def test_classify_references_table(
         assert error in got["error"]
 
 
+def test_error_texts_never_echo_the_reference() -> None:
+    # A presigned URL's signature is a secret: errors describe, they do not quote.
+    signed = "https://bucket.s3.test/a b.pdf?X-Amz-Signature=deadbeef"
+    got = classify_references(pl.Series([signed, "https://user:pw@host.test/x"]))
+    assert got.get_column("kind").to_list() == ["invalid", "invalid"]
+    for error in got.get_column("error").to_list():
+        assert "deadbeef" not in error
+        assert "pw@" not in error
+        assert "no user:password@" in error
+
+
 def test_relative_paths_become_absolute_against_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
