@@ -25,7 +25,8 @@ from ._text import keywords, split_identifier, tokens
 
 _THRESHOLD = 4.0
 _MARKER = re.compile(
-    r"\bpage\s*(\d+)\s*(?:of|/)\s*(\d+)\b|^\s*(\d+)\s*(?:of|/)\s*(\d+)\s*$", re.I | re.M
+    r"\bpage\s*(\d{1,4})\s*(?:of|/)\s*(\d{1,4})\b|^\s*(\d{1,3})\s*(?:of|/)\s*(\d{1,3})\s*$",
+    re.I | re.M,
 )
 
 
@@ -140,11 +141,12 @@ def classify_output(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _marker(page: Page) -> tuple[int, int] | None:
-    m = _MARKER.search(page.text)
-    if m is None:
-        return None
-    a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-    return int(a), int(b)
+    """A "Page k of n" (or bare "k of n") marker, if the page has a plausible one."""
+    for m in _MARKER.finditer(page.text):
+        a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if 1 <= int(a) <= int(b):
+            return int(a), int(b)
+    return None
 
 
 def _starts(page: Page, classes: list[_Class]) -> bool | None:

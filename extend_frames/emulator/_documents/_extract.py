@@ -162,6 +162,8 @@ class _Reader:
                 cells = [c for c in row if c.strip()]
                 if len(cells) == 2:
                     add(cells[0], cells[1], (line,))
+                # Side-by-side columns: "12 Main St | Invoice #: | INV-1" holds a labelled value.
+                self._line_candidates(line, add)
         else:
             for line in block.lines:
                 self._line_candidates(line, add)
@@ -182,7 +184,10 @@ class _Reader:
                 # "Invoice No. 2024-0042", "Total due $1,234.00": label words, then the value.
                 m = _VALUE_START.search(cell)
                 if m and m.start() > 1 and _is_label_text(cell[: m.start()]):
-                    add(cell[: m.start()], cell[m.start() :], (line,), weak=True)
+                    label, value = cell[: m.start()], cell[m.start() :]
+                    if value.startswith("#"):  # "INVOICE #INV-7": the '#' belongs to the label
+                        label, value = label + "#", value[1:]
+                    add(label, value, (line,), weak=True)
 
     def _doc_currency(self) -> str | None:
         for cand in self.candidates:

@@ -241,7 +241,17 @@ def invoice(
     def money(value: float) -> str:
         return fmt_amount(value, currency, num_style)
 
-    layout = rng.choice(["classic", "grid", "title_first", "labelled_vendor"])
+    layout = rng.choice(
+        [
+            "classic",
+            "grid",
+            "title_first",
+            "labelled_vendor",
+            "two_column",
+            "stacked",
+            "title_number",
+        ]
+    )
     head: list[Element] = []
     title = rng.choice(_TITLES)
     labels = {
@@ -253,6 +263,34 @@ def invoice(
     colon = rng.choice([":", ":", ""])
     if layout == "title_first":
         head += [("title", title, 22), ("title", vendor, 13)]
+    elif layout == "two_column":
+        # Address on the left, invoice details on the right of the same lines.
+        widths = [250, 110, 150]
+        head += [
+            ("title", vendor, rng.choice([16, 18])),
+            ("row", [street, labels["number"] + ":", number], widths, ["L", "L", "L"]),
+            (
+                "row",
+                [f"{city} {postal}", labels["date"] + ":", fmt_date(issued, date_style)],
+                widths,
+                ["L", "L", "L"],
+            ),
+            (
+                "row",
+                [country, labels["due"] + ":", fmt_date(due, date_style)],
+                widths,
+                ["L", "L", "L"],
+            ),
+            ("gap", 8),
+            ("title", title, 15),
+        ]
+    elif layout == "title_number":
+        head += [
+            ("title", vendor, 16),
+            ("row", [f"{street}, {city} {postal}, {country}"], [400], ["L"]),
+            ("gap", 8),
+            ("title", f"{title} #{number}", 15),
+        ]
     else:
         head += [
             ("title", vendor, rng.choice([16, 18, 20])),
@@ -264,7 +302,21 @@ def invoice(
     if layout == "labelled_vendor":
         head.append(("kv", rng.choice(_VENDOR_LABELS) + ":", vendor))
     show_currency = currency in ("USD", "GBP", "JPY") and rng.random() < 0.3
-    if layout == "grid":
+    if layout == "two_column":
+        pass
+    elif layout == "title_number":
+        head += [
+            ("kv", labels["date"] + colon, fmt_date(issued, date_style)),
+            ("kv", labels["due"] + colon, fmt_date(due, date_style)),
+        ]
+    elif layout == "stacked":
+        for label, value in (
+            (labels["number"], number),
+            (labels["date"], fmt_date(issued, date_style)),
+            (labels["due"], fmt_date(due, date_style)),
+        ):
+            head += [("row", [label + ":"], [300], ["L"]), ("row", [value], [300], ["L"])]
+    elif layout == "grid":
         head.append(("gap", 6))
         head.append(
             (

@@ -47,6 +47,15 @@ class SampleSet:
         return [self.directory / d.path for d in self.documents if doc_type in (None, d.doc_type)]
 
 
+def _schedule(rng: random.Random, count: int) -> list[str]:
+    """Document kinds in the _KINDS proportions (exact up to rounding), in shuffled order."""
+    total = sum(w for _, w in _KINDS)
+    kinds = [k for k, w in _KINDS for _ in range(round(count * w / total))]
+    kinds = (kinds + ["invoice"] * count)[:count]
+    rng.shuffle(kinds)
+    return kinds
+
+
 def _build(kind: str, rng: random.Random) -> tuple[list[list[Element]], dict[str, Any]]:
     if kind == "invoice":
         return _content.invoice(rng)
@@ -95,12 +104,9 @@ def generate_samples(directory: str | Path, *, count: int = 200, seed: int = 0) 
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    kinds = [k for k, _ in _KINDS]
-    weights = [w for _, w in _KINDS]
     docs: list[SampleDocument] = []
     files: dict[str, bytes] = {}
-    for index in range(count):
-        kind = rng.choices(kinds, weights=weights)[0]
+    for index, kind in enumerate(_schedule(rng, count)):
         pages, truth = _packet(rng) if kind == "packet" else _build(kind, rng)
         fmt = "pdf"
         if kind in ("invoice", "receipt") and rng.random() < 0.15:
