@@ -152,17 +152,10 @@ def decode_runs(
     fast = _read_arrow(ndjson, plan.read_schema("exact"))
     if fast is not None and fast.height == len(lines):
         return plan.finish(fast, "exact")
-    modes: tuple[_Mode, ...] = ("exact", "lenient")
-    for mode in modes:
-        try:
-            raw = pl.read_ndjson(io.BytesIO(ndjson), schema=plan.read_schema(mode))
-        except pl.exceptions.PolarsError:
-            continue
-        if raw.height == len(lines):
-            return plan.finish(raw, mode)
-    return pl.concat(
-        [plan.decode_one(line, index) for index, line in enumerate(lines)], how="vertical"
-    )
+    exact = plan.read_span(lines, "exact")
+    if exact is not None:
+        return exact
+    return pl.concat(plan.bisect(lines, 0), how="vertical")
 
 
 def _read_arrow(ndjson: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
@@ -284,6 +277,25 @@ class _Plan:
         if mode == "drop":
             read["output"] = pl.String()  # any JSON value fits a String column; it is discarded
         return read
+
+    def read_span(self, lines: Sequence[bytes], mode: _Mode) -> pl.DataFrame | None:
+        """Decode ``lines`` in one polars read, or None if that read fails."""
+        try:
+            raw = pl.read_ndjson(io.BytesIO(b"\n".join(lines)), schema=self.read_schema(mode))
+        except pl.exceptions.PolarsError:
+            return None
+        return self.finish(raw, mode) if raw.height == len(lines) else None
+
+    def bisect(self, lines: Sequence[bytes], start: int) -> list[pl.DataFrame]:
+        """Lenient decode, halving around the bodies that still fail: a few bad runs cost
+        O(bad x log n) reads instead of one read per body."""
+        if len(lines) == 1:
+            return [self.decode_one(lines[0], start)]
+        whole = self.read_span(lines, "lenient")
+        if whole is not None:
+            return [whole]
+        half = len(lines) // 2
+        return self.bisect(lines[:half], start) + self.bisect(lines[half:], start + half)
 
     def decode_one(self, line: bytes, index: int) -> pl.DataFrame:
         """Decode one body, degrading to lenient casts, then to a null output."""

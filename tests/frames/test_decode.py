@@ -374,3 +374,15 @@ def test_confidence_of_nested_arrays() -> None:
     row = decode_runs("extract", [body], output_dtype=dtype).row(0, named=True)
     assert row["output"] == value
     assert row["output_confidence"] == {"groups": 0.2, "title": 0.7}
+
+
+def test_a_few_bad_bodies_among_many_are_isolated_in_order() -> None:
+    bodies = [_dumps(_run(id=f"exr_{i}")) for i in range(64)]
+    for index in (0, 17, 18, 63):
+        bad = _run(id=f"exr_{index}")
+        bad["output"]["value"]["line_items"] = "not a list"
+        bodies[index] = _dumps(bad)
+    df = _extract(bodies)
+    assert df.get_column("run_id").to_list() == [f"exr_{i}" for i in range(64)]
+    assert df.get_column("output").is_null().arg_true().to_list() == [0, 17, 18, 63]
+    assert df.schema == _extract([]).schema
