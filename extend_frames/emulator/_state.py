@@ -164,7 +164,7 @@ class State:
         if batch.status in TERMINAL:
             return
         batch.status = status
-        if self.events is not None and status in ("PROCESSED", "FAILED"):
+        if self.events is not None and self.webhook_endpoints and status != "CANCELLED":
             family = "batch_parse_run" if batch.kind.name == "parse" else "batch_processor_run"
             self.events.emit(
                 f"{family}.{status.lower()}",
@@ -175,7 +175,9 @@ class State:
             )
 
     def _run_event(self, run: RunRecord) -> None:
-        if self.events is None or run.status not in ("PROCESSED", "FAILED"):
+        if self.events is None or not self.webhook_endpoints:
+            return  # nothing to deliver: skip building the payload
+        if run.status not in ("PROCESSED", "FAILED"):
             return
         if run.batch_id is not None and not self.config.webhooks.per_run_events:
             return
