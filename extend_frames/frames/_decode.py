@@ -149,8 +149,15 @@ def decode_runs(
     'ABORTED'
     """
     conf_dtype = _check_dtypes(operation, output_dtype, confidence_dtype)
-    lines = [_one_line(body, index) for index, body in enumerate(bodies)]
+    lines = list(bodies)
     ndjson = b"\n".join(lines)
+    if ndjson.count(b"\n") != max(len(lines) - 1, 0) or b"\r" in ndjson:
+        lines = [_one_line(body, index) for index, body in enumerate(bodies)]
+        ndjson = b"\n".join(lines)
+    else:
+        for index, body in enumerate(lines):
+            if not body or body.isspace():
+                _one_line(body, index)  # raises, naming the body
     plan = _Plan(operation, output_dtype, conf_dtype, ndjson)
     if not lines:
         return plan.finish(pl.DataFrame(schema=plan.read_schema("exact")), "exact")
