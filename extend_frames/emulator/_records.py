@@ -279,7 +279,13 @@ class RunRecord:
 
     # -- wire JSON ---------------------------------------------------------------------------
 
+    @property
+    def cached_full(self) -> bytes | None:
+        """The serialised full run if still valid (safe to read without the state lock)."""
+        return self._full
+
     def full_bytes(self) -> bytes:
+        """Serialise (and cache) the full run; call under the state lock on a cache miss."""
         body = self._full
         if body is None:
             body = self._full = dumps(self.full())

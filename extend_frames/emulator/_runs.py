@@ -115,7 +115,11 @@ def _routes_for(kind: RunKind) -> list[Route]:
                     )
                 with state.lock:
                     return reply(run.full(output_url=url))
-        return JSONBytes(run.full_bytes())
+        body = run.cached_full
+        if body is None:
+            with state.lock:  # never cache a run the worker is half-way through updating
+                body = run.full_bytes()
+        return JSONBytes(body)
 
     async def list_(request: Request) -> Response:
         state = state_of(request)
