@@ -72,9 +72,6 @@ class Backend:
         self.url = display_path(url)
         self.local = isinstance(fs, LocalFileSystem)
         self.memory = isinstance(fs, MemoryFileSystem)
-        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-        self.s3 = any(p in ("s3", "s3a") for p in protocols)
-        self.atomic_create = self.local or self.memory or self.s3
 
     def path(self, *names: str) -> str:
         """The full (protocol-less) path of ``names`` under the root."""

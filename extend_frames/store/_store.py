@@ -325,7 +325,9 @@ class JobStore:
         if chunk < 0:
             raise StoreError(f"chunk index must be >= 0, got {chunk}")
         expected = self.schema()
-        if expected is not None and not table.schema.equals(expected, check_metadata=False):
+        if expected is not None and not _as_stored(table.schema).equals(
+            _as_stored(expected), check_metadata=False
+        ):
             raise StoreError(
                 f"part {chunk} of {self._b.url} does not have the job's schema "
                 f"(expected {_fields(expected)}, got {_fields(table.schema)}). Every part of "
@@ -433,6 +435,12 @@ class JobStore:
         with self._seq_lock:
             self._next_seq = None
         self._ledger_dir_ready = False
+
+
+def _as_stored(schema: pa.Schema) -> pa.Schema:
+    """The schema as Parquet stores it (string vs large_string, list item names normalised),
+    so a part written by this process compares equal to one read back after a restart."""
+    return pq.read_schema(pa.BufferReader(encode_parquet(schema.empty_table())))
 
 
 def _fields(schema: pa.Schema) -> str:

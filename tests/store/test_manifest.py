@@ -104,3 +104,9 @@ def test_corrupt_manifest_says_how_to_recover(target: Target) -> None:
 def test_non_json_manifest_is_refused(target: Target) -> None:
     with pytest.raises(StoreError, match="not plain JSON"):
         target.open().write_manifest({"operation": "parse", "when": object()})
+
+
+def test_schema_metadata_alone_is_not_a_different_job(target: Target) -> None:
+    target.open().write_manifest(MANIFEST)
+    same = SCHEMA.with_metadata({b"pandas": b"{}"})
+    assert target.open().check_manifest({**MANIFEST, "schema": same}) is not None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
 from extend_frames import StoreError
-from extend_frames.store import JobStore, display_path, ledger_summary
+from extend_frames.store import JobStore, display_path, ledger_summary, read_results
 from extend_frames.store._paths import redact
 
 from .conftest import Target
@@ -147,3 +150,26 @@ def test_store_never_shows_credentials_from_the_url() -> None:
         store.read_part(0)
     assert "hunter2" not in str(info.value)
     assert "token=abc" not in str(info.value)
+
+
+def test_file_urls_and_plain_paths_are_the_same_output(tmp_path: Path) -> None:
+    JobStore.open(f"file://{tmp_path}/out").write_part(
+        0, pa.table({"__row": pa.array([0], pa.int64()), "v": ["a"]})
+    )
+    assert JobStore.open(str(tmp_path / "out")).parts() == [0]
+    assert read_results(f"file://{tmp_path}/out")["v"].to_list() == ["a"]
+
+
+def test_unknown_protocol_is_a_store_error_with_a_hint() -> None:
+    with pytest.raises(StoreError, match=r"cannot open output path nosuchproto://b/out.*Install"):
+        JobStore.open("nosuchproto://user:pw@b/out")
+
+
+def test_concurrent_records_from_threads_are_all_kept(target: Target) -> None:
+    store = target.open()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda c: store.record(c, "intent", row_keys=[str(c)]), range(40)))
+    ledger = target.open().ledger()
+    assert sorted(ledger) == list(range(40))
+    seqs = sorted(r["seq"] for c in ledger.values() for r in c.records)
+    assert seqs == list(range(40))
