@@ -100,7 +100,7 @@ def to_polars(data: Any) -> pl.DataFrame:
     if module.startswith("pandas"):
         try:
             import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas objects imply pandas
+        except ImportError as exc:
             raise InputError(
                 "pandas input needs pandas: pip install 'extend-frames[pandas]'"
             ) from exc

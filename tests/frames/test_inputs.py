@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extend_frames import InputError
 from extend_frames.frames._inputs import (
@@ -428,3 +431,63 @@ def test_fingerprint_needs_one_key_per_row() -> None:
     df = pl.DataFrame({"file": ["a", "b"]})
     with pytest.raises(InputError, match="1 keys for 2 rows"):
         input_fingerprint(df, "file", pl.Series(["k"]))
+
+
+def test_pandas_input_without_pandas_installed_gives_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class FakeFrame:  # looks like a pandas object, but pandas cannot be imported
+        pass
+
+    FakeFrame.__module__ = "pandas.core.frame"
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(InputError, match=r"pip install 'extend-frames\[pandas\]'"):
+        to_polars(FakeFrame())
+
+
+# --- properties -------------------------------------------------------------------------
+
+_refs = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(max_size=12),
+        st.sampled_from(["https://x.test/a", "file_abc", "s3://b/k", "/p/a.pdf", "htp:/x"]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_refs)
+def test_every_value_gets_exactly_one_classification(values: list[str | None]) -> None:
+    got = classify_references(pl.Series(values, dtype=pl.String))
+    assert got.height == len(values)
+    kinds = got.get_column("kind").to_list()
+    assert set(kinds) <= {"url", "file_id", "fsspec", "path", "null", "invalid"}
+    errors = got.get_column("error").to_list()
+    for value, kind, error in zip(values, kinds, errors, strict=True):
+        assert (error is not None) == (kind in ("null", "invalid"))
+        assert (kind == "null") == (value is None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_refs, st.randoms(use_true_random=False))
+def test_derived_keys_are_unique_and_permutation_invariant(
+    values: list[str | None], rng: Any
+) -> None:
+    df = pl.DataFrame({"file": values}, schema={"file": pl.String})
+    keys = row_keys(df, None, reference_column="file").to_list()
+    assert len(set(keys)) == len(keys)
+    order = list(range(len(values)))
+    rng.shuffle(order)
+    shuffled = df[order]
+    again = row_keys(shuffled, None, reference_column="file").to_list()
+
+    def per_reference(refs: list[str | None], ks: list[str]) -> dict[Any, list[str]]:
+        out: dict[Any, list[str]] = {}
+        for ref, key in zip(refs, ks, strict=True):
+            out.setdefault(ref, []).append(key)
+        return {ref: sorted(group) for ref, group in out.items()}
+
+    assert per_reference(values, keys) == per_reference([values[i] for i in order], again)
