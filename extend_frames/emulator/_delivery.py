@@ -110,7 +110,7 @@ class Deliverer:
                 targets.append(ep)
         if not targets:
             return
-        event_id = state.ids("event")
+        event_id = state.worker_ids("event")
         for ep in targets:
             body = self._envelope(ep, event_id, event_type, payload, resource_id, metadata)
             advanced = ep.get("advancedOptions") or {}

@@ -12,7 +12,7 @@ import re
 from ._config import Faults
 
 
-def chance(seed: int, stream: str, n: int) -> float:
+def chance(seed: int, stream: str, n: int | str) -> float:
     """A uniform number in [0, 1) determined by its arguments."""
     digest = hashlib.blake2b(f"{seed}:{stream}:{n}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64

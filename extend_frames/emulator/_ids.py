@@ -11,7 +11,7 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 class IdMaker:
     """Seeded, thread-safe id source, so a seeded scenario also replays its ids."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 

@@ -34,7 +34,9 @@ class Outcome:
 
 def _new_file(state: State, name: str, data: bytes, password: str | None) -> FileRecord:
     with state.lock:
-        rec = FileRecord(state.ids("file"), name, data, seq=state.next_seq(), now=state.now())
+        rec = FileRecord(
+            state.worker_ids("file"), name, data, seq=state.next_seq(), now=state.now()
+        )
         rec.password = password
         state.files[rec.id] = rec
     return rec
@@ -69,7 +71,7 @@ def _injected_reason(state: State, run: RunRecord) -> str | None:
     if isinstance(meta, dict) and isinstance(meta.get(FAIL_METADATA_KEY), str):
         return str(meta[FAIL_METADATA_KEY])
     faults = state.config.faults
-    if faults.run_failure_rate and chance(faults.seed, "run", run.seq) < faults.run_failure_rate:
+    if faults.run_failure_rate and chance(faults.seed, "run", run.id) < faults.run_failure_rate:
         return faults.run_failure_reason
     return None
 
@@ -140,6 +142,6 @@ def apply(state: State, run: RunRecord, outcome: Outcome) -> None:
             run.page_count = outcome.page_count
             run.processing_ms = outcome.processing_ms
             if run.kind.name != "parse":
-                run.parse_run_id = state.ids("pr")
+                run.parse_run_id = state.worker_ids("pr")
                 run.parse_credits = float(outcome.page_count or 0)
         state.finish_run(run, outcome.status, outcome.reason, outcome.message)

@@ -42,7 +42,10 @@ class State:
         self.config = config
         self.clock = clock
         self.lock = threading.RLock()
+        # two id streams: request handlers and background threads never shift each other's ids,
+        # so the same requests against the same seed replay the same batch and run ids
         self.ids = IdMaker(config.seed)
+        self.worker_ids = IdMaker(f"{config.seed}:worker")
         self.stats = Stats()
         self.files: dict[str, FileRecord] = {}
         self.processors: dict[str, ProcessorRecord] = {}
@@ -57,16 +60,12 @@ class State:
         self.schedule: Callable[[list[RunRecord], BatchRecord | None], None] | None = None
         self._seq = itertools.count(1)
         self._batch_counter = itertools.count()
-        self._run_counter = itertools.count()
 
     def next_seq(self) -> int:
         return next(self._seq)
 
     def next_batch_index(self) -> int:
         return next(self._batch_counter)
-
-    def next_run_index(self) -> int:
-        return next(self._run_counter)
 
     def now(self) -> float:
         return self.clock.now()

@@ -45,6 +45,28 @@ def test_same_seed_same_faults() -> None:
     assert other != first
 
 
+def test_same_seed_same_ids_and_outcomes() -> None:
+    def scenario(seed: int) -> list[object]:
+        config = EmulatorConfig(seed=seed, faults=Faults(seed=seed, run_failure_rate=0.3))
+        seen: list[object] = []
+        with Emulator(config) as emu, raw_client(emu) as c:
+            ex = c.post("/extractors", json={"name": "x", "config": {}}).json()
+            seen.append(ex["id"])
+            for b in range(3):
+                inputs = [{"file": {"text": f"{b}-{i}"}, "metadata": {"i": i}} for i in range(20)]
+                body = {"extractor": {"id": ex["id"]}, "inputs": inputs}
+                seen.append(c.post("/extract_runs/batch", json=body).json()["id"])
+            assert emu.wait_idle()
+            runs = c.get("/extract_runs", params={"maxPageSize": 100, "sortBy": "createdAt"})
+            seen.extend((r["id"], r["status"], r["failureReason"]) for r in runs.json()["data"])
+        return seen
+
+    first = scenario(11)
+    assert len(first) == 64
+    assert scenario(11) == first
+    assert scenario(12) != first
+
+
 def test_error_rates_per_category_and_route() -> None:
     faults = Faults(error_rates={"RUN": 1.0, "GET /batch_runs/{id}": 1.0})
     with Emulator(faults=faults) as emu, raw_client(emu) as c:
