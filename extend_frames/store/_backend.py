@@ -86,8 +86,13 @@ class Backend:
         """Turn an unexpected OSError of ``action`` on ``names`` into a StoreError."""
         try:
             yield
-        except (FileExistsError, FileNotFoundError):
-            raise
+        except FileExistsError:
+            raise  # create_only's answer, for the caller to handle
+        except FileNotFoundError as exc:
+            raise StoreError(
+                f"could not {action} {self.show(*names)}: the location does not exist. Check "
+                "the output path (does the bucket exist?) and storage_options."
+            ) from exc
         except OSError as exc:
             raise StoreError(
                 f"could not {action} {self.show(*names)}: {type(exc).__name__}: "

@@ -123,3 +123,26 @@ def test_foreign_parquet_names_are_not_parts(target: Target) -> None:
     target.put("part-1.parquet", b"x")
     assert store.parts() == [0]
     assert read_results(target.url, storage_options=target.storage_options).height == 1
+
+
+def test_polars_tables_keep_one_schema_across_a_restart(target: Target) -> None:
+    def chunk(rows: list[int]) -> pa.Table:
+        return pl.DataFrame(
+            {
+                "__row": rows,
+                "name": [f"r{r}" for r in rows],
+                "status": pl.Series(
+                    ["PROCESSED"] * len(rows), dtype=pl.Enum(["PROCESSED", "FAILED"])
+                ),
+                "output": [{"total": 1.0, "tags": ["x"]}] * len(rows),
+                "created_at": pl.Series([0] * len(rows)).cast(pl.Datetime("us", "UTC")),
+            },
+            schema_overrides={"__row": pl.Int64},
+        ).to_arrow()
+
+    target.open().write_part(0, chunk([0, 1]))
+    resumed = target.open()  # learns the schema from part 0's footer
+    resumed.write_part(1, chunk([2]))
+    out = read_results(target.url, storage_options=target.storage_options)
+    assert out["name"].to_list() == ["r0", "r1", "r2"]
+    assert out.schema["status"] == pl.Enum(["PROCESSED", "FAILED"])

@@ -11,6 +11,7 @@ import pytest
 from extend_frames import StoreError
 from extend_frames.store import JobStore, display_path, ledger_summary, read_results
 from extend_frames.store._paths import redact
+from tests._s3 import SECRET, MotoS3
 
 from .conftest import Target
 
@@ -173,3 +174,15 @@ def test_concurrent_records_from_threads_are_all_kept(target: Target) -> None:
     assert sorted(ledger) == list(range(40))
     seqs = sorted(r["seq"] for c in ledger.values() for r in c.records)
     assert seqs == list(range(40))
+
+
+@pytest.mark.s3
+def test_missing_bucket_is_a_store_error_without_credentials(moto_s3: MotoS3) -> None:
+    store = JobStore.open("s3://no-such-bucket-here/out", storage_options=moto_s3.storage_options)
+    with pytest.raises(
+        StoreError, match=r"s3://no-such-bucket-here/out/part-00000\.parquet"
+    ) as info:
+        store.write_part(0, pa.table({"x": [1]}))
+    assert SECRET not in str(info.value)
+    with pytest.raises(StoreError, match="no-such-bucket-here"):
+        store.record(0, "intent")
