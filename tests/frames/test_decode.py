@@ -386,3 +386,21 @@ def test_a_few_bad_bodies_among_many_are_isolated_in_order() -> None:
     assert df.get_column("run_id").to_list() == [f"exr_{i}" for i in range(64)]
     assert df.get_column("output").is_null().arg_true().to_list() == [0, 17, 18, 63]
     assert df.schema == _extract([]).schema
+
+
+def test_lenient_path_also_serves_split_and_parse() -> None:
+    split = _load("split_run.json")
+    split["output"]["splits"][0]["startPage"] = "1"  # text where an integer is promised
+    split["output"]["splits"][1]["endPage"] = "five"
+    row = decode_runs("split", [_dumps(split)], output_dtype=SPLIT_DTYPE).row(0, named=True)
+    assert row["output"][0]["start_page"] == 1
+    assert row["output"][1]["end_page"] is None
+    assert row["output"][1]["classification_id"] == "bank_statement"
+
+    parse = _load("parse_run.json")
+    del parse["output"]["chunks"][1]["metadata"]
+    parse["metrics"]["pageCount"] = "2"
+    out = decode_runs("parse", [_dumps(parse)], output_dtype=PARSE_DTYPE).row(0, named=True)
+    assert out["output"]["page_count"] == 2
+    assert out["output"]["chunks"][1]["start_page"] is None
+    assert out["output"]["chunks"][1]["content"] == "Page 2 of 2"
