@@ -263,3 +263,31 @@ def test_subscriptions_disabled_endpoints_and_unreachable_hosts(receiver: Receiv
         unreachable = [d for d in emu.deliveries() if d["endpointId"] == far.id]
         assert len(unreachable) == 2  # one attempt per event, never retried
         assert all(d["error"].startswith("unreachable") for d in unreachable)
+
+
+def test_a_timed_out_delivery_is_retried() -> None:
+    release = threading.Event()
+    receiver = Receiver()
+    first_handler = receiver.server.RequestHandlerClass
+
+    class Stalling(first_handler):  # type: ignore[misc, valid-type]
+        def do_POST(self) -> None:
+            if not receiver.received:
+                receiver.received.append(({}, b"stalled"))
+                release.wait(10)  # hold the first delivery past the emulator's timeout
+                return
+            super().do_POST()
+
+    receiver.server.RequestHandlerClass = Stalling
+    options = WebhookOptions(retry_schedule=(0.0,), timeout=0.2)
+    try:
+        with Emulator(webhooks=options) as emu, raw_client(emu) as c:
+            _endpoint(sdk_client(emu), receiver.url, ["batch_parse_run.processed"])
+            c.post("/parse_runs/batch", json={"inputs": [{"file": {"text": "a"}}]})
+            assert emu.wait_idle()
+            log = emu.deliveries()
+            assert [(d["attempt"], d["delivered"]) for d in log] == [(1, False), (2, True)]
+            assert log[0]["error"] in ("TimeoutError", "timeout")
+    finally:
+        release.set()
+        receiver.close()
