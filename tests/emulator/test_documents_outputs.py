@@ -277,3 +277,98 @@ def test_credits_per_page(packet: Document) -> None:
         4.0,
         4.0,
     ]
+
+
+def test_page_ranges_restrict_every_run_type(packet: Document) -> None:
+    only = {"advancedOptions": {"pageRanges": [{"start": 3, "end": 4}]}}
+    parsed = parse_output(packet, only)
+    assert [c["metadata"]["pageRange"]["start"] for c in parsed["chunks"]] == [3, 4]
+    doc_chunk = parse_output(packet, {**only, "chunkingStrategy": {"type": "document"}})
+    assert doc_chunk["chunks"][0]["metadata"]["pageRange"] == {"start": 3, "end": 4}
+    config = {**SPLITTER_CONFIG, **only}
+    splits = split_output(packet, config, make_file_id=lambda: "file_x")["splits"]
+    assert [(s["startPage"], s["type"]) for s in splits] == [(3, "bank_statement"), (4, "contract")]
+    classified = classify_output(packet, {**CLASSIFIER_CONFIG, **only})
+    assert classified["type"] in ("bank_statement", "contract")
+
+
+def test_extract_options_citations_off_and_reasoning_insights(policy: Document) -> None:
+    config = {
+        "schema": POLICY_SCHEMA,
+        "advancedOptions": {"citationsEnabled": False, "modelReasoningInsightsEnabled": True},
+    }
+    out = extract_output(policy, config, file_id="file_abc")
+    ExtractOutputJson.model_validate(out)
+    meta = out["metadata"]["policy_number"]
+    assert meta["citations"] == []
+    assert meta["insights"][0]["content"] == "Read from 'Policy No.: HM-778-2291' on page 1."
+    assert out["metadata"]["broker"]["insights"][0]["content"] == "Not found in the document."
+
+
+def test_extract_skips_total_rows_inside_item_tables() -> None:
+    doc = read_document(
+        b"| Item | Qty | Price |\n|---|---|---|\n| Tea | 2 | 3.50 |\n| Cake | 1 | 4.00 |\n"
+        b"| | Total | 11.00 |\n",
+        "bill.md",
+    )
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "item": {"type": ["string", "null"]},
+                        "qty": {"type": ["integer", "null"]},
+                        "price": {"type": ["number", "null"]},
+                    },
+                },
+            },
+            "total": {"type": ["number", "null"]},
+        },
+    }
+    value = extract_output(doc, {"schema": schema}, file_id=None)["value"]
+    assert value["items"] == [
+        {"item": "Tea", "qty": 2, "price": 3.5},
+        {"item": "Cake", "qty": 1, "price": 4.0},
+    ]
+    assert value["total"] == 11.0
+
+
+def test_extract_aligns_pdf_rows_with_empty_cells_under_their_headers() -> None:
+    import random
+
+    from extend_frames.emulator._samples import _content
+    from extend_frames.emulator._samples._render import to_pdf
+
+    pages, _ = _content.bank_statement(random.Random(3))
+    doc = read_document(to_pdf(pages), "statement.pdf")
+    schema = {
+        "type": "object",
+        "properties": {
+            "opening_balance": {"type": ["number", "null"]},
+            "transactions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "date": {"type": ["string", "null"], "extend:type": "date"},
+                        "description": {"type": ["string", "null"]},
+                        "withdrawals": {"type": ["number", "null"]},
+                        "deposits": {"type": ["number", "null"]},
+                        "balance": {"type": ["number", "null"]},
+                    },
+                },
+            },
+        },
+    }
+    value = extract_output(doc, {"schema": schema}, file_id=None)["value"]
+    rows = value["transactions"]
+    assert len(rows) >= 10
+    balance = value["opening_balance"]
+    for row in rows:  # each row moves the running balance by exactly its one amount
+        assert (row["withdrawals"] is None) != (row["deposits"] is None), row
+        balance = round(balance - (row["withdrawals"] or 0) + (row["deposits"] or 0), 2)
+        assert row["balance"] == balance, row
+        assert row["date"] is not None

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._extract import _Field, _Reader
 from ._layout import page_blocks
-from ._model import Document, Page
+from ._model import Document, Page, select_pages
 from ._text import keywords, split_identifier, tokens
 
 _THRESHOLD = 4.0
@@ -117,6 +117,7 @@ def classify_output(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
     classes = _classes((config or {}).get("classifications") or [])
     if not classes:
         classes = _classes([{"id": "other", "type": "other", "description": "Any other document"}])
+    doc = select_pages(doc, config)
     ranked = _rank(doc.pages, classes)
     score, cls, matched = ranked[0]
     if cls.is_other:
@@ -176,6 +177,7 @@ def split_output(
     classes = _classes((config or {}).get("splitClassifications") or [])
     if not classes:
         classes = _classes([{"id": "other", "type": "other", "description": "Any other document"}])
+    doc = select_pages(doc, config)
     ranges: list[list[Page]] = []
     for page in doc.pages:
         start = _starts(page, classes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._layout import Block, key_value, page_blocks
-from ._model import Document, Line, Page
+from ._model import Document, Line, Page, select_pages
 from ._parse import polygon
 from ._text import (
     currency_code,
@@ -282,25 +282,29 @@ def _null(schema: dict[str, Any]) -> Any:
 
 
 class _Extractor:
-    def __init__(self, reader: _Reader) -> None:
+    def __init__(self, reader: _Reader, *, citations: bool = True, insights: bool = False) -> None:
         self.r = reader
+        self.citations = citations
+        self.insights = insights
         self.metadata: dict[str, dict[str, Any]] = {}
 
     def note(self, path: str, found: tuple[_Candidate, float] | None) -> None:
         if found is None:
-            self.metadata[path] = {
-                "ocrConfidence": None,
-                "logprobsConfidence": None,
-                "citations": [],
-            }
+            self.metadata[path] = self._empty()
             return
         cand, score = found
         confidence = round(min(0.99, 0.55 + 0.06 * score), 3)
-        self.metadata[path] = {
+        entry: dict[str, Any] = {
             "ocrConfidence": 0.99 if self.r.doc.file_type == "PDF" else None,
             "logprobsConfidence": confidence,
-            "citations": [self.r.citation(cand)],
         }
+        entry["citations"] = [self.r.citation(cand)] if self.citations else []
+        if self.insights:
+            where = " ".join(ln.text for ln in cand.lines)[:120]
+            entry["insights"] = [
+                {"type": "reasoning", "content": f"Read from '{where}' on page {cand.page.number}."}
+            ]
+        self.metadata[path] = entry
 
     def field_of(self, key: str, schema: dict[str, Any], parents: tuple[str, ...]) -> _Field:
         own = keywords(split_identifier(key)) | keywords(str(schema.get("extend:name") or ""))
@@ -353,9 +357,11 @@ class _Extractor:
             return _null(schema)
         return found[0]
 
-    @staticmethod
-    def _empty() -> dict[str, Any]:
-        return {"ocrConfidence": None, "logprobsConfidence": None, "citations": []}
+    def _empty(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"ocrConfidence": None, "logprobsConfidence": None, "citations": []}
+        if self.insights:
+            entry["insights"] = [{"type": "reasoning", "content": "Not found in the document."}]
+        return entry
 
     def _fallback_name(self, field: _Field) -> tuple[Any, _Candidate, float] | None:
         wanted = field.own | field.parent
@@ -452,27 +458,33 @@ class _Extractor:
         fields = {name: self.field_of(name, sub, ()) for name, sub in props.items()}
         rows: list[tuple[tuple[str, ...], Line, Page]] = []
         mapping: dict[str, int] | None = None
+        header_line: Line | None = None
         width = 0
+        pages = {p.number: p for p in self.r.doc.pages}
         for block in self.r.blocks:
             if block.type != "table":
                 continue
             header = block.rows[0]
             header_map = _header_mapping(header, fields)
-            page = self.r.doc.pages[block.page - 1]
+            page = pages[block.page]
             if len(header_map) >= 2:
-                mapping, width = header_map, len(header)
-                rows.extend(
-                    (r, ln, page) for r, ln in zip(block.rows[1:], block.lines[1:], strict=True)
-                )
+                mapping, width, header_line = header_map, len(header), block.lines[0]
+                body = list(zip(block.rows[1:], block.lines[1:], strict=True))
             elif mapping is not None and len(header) == width:
-                rows.extend((r, ln, page) for r, ln in zip(block.rows, block.lines, strict=True))
+                body = list(zip(block.rows, block.lines, strict=True))
+            else:
+                continue
+            for cells, line in body:
+                if len(cells) != width and header_line is not None:
+                    cells = _align(line, header_line)
+                rows.append((cells, line, page))
         if mapping is None:
             self.metadata[path] = self._empty()
             return []
         out: list[Any] = []
         table_lines: list[Line] = []
         for cells, line, page in rows:
-            if len(cells) != width:
+            if len(cells) != width or _summary_row(cells, mapping):
                 continue
             item: dict[str, Any] = {}
             ipath = f"{path}[{len(out)}]"
@@ -497,6 +509,31 @@ class _Extractor:
         else:
             self.metadata[path] = self._empty()
         return out
+
+
+def _summary_row(cells: tuple[str, ...], mapping: dict[str, int]) -> bool:
+    """A totals row inside an item table ("| | Total | 120.00 |"): first column or most empty."""
+    filled = sum(1 for col in mapping.values() if cells[col].strip())
+    return not cells[min(mapping.values())].strip() or filled * 2 < len(mapping)
+
+
+def _align(line: Line, header: Line) -> tuple[str, ...]:
+    """Put a row's cells under the header columns by position (PDFs skip empty cells)."""
+    if len(line.xs) != len(line.cells) or len(header.xs) != len(header.cells):
+        return line.cells
+
+    def centre(x: float, text: str, size: float) -> float:
+        return x + len(text) * size * 0.25
+
+    columns = [centre(x, c, header.size) for x, c in zip(header.xs, header.cells, strict=True)]
+    out = [""] * len(columns)
+    for x, cell in zip(line.xs, line.cells, strict=True):
+        mid = centre(x, cell, line.size)
+        col = min(range(len(columns)), key=lambda i: abs(columns[i] - mid))
+        if out[col]:
+            return line.cells  # two cells under one header: leave the row as it is
+        out[col] = cell
+    return tuple(out)
 
 
 def _header_mapping(header: tuple[str, ...], fields: dict[str, _Field]) -> dict[str, int]:
@@ -526,7 +563,12 @@ _NO_PAGE = Page(0, "")
 def extract_output(doc: Document, config: dict[str, Any], *, file_id: str | None) -> dict[str, Any]:
     """ExtractOutput ``{"value": ..., "metadata": ...}`` filling ``config["schema"]``."""
     schema = (config or {}).get("schema") or {"type": "object", "properties": {}}
-    extractor = _Extractor(_Reader(doc, file_id))
+    options = (config or {}).get("advancedOptions") or {}
+    extractor = _Extractor(
+        _Reader(select_pages(doc, config), file_id),
+        citations=options.get("citationsEnabled") is not False,
+        insights=bool(options.get("modelReasoningInsightsEnabled")),
+    )
     value = {}
     properties = schema.get("properties") or {}
     for key, sub in properties.items():

@@ -8,6 +8,7 @@ with top-left-origin geometry in points so outputs can carry polygons and citati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class DocumentError(Exception):
@@ -30,10 +31,11 @@ class Line:
     bottom: float
     size: float = 10.0
     heading: bool = False  # marked as a heading by the source format (markdown '#', <h1>)
+    xs: tuple[float, ...] = ()  # left edge of each cell (PDF text runs), for column alignment
 
     @property
     def text(self) -> str:
-        return " ".join(self.cells)
+        return " ".join(c for c in self.cells if c)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,22 @@ class Document:
     @property
     def text(self) -> str:
         return "\n\n".join(p.text for p in self.pages)
+
+
+def select_pages(doc: Document, config: dict[str, Any] | None) -> Document:
+    """``doc`` restricted to ``config.advancedOptions.pageRanges`` (1-based, inclusive).
+
+    Pages keep their numbers, so outputs still cite the original page. No ranges, or ranges
+    that select nothing, leave the document whole.
+    """
+    ranges = ((config or {}).get("advancedOptions") or {}).get("pageRanges") or []
+    wanted: set[int] = set()
+    for item in ranges:
+        if isinstance(item, dict):
+            start = int(item.get("start") or 1)
+            end = int(item.get("end") or doc.page_count)
+            wanted.update(range(start, end + 1))
+    pages = tuple(p for p in doc.pages if p.number in wanted)
+    if not pages:
+        return doc
+    return Document(doc.name, doc.file_type, pages)

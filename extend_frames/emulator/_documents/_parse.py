@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from ._layout import Block, block_content, page_blocks
-from ._model import Document, Line
+from ._model import Document, Line, select_pages
 
 _BLOCK_TYPES = {"heading", "text", "key_value", "table", "page_number"}
 
@@ -89,15 +89,17 @@ def parse_output(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
     strategy = ((config or {}).get("chunkingStrategy") or {}).get("type") or "page"
     tables = (((config or {}).get("blockOptions") or {}).get("tables") or {}).get("targetFormat")
     table_format = "html" if tables == "html" else "markdown"
+    doc = select_pages(doc, config)
     per_page: list[tuple[int, list[dict[str, Any]]]] = []
     for page in doc.pages:
         meta = {"number": page.number, "width": page.width, "height": page.height}
         blocks = [_block_json(b, i, meta, table_format) for i, b in enumerate(page_blocks(page))]
         per_page.append((page.number, blocks))
-    last = doc.page_count or 1
+    first = doc.pages[0].number if doc.pages else 1
+    last = doc.pages[-1].number if doc.pages else 1
     if strategy == "document":
         everything = [b for _, blocks in per_page for b in blocks]
-        return {"chunks": [_chunk("document", everything, 1, last)]}
+        return {"chunks": [_chunk("document", everything, first, last)]}
     if strategy == "section":
         return {"chunks": _sections(per_page, config)}
     return {"chunks": [_chunk("page", blocks, n, n) for n, blocks in per_page]}

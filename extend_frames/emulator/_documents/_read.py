@@ -235,6 +235,7 @@ def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) 
                 round(right, 2),
                 round(baseline + size * 0.25, 2),
                 size,
+                xs=tuple(round(r[0], 2) for r in runs),
             )
         )
     return lines
@@ -243,14 +244,13 @@ def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) 
 # ---------------------------------------------------------------- text formats
 
 
-def _synthetic_lines(
-    rows: Iterable[tuple[str, ...] | str], *, headings: frozenset[int] = frozenset()
-) -> list[Line]:
+def _synthetic_lines(rows: Iterable[tuple[str, ...] | str]) -> list[Line]:
     """Lay text rows out on a page grid (text formats have no geometry of their own)."""
     lines = []
     for row in rows:
         cells = (row,) if isinstance(row, str) else row
-        cells = tuple(c.strip() for c in cells if c.strip())
+        # Interior empty cells are structure (an empty table column); blank rows are breaks.
+        cells = tuple(c.strip() for c in cells) if any(c.strip() for c in cells) else ()
         heading = False
         size = 10.0
         if len(cells) == 1 and re.match(r"#{1,6} ", cells[0]):
