@@ -178,7 +178,6 @@ async def run_operation(
     chunks = plan_chunks(units, options.batch_size)
 
     client = options.client or Client()
-    owns_client = options.client is None
     try:
         proc_config: dict[str, Any] | None = None
         if processor_id is not None:
@@ -295,8 +294,9 @@ async def run_operation(
             if endpoint_id is not None:
                 await client.delete_webhook_endpoint(endpoint_id)
     finally:
-        if owns_client:
-            await client.aclose()
+        # Always: this loop's connections must close before the loop ends (the sync API runs
+        # on a private loop). The client itself stays usable for the caller.
+        await client.aclose()
 
     summary = summarize(result)
     summary = JobSummary(

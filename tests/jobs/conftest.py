@@ -1,0 +1,89 @@
+"""Fixtures for end-to-end job tests: a sample corpus served over loopback HTTP, an emulator,
+and a client tuned for the emulator (high rate limits, fast polling)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+
+import polars as pl
+import pytest
+
+import extend_frames as xf
+from extend_frames.emulator import Emulator
+from extend_frames.emulator.samples import (
+    CLASSIFIER_CONFIG,
+    INVOICE_EXTRACTOR_CONFIG,
+    SPLITTER_CONFIG,
+    SampleSet,
+    generate_samples,
+)
+
+FAST = xf.Polling.fast()
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> SampleSet:
+    return generate_samples(tmp_path_factory.mktemp("corpus"), count=60, seed=11)
+
+
+@pytest.fixture(scope="session")
+def truth(corpus: SampleSet) -> pl.DataFrame:
+    return pl.read_parquet(corpus.ground_truth_path).with_columns(
+        pl.concat_str(pl.lit(str(corpus.directory) + "/"), pl.col("path")).alias("local_path")
+    )
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def corpus_url(corpus: SampleSet) -> Iterator[str]:
+    """The corpus folder served over HTTP on 127.0.0.1 (URL inputs the emulator downloads)."""
+    handler = functools.partial(_Quiet, directory=str(corpus.directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def make_client(emu: Emulator) -> xf.Client:
+    fast = xf.RateLimits(get=2000, write=2000, run=2000)
+    return xf.Client(api_key=emu.api_key, base_url=emu.url, rate_limits=fast)
+
+
+def create_processor(emu: Emulator | tuple[str, str], kind: str) -> str:
+    """Create an extractor/classifier/splitter from the corpus configs; return its id.
+
+    ``emu`` is an in-process Emulator or the (url, api_key) of one in another process.
+    """
+    import httpx
+
+    url, key = (emu.url, emu.api_key) if isinstance(emu, Emulator) else emu
+
+    config = {
+        "extractor": INVOICE_EXTRACTOR_CONFIG,
+        "classifier": CLASSIFIER_CONFIG,
+        "splitter": SPLITTER_CONFIG,
+    }[kind]
+    response = httpx.post(
+        f"{url}/{kind}s",
+        json={"name": f"test {kind}", "config": config},
+        headers={"Authorization": f"Bearer {key}", "x-extend-api-version": "2026-02-09"},
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
