@@ -55,12 +55,12 @@ def main() -> None:
     conf = pl.Struct(dict.fromkeys(dtype.to_schema(), pl.Float64))  # type: ignore[attr-defined]
     plan = _decode._Plan("extract", dtype, conf, ndjson)
     schema = plan.read_schema("exact")
-    raw = _decode._read_arrow(ndjson, schema)
+    raw = _decode._read_arrow(ndjson, schema, longest=max(map(len, bodies)))
     assert raw is not None, "the fast pyarrow path was not taken"
     phases = {
         "join": lambda: b"\n".join(bodies),
         "plan (array index scan)": lambda: _decode._Plan("extract", dtype, conf, ndjson),
-        "read (pyarrow json)": lambda: _decode._read_arrow(ndjson, schema),
+        "read (pyarrow json)": lambda: _decode._read_arrow(ndjson, schema, longest=len(bodies[0])),
         "finish (expressions)": lambda: plan.finish(raw, "exact"),
         "floor: polars read of id only": lambda: pl.read_ndjson(
             io.BytesIO(ndjson), schema={"id": pl.String}

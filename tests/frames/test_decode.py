@@ -404,3 +404,18 @@ def test_lenient_path_also_serves_split_and_parse() -> None:
     assert out["output"]["page_count"] == 2
     assert out["output"]["chunks"][1]["start_page"] is None
     assert out["output"]["chunks"][1]["content"] == "Page 2 of 2"
+
+
+def test_fast_reader_spans_several_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extend_frames.frames import _decode
+
+    monkeypatch.setattr(_decode, "_BLOCK", 1024)  # bodies are ~4.6 KB: one per block or so
+    bodies = [_dumps(_run(id=f"exr_{i}")) for i in range(20)]
+    ndjson = b"\n".join(bodies)
+    plan = _decode._Plan(
+        "extract", EXTRACT_DTYPE, _decode._check_dtypes("extract", EXTRACT_DTYPE, None), ndjson
+    )
+    raw = _decode._read_arrow(ndjson, plan.read_schema("exact"), longest=max(map(len, bodies)))
+    assert raw is not None
+    assert raw.get_column("id").to_list() == [f"exr_{i}" for i in range(20)]
+    assert _extract(bodies).get_column("output").null_count() == 0
