@@ -20,6 +20,7 @@ from extend_frames._errors import StoreError
 IDENTITY_FIELDS = (
     "operation",
     "processor",
+    "processor_id",
     "processor_version",
     "config",
     "input_fingerprint",
@@ -40,8 +41,21 @@ def decode_schema(text: str) -> pa.Schema:
     return schema
 
 
+_SECRET_FIELDS = ("secret", "password", "api_key", "apikey", "authorization", "storage_options")
+
+
 def encode_manifest(manifest: Mapping[str, Any]) -> bytes:
-    """Manifest JSON bytes; a ``pa.Schema`` under ``"schema"`` is encoded for you."""
+    """Manifest JSON bytes; a ``pa.Schema`` under ``"schema"`` is encoded for you.
+
+    Top-level fields named like secrets (or ``storage_options``, which holds credentials) are
+    refused: the manifest is written to the output path in clear.
+    """
+    risky = [k for k in manifest if any(w in str(k).lower() for w in _SECRET_FIELDS)]
+    if risky:
+        raise StoreError(
+            f"manifest field {risky[0]!r} may hold credentials and would be written in clear "
+            "to the output path; leave it out of the manifest."
+        )
     body = dict(manifest)
     body.setdefault("format", FORMAT)
     schema = body.get("schema")

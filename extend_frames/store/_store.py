@@ -192,9 +192,9 @@ class JobStore:
         """Check that this output belongs to the job described by ``expected``.
 
         Returns the stored manifest (resume), or None for a fresh output. Raises StoreError
-        naming each identity field that differs (operation, processor, processor_version,
-        config, input_fingerprint, batch_size, schema), or if the path holds files that are not
-        an extend_frames output.
+        naming each identity field that differs (operation, processor, processor_id,
+        processor_version, config, input_fingerprint, batch_size, schema), or if the path holds
+        files that are not an extend_frames output.
         """
         stored = self.read_manifest()
         if stored is None:

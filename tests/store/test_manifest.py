@@ -58,6 +58,7 @@ def test_fresh_output_checks_as_none(target: Target) -> None:
             r'operation \(output has "extract", this call has "classify"\)',
         ),
         ({"processor": "ex_other"}, r"processor \("),
+        ({"processor_id": "ex_other"}, r"processor_id \(output has null"),
         ({"processor_version": "4"}, r"processor_version \("),
         ({"input_fingerprint": "sha256:9999"}, r"input_fingerprint \("),
         ({"batch_size": 500}, r"batch_size \(output has 1000, this call has 500\)"),
@@ -110,3 +111,10 @@ def test_schema_metadata_alone_is_not_a_different_job(target: Target) -> None:
     target.open().write_manifest(MANIFEST)
     same = SCHEMA.with_metadata({b"pandas": b"{}"})
     assert target.open().check_manifest({**MANIFEST, "schema": same}) is not None
+
+
+@pytest.mark.parametrize("field", ["storage_options", "api_key", "webhook_secret"])
+def test_manifest_refuses_fields_that_may_hold_credentials(target: Target, field: str) -> None:
+    with pytest.raises(StoreError, match=f"manifest field '{field}' may hold credentials"):
+        target.open().write_manifest({"operation": "parse", field: {"key": "k", "secret": "s"}})
+    assert target.open().read_manifest() is None
