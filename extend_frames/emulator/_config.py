@@ -94,7 +94,7 @@ class WebhookOptions:
 class EmulatorConfig:
     """Everything the emulator can be told. ``api_keys=None`` accepts any non-empty key."""
 
-    api_keys: frozenset[str] | None = None
+    api_keys: frozenset[str] | None = field(default=None, repr=False)  # secrets: not in reprs
     speed: Speed = field(default_factory=Speed)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     faults: Faults = field(default_factory=Faults)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 
 from ._clock import Clock
@@ -20,6 +21,8 @@ from ._records import BatchRecord, RunRecord
 from ._state import State
 
 DEFAULT_PRIORITY = 50
+
+log = logging.getLogger("extend_frames.emulator")
 
 
 class Worker:
@@ -123,6 +126,7 @@ class Worker:
             try:
                 result = compute(self._state, run)
             except Exception as exc:  # a bug in document handling must not kill the worker
+                log.exception("emulator: processing %s failed unexpectedly", run.id)
                 result = Outcome(
                     "FAILED", "INTERNAL_ERROR", f"Internal error: {type(exc).__name__}"
                 )

@@ -65,3 +65,8 @@ async def test_summary_and_full_shapes(app: EmulatorApp, client: httpx.AsyncClie
     assert set(full) - missing == set(summary)
     assert "breakdown" not in summary["usage"]
     assert "breakdown" in full["usage"]
+
+
+def test_config_repr_hides_keys() -> None:
+    config = EmulatorConfig(api_keys=frozenset({"sk_secret_value"}))
+    assert "sk_secret_value" not in repr(config)
