@@ -135,7 +135,12 @@ class Backend:
                     raise FileExistsError(errno.EEXIST, "exists", path)
                 self.fs.pipe_file(path, data)
         else:
-            self.fs.pipe_file(path, data, mode="create")
+            try:
+                self.fs.pipe_file(path, data, mode="create")
+            except TypeError:  # a backend whose pipe_file predates fsspec's mode="create"
+                if self.fs.exists(path):
+                    raise FileExistsError(errno.EEXIST, "exists", path) from None
+                self.fs.pipe_file(path, data)
 
     def _local_create_only(self, path: str, data: bytes) -> None:
         folder, final = os.path.split(path)
