@@ -372,3 +372,10 @@ def test_extract_aligns_pdf_rows_with_empty_cells_under_their_headers() -> None:
         balance = round(balance - (row["withdrawals"] or 0) + (row["deposits"] or 0), 2)
         assert row["balance"] == balance, row
         assert row["date"] is not None
+
+
+def test_csv_parses_to_one_markdown_table() -> None:
+    doc = read_document(b"name,amount\nTea,3.50\nCake,\n", "prices.csv")
+    (chunk,) = parse_output(doc, {})["chunks"]
+    assert [b["type"] for b in chunk["blocks"]] == ["table"]
+    assert chunk["content"] == "| name | amount |\n|---|---|\n| Tea | 3.50 |\n| Cake |  |"

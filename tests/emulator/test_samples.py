@@ -108,6 +108,7 @@ def _invoice_checks(value: dict[str, Any], row: dict[str, Any]) -> dict[str, boo
             (i["description"], i["quantity"], i["unit_price"], i["amount"])
             for i in row["line_items"]
         ],
+        "payment_status": value["payment_status"] == row["payment_status"],
     }
 
 
@@ -157,6 +158,8 @@ def test_accuracy_on_the_corpus(corpus: SampleSet, truth: list[dict[str, Any]]) 
         "vendor",
     ):
         assert rates[name] >= 0.95, (name, misses)
+    assert rates["line_items"] >= 0.9, misses
+    assert rates["payment_status"] >= 0.9, misses
     assert classified / singles >= 0.95, misses
     assert split_right / packets >= 0.90, misses
 

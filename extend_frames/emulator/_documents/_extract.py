@@ -417,16 +417,31 @@ class _Extractor:
         return lambda c: c.value if not re.fullmatch(r"[_.\s-]*", c.value) else None
 
     def _enum_scan(self, path: str, schema: dict[str, Any]) -> Any:
-        """No labelled value: pick the option whose words the document uses most."""
+        """No labelled value: score each option by its words (x5) and its description's words
+        present in the document; words shared by every option's description do not count."""
         options = [o for o in schema.get("enum") or [] if isinstance(o, str)]
-        words = tokens(self.r.doc.text)
-        counts = {o: sum(words.count(t) for t in set(tokens(o))) for o in options}
-        best = max(options, key=lambda o: counts[o], default=None)
+        descriptions = list(schema.get("extend:descriptions") or [])
+        descriptions += [""] * (len(options) - len(descriptions))
+        present = set(tokens(self.r.doc.text))
+        desc_words = [keywords(str(d)) for d in descriptions[: len(options)]]
+        shared = set.intersection(*desc_words) if desc_words else set()
+        scores = {
+            option: 5 * len(keywords(option) & present) + len((words - shared) & present)
+            for option, words in zip(options, desc_words, strict=True)
+        }
+        ranked = sorted(options, key=lambda o: -scores[o])
         self.metadata[path] = self._empty()
-        if best is None or counts[best] == 0:
+        if not ranked or scores[ranked[0]] == 0:
             return None
-        self.metadata[path] = {"ocrConfidence": None, "logprobsConfidence": 0.6, "citations": []}
-        return best
+        if len(ranked) > 1 and scores[ranked[1]] == scores[ranked[0]]:
+            return None  # a tie is no evidence either way
+        top, runner_up = scores[ranked[0]], scores[ranked[1]] if len(ranked) > 1 else 0
+        self.metadata[path] = {
+            "ocrConfidence": None,
+            "logprobsConfidence": round(0.5 + 0.45 * (top - runner_up) / top, 3),
+            "citations": [],
+        }
+        return ranked[0]
 
     def _signed(
         self,

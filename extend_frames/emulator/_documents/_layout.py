@@ -93,9 +93,11 @@ def _blocks(number: int, lines: tuple[Line, ...]) -> tuple[Block, ...]:
     while i < len(lines):
         line = lines[i]
         text = line.text
-        if len(line.cells) >= 3:
+        if len(line.cells) >= 3 or line.tabular:
             j = i
-            while j < len(lines) and len(lines[j].cells) >= 3:
+            while j < len(lines) and (
+                lines[j].tabular if line.tabular else len(lines[j].cells) >= 3
+            ):
                 j += 1
             if j - i >= 2:
                 flush()

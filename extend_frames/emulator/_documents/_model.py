@@ -32,6 +32,7 @@ class Line:
     size: float = 10.0
     heading: bool = False  # marked as a heading by the source format (markdown '#', <h1>)
     xs: tuple[float, ...] = ()  # left edge of each cell (PDF text runs), for column alignment
+    tabular: bool = False  # a row of a table in the source format (CSV, markdown pipe table)
 
     @property
     def text(self) -> str:

@@ -244,10 +244,17 @@ def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) 
 # ---------------------------------------------------------------- text formats
 
 
+class _TableRow(tuple[str, ...]):
+    """Cells of a row the source marks as a table row (CSV, markdown pipes)."""
+
+    __slots__ = ()
+
+
 def _synthetic_lines(rows: Iterable[tuple[str, ...] | str]) -> list[Line]:
     """Lay text rows out on a page grid (text formats have no geometry of their own)."""
     lines = []
     for row in rows:
+        tabular = isinstance(row, _TableRow)
         cells = (row,) if isinstance(row, str) else row
         # Interior empty cells are structure (an empty table column); blank rows are breaks.
         cells = tuple(c.strip() for c in cells) if any(c.strip() for c in cells) else ()
@@ -260,7 +267,7 @@ def _synthetic_lines(rows: Iterable[tuple[str, ...] | str]) -> list[Line]:
         if not cells:
             lines.append(Line((), 0, 0, 0, 0))  # keeps paragraph breaks
             continue
-        lines.append(Line(cells, 0, 0, 0, 0, size, heading))
+        lines.append(Line(cells, 0, 0, 0, 0, size, heading, tabular=tabular))
     return lines
 
 
@@ -273,7 +280,7 @@ def _plain_lines(text: str) -> list[list[Line]]:
             if stripped.startswith("|") and stripped.endswith("|"):
                 if re.fullmatch(r"\|[\s:|-]+\|", stripped):
                     continue  # markdown table separator row
-                rows.append(tuple(c.strip() for c in stripped.strip("|").split("|")))
+                rows.append(_TableRow(c.strip() for c in stripped.strip("|").split("|")))
             elif len(stripped) > 300:
                 # A long paragraph: wrap it so pages and line boxes stay page-sized.
                 rows.extend((part,) for part in textwrap.wrap(stripped, 100))
@@ -284,7 +291,7 @@ def _plain_lines(text: str) -> list[list[Line]]:
 
 
 def _csv_lines(text: str) -> list[list[Line]]:
-    rows = [tuple(r) for r in csv.reader(io.StringIO(text))]
+    rows: list[tuple[str, ...]] = [_TableRow(r) for r in csv.reader(io.StringIO(text))]
     return [_synthetic_lines(rows)]
 
 
@@ -347,6 +354,7 @@ def _text_pages(pages: list[list[Line]], max_pages: int, name: str) -> tuple[Pag
                     round(top + height, 2),
                     line.size,
                     line.heading,
+                    tabular=line.tabular,
                 )
             )
             top += max(height, _LINE_HEIGHT)

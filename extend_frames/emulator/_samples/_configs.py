@@ -76,7 +76,10 @@ _INVOICE_SCHEMA: dict[str, Any] = _object(
         "tax": _currency("Tax or VAT amount"),
         "payment_status": {
             "enum": ["paid", "unpaid", None],
-            "extend:descriptions": ["Marked as paid in full", "Payment still outstanding"],
+            "extend:descriptions": [
+                "Marked as paid in full",
+                "Payment still outstanding: the invoice asks the customer to pay by a date",
+            ],
             "description": "Whether the invoice has been paid",
         },
         "line_items": {
