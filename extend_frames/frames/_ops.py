@@ -236,10 +236,10 @@ async def run_operation(
         progress: Progress = (
             BarProgress(f"extend {operation}") if options.progress else NoProgress()
         )
-        endpoint_id: str | None = None
+        endpoint: dict[str, Any] | None = None
         waiter: Waiter = PollingWaiter(polling)
         if options.wait == "webhook":
-            waiter, endpoint_id = await _webhook_waiter(client, options, polling, operation)
+            waiter, endpoint = await _webhook_waiter(client, options, polling, operation)
         try:
             if store is None:
                 engine = Engine(
@@ -291,8 +291,9 @@ async def run_operation(
                     )
         finally:
             progress.close()
-            if endpoint_id is not None:
-                await client.delete_webhook_endpoint(endpoint_id)
+            if endpoint is not None:
+                await client.delete_webhook_endpoint(str(endpoint["id"]))
+                options.webhook.remove_secret(endpoint["signingSecret"])
     finally:
         # Always: this loop's connections must close before the loop ends (the sync API runs
         # on a private loop). The client itself stays usable for the caller.
@@ -402,7 +403,7 @@ def _canonical(config: Mapping[str, Any] | None) -> str | None:
 
 async def _webhook_waiter(
     client: Client, options: JobOptions, polling: Polling, operation: Operation
-) -> tuple[Waiter, str]:
+) -> tuple[Waiter, dict[str, Any]]:
     from extend_frames.webhooks import WebhookReceiver
 
     receiver = options.webhook
@@ -431,4 +432,4 @@ async def _webhook_waiter(
         jitter=polling.jitter,
         timeout=polling.timeout,
     )
-    return WebhookWaiter(receiver.hub, fallback), str(endpoint["id"])
+    return WebhookWaiter(receiver.hub, fallback), endpoint
