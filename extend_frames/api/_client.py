@@ -442,6 +442,54 @@ class Client:
         result: dict[str, Any] = self._json(response)
         return result
 
+    async def create_processor(
+        self, kind: ProcessorKind, *, name: str, config: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``POST /extractors`` (or ``/classifiers``, ``/splitters``): a new processor whose
+        draft holds ``config``; returns the processor JSON (use its ``id``).
+
+        Counts as WRITE. Never retried after it may have been accepted (a second POST would
+        make a second processor): an ambiguous failure raises :class:`OutcomeUnknownError`.
+        """
+        if kind not in _PROCESSOR_KINDS:
+            raise InputError(f"unknown processor kind {kind!r}; use one of {_PROCESSOR_KINDS}")
+        if not isinstance(name, str) or not name:
+            raise InputError("create_processor needs a non-empty name=")
+        response = await self._request(
+            "POST",
+            f"/{kind}s",
+            kind=RequestKind.CREATE,
+            json_body={"name": name, "config": config},
+        )
+        result: dict[str, Any] = self._json(response)
+        return result
+
+    async def publish_processor_version(
+        self,
+        kind: ProcessorKind,
+        id: str,
+        *,
+        release_type: Literal["major", "minor"] = "major",
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /{kind}s/{id}/versions``: publish the draft as a numbered version
+        (``"1.0"``, then ``"2.0"`` or ``"1.1"``); returns the version JSON.
+
+        Not retried after it may have been accepted (it would publish twice).
+        """
+        if kind not in _PROCESSOR_KINDS:
+            raise InputError(f"unknown processor kind {kind!r}; use one of {_PROCESSOR_KINDS}")
+        if release_type not in ("major", "minor"):
+            raise InputError(f"release_type must be 'major' or 'minor', got {release_type!r}")
+        body: dict[str, Any] = {"releaseType": release_type}
+        if description is not None:
+            body["description"] = description
+        response = await self._request(
+            "POST", f"/{kind}s/{_seg(id)}/versions", kind=RequestKind.CREATE, json_body=body
+        )
+        result: dict[str, Any] = self._json(response)
+        return result
+
     async def create_batch(
         self,
         operation: Operation,
