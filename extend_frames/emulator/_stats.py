@@ -49,6 +49,7 @@ class Stats:
     def snapshot(self, runs: dict[str, dict[str, int]]) -> dict[str, Any]:
         return {
             "requests": {route: dict(codes) for route, codes in self.requests.items()},
+            "requests_total": sum(sum(codes.values()) for codes in self.requests.values()),
             "rate_limited": dict(self.rate_limited),
             "batches_created": self.batches_created,
             "inputs_submitted": self.inputs_submitted,

@@ -87,4 +87,7 @@ def test_five_thousand_runs() -> None:
         assert stats["requests"]["GET /extract_runs/{id}"] == {"200": len(sample)}
         assert stats["requests"]["GET /batch_runs/{id}"] == {"200": BATCHES}
         assert stats["requests"]["POST /extractors"] == {"200": 1}
+        assert stats["requests_total"] == sum(
+            sum(codes.values()) for codes in stats["requests"].values()
+        )
     assert time.perf_counter() - started < 30  # generous bound on a shared CI core
