@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import secrets
 import socket
 import threading
-import time
 from types import TracebackType
 from typing import Any
 
@@ -61,6 +62,9 @@ class Emulator:
         self._host = host
         self._port = port
         self._server: uvicorn.Server | None = None
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self.app: EmulatorApp | None = None
         self.url = ""
@@ -84,19 +88,38 @@ class Emulator:
         )
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="extend-emulator", daemon=True
+            target=asyncio.run,
+            args=(self._serve(server, sock),),
+            name="extend-emulator",
+            daemon=True,
         )
         self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not server.started:  # bounded poll: uvicorn exposes no start event
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the emulator did not start on {self.url}")
-            time.sleep(0.005)
+        if not self._ready.wait(STARTUP_TIMEOUT) or not server.started:
+            raise RuntimeError(f"the emulator did not start on {self.url}")
         return self
 
+    async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        """uvicorn's serve loop, minus its 0.1 s polling tick: stop() wakes it directly."""
+        config = server.config
+        if not config.loaded:
+            config.load()
+        server.lifespan = config.lifespan_class(config)
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        try:
+            await server.startup(sockets=[sock])
+        finally:
+            self._ready.set()
+        if server.should_exit:
+            return
+        await self._stop_event.wait()
+        await server.shutdown(sockets=[sock])
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
+        loop, event = self._loop, self._stop_event
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop may have just finished
+                loop.call_soon_threadsafe(event.set)
         if self._thread is not None:
             self._thread.join(timeout=STARTUP_TIMEOUT)
         if self.app is not None:
