@@ -1,7 +1,7 @@
 """Operator counters behind ``GET /_emulator/stats``.
 
-Request counters are touched only on the event loop thread; submission counters under the
-state lock. ``duplicate_inputs`` counts submitted inputs whose metadata equals (JSON-canonically)
+Request counters are touched on the event loop thread, submission counters under the state
+lock; a small lock lets snapshots be taken from any thread. ``duplicate_inputs`` counts submitted inputs whose metadata equals (JSON-canonically)
 the metadata of an earlier submitted input: the resume tests use it to prove no row was
 submitted twice.
 """
@@ -9,6 +9,7 @@ submitted twice.
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -26,9 +27,11 @@ class Stats:
         self.runs_created = 0
         self.duplicate_inputs = 0
         self._seen_metadata: set[str] = set()
+        self._lock = threading.Lock()  # snapshots may be taken from any thread
 
     def record_request(self, route: str, status: int) -> None:
-        self.requests[route][str(status)] += 1
+        with self._lock:
+            self.requests[route][str(status)] += 1
 
     def record_inputs(self, metadatas: list[Any], *, batch: bool) -> None:
         """Count submitted inputs (batch or single) and duplicates by canonical metadata."""
@@ -47,6 +50,10 @@ class Stats:
                 seen.add(canon)
 
     def snapshot(self, runs: dict[str, dict[str, int]]) -> dict[str, Any]:
+        with self._lock:
+            return self._snapshot(runs)
+
+    def _snapshot(self, runs: dict[str, dict[str, int]]) -> dict[str, Any]:
         return {
             "requests": {route: dict(codes) for route, codes in self.requests.items()},
             "requests_total": sum(sum(codes.values()) for codes in self.requests.values()),

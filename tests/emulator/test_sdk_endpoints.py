@@ -251,3 +251,21 @@ def test_webhook_endpoints_and_subscriptions(sdk: Extend) -> None:
     assert sdk.webhook_subscriptions.delete(sub.id).id == sub.id
     assert sdk.webhook_endpoints.delete(created.id).id == created.id
     assert sdk.webhook_endpoints.list().data == []
+
+
+def test_typed_rate_limit_and_server_errors() -> None:
+    from extend_ai.errors import InternalServerError, TooManyRequestsError
+
+    from extend_frames.emulator import Faults, RateLimits
+
+    with Emulator(rate_limits=RateLimits(get=1)) as emu:
+        sdk = sdk_client(emu)
+        sdk.files.list(request_options=NO_RETRY)
+        with pytest.raises(TooManyRequestsError) as info:
+            sdk.files.list(request_options=NO_RETRY)
+        assert info.value.body["code"] == "RATE_LIMIT_EXCEEDED"
+        assert int(info.value.headers["retry-after"]) >= 1
+    with Emulator(faults=Faults(error_rate=1.0)) as emu:
+        with pytest.raises(InternalServerError) as err:
+            sdk_client(emu).files.list(request_options=NO_RETRY)
+        assert err.value.body["retryable"] is True
