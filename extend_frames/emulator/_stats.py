@@ -1,9 +1,9 @@
 """Operator counters behind ``GET /_emulator/stats``.
 
 Request counters are touched on the event loop thread, submission counters under the state
-lock; a small lock lets snapshots be taken from any thread. ``duplicate_inputs`` counts submitted inputs whose metadata equals (JSON-canonically)
-the metadata of an earlier submitted input: the resume tests use it to prove no row was
-submitted twice.
+lock; a small lock lets snapshots be taken from any thread. ``duplicate_inputs`` counts
+submitted inputs whose metadata equals (JSON-canonically) the metadata of an earlier submitted
+input: the resume tests use it to prove no row was submitted twice.
 """
 
 from __future__ import annotations
