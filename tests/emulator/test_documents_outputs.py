@@ -379,3 +379,21 @@ def test_csv_parses_to_one_markdown_table() -> None:
     (chunk,) = parse_output(doc, {})["chunks"]
     assert [b["type"] for b in chunk["blocks"]] == ["table"]
     assert chunk["content"] == "| name | amount |\n|---|---|\n| Tea | 3.50 |\n| Cake |  |"
+
+
+def test_address_parts_from_one_or_several_lines() -> None:
+    from extend_frames.emulator._documents._address import parse_address
+
+    assert parse_address(["1 Infinite Loop", "Cupertino, CA 95014", "USA"]) == {
+        "street": "1 Infinite Loop",
+        "city": "Cupertino",
+        "state": "CA",
+        "postal_code": "95014",
+        "country": "USA",
+    }
+    assert parse_address(["Musterstraße 5, 80331 München, Germany"]) == {
+        "street": "Musterstraße 5",
+        "postal_code": "80331",
+        "city": "München",
+        "country": "Germany",
+    }

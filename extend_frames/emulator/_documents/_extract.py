@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._address import PART_WORDS, looks_like_address, parse_address
 from ._layout import Block, key_value, page_blocks
 from ._model import Document, Line, Page, select_pages
 from ._parse import polygon
@@ -81,6 +82,9 @@ class _Field:
         if own == 0 and parent == 0 and desc < 2 and not phrase:
             return 0.0
         if self.parent and parent == 0 and own + desc < 3 and not phrase:
+            return 0.0
+        # Only an entity's name answers to the entity's own label ("Vendor: Acme" -> vendor.name).
+        if own == 0 and desc == 0 and not phrase and "name" not in self.own:
             return 0.0
         score = 3.0 * own + 2.0 * parent + 1.0 * desc + phrase - 0.75 * extra
         return score * (0.8 if cand.weak else 1.0)
@@ -334,6 +338,10 @@ class _Extractor:
                 out[child] = self.value(f"{path}.{child}", child, sub, (*parents, key), children)
             if kind == "signature":
                 self._signed(path, key, schema, parents, out)
+            elif "address" in self.field_of(key, schema, parents).own | keywords(
+                str(schema.get("description") or "")
+            ) and any(v is None for v in out.values()):
+                self._address(path, key, schema, parents, out)
             present = [
                 m for k, m in self.metadata.items() if k.startswith(path + ".") and m["citations"]
             ]
@@ -461,6 +469,55 @@ class _Extractor:
             return
         out["is_signed"] = any(not re.fullmatch(r"[_.\s-]*", c.value) for c in marks)
         self.note(f"{path}.is_signed", (marks[0], 3.0))
+
+    def _address(
+        self,
+        path: str,
+        key: str,
+        schema: dict[str, Any],
+        parents: tuple[str, ...],
+        out: dict[str, Any],
+    ) -> None:
+        """Fill unlabelled address parts from a labelled address or the issuer's letterhead."""
+        field = self.field_of(key, schema, parents)
+        found = self.r.best(field, lambda c: c.value if looks_like_address(c.value) else None)
+        if found is not None:
+            cand = found[1]
+            lines = [found[0]]
+        else:
+            issuer = set(parents) & _ISSUER_WORDS or field.own & _ISSUER_WORDS
+            head = self.r.letterhead() if issuer else None
+            if head is None:
+                return
+            cand, lines = self._lines_below(head)
+            if not lines:
+                return
+        parts = parse_address(lines)
+        for child, value in list(out.items()):
+            if value is not None:
+                continue
+            part = next(
+                (PART_WORDS[t] for t in tokens(split_identifier(child)) if t in PART_WORDS), None
+            )
+            if part is not None and part in parts:
+                out[child] = parts[part]
+                self.note(f"{path}.{child}", (cand, 3.0))
+
+    def _lines_below(self, head: _Candidate) -> tuple[_Candidate, list[str]]:
+        """Address-like first cells of the lines just under the letterhead line."""
+        page = head.page
+        start = page.lines.index(head.lines[0]) + 1
+        taken: list[Line] = []
+        for line in page.lines[start : start + 5]:
+            first = next((c for c in line.cells if c), "")
+            if looks_like_address(first):
+                taken.append(line)
+            elif taken:
+                break
+        if not taken:
+            return head, []
+        texts = [next(c for c in ln.cells if c) for ln in taken]
+        return _Candidate(frozenset(), frozenset(), "", page, tuple(taken), -1), texts
 
     def array(
         self, path: str, key: str, schema: dict[str, Any], parents: tuple[str, ...]

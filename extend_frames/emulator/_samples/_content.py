@@ -408,6 +408,9 @@ def invoice(
         "total_amount": total,
         "currency": currency,
         "vendor_name": vendor,
+        "vendor_address": None
+        if layout == "title_first"
+        else {"street": street, "city": city, "postal_code": postal, "country": country},
         "line_items": items,
         "payment_status": status,
     }

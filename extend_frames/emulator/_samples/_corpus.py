@@ -209,6 +209,7 @@ def _write_truth(path: Path, docs: list[SampleDocument]) -> None:
             ("invoice_number", pa.string()),
         ]
     )
+    address = pa.struct([(k, pa.string()) for k in ("street", "city", "postal_code", "country")])
     schema = pa.schema(
         [
             ("path", pa.string()),
@@ -223,6 +224,7 @@ def _write_truth(path: Path, docs: list[SampleDocument]) -> None:
             ("total_amount", pa.float64()),
             ("currency", pa.string()),
             ("vendor_name", pa.string()),
+            ("vendor_address", address),
             ("payment_status", pa.string()),
             ("line_items", pa.list_(item)),
             ("splits", pa.list_(split)),
