@@ -150,7 +150,6 @@ def _decode(data: bytes, name: str) -> str:
 
 def _read_pdf(data: bytes, name: str, *, password: str | None, max_pages: int) -> tuple[Page, ...]:
     import pypdf  # the emulator extra
-    from pypdf.errors import PdfReadError
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
@@ -203,11 +202,11 @@ def _read_pdf(data: bytes, name: str, *, password: str | None, max_pages: int) -
                     out.append((x, y, size * scale, text))
 
             plain = pdf_page.extract_text(visitor_text=visit)
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except Exception as exc:  # damaged content streams raise many pypdf and builtin types
             raise DocumentError(
                 "CORRUPT_FILE", f"{name}: page {index + 1} cannot be read ({type(exc).__name__})."
             ) from exc
-        lines = _pdf_lines(fragments, height) if fragments else _synthetic_lines(plain.splitlines())
+        lines = _pdf_lines(fragments, height) if fragments else _placed(plain.splitlines(), width)
         pages.append(_page(index + 1, lines, width, height))
     return tuple(pages)
 
@@ -239,6 +238,17 @@ def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) 
             )
         )
     return lines
+
+
+def _placed(texts: list[str], width: float) -> list[Line]:
+    """Lines without positions (text the visitor did not report) on a simple grid."""
+    out = []
+    for i, text in enumerate(t.strip() for t in texts):
+        if text:
+            top = _MARGIN + i * _LINE_HEIGHT
+            right = min(width - _MARGIN, _MARGIN + len(text) * _CHAR_WIDTH)
+            out.append(Line((text,), _MARGIN, top, right, top + 12.0))
+    return out
 
 
 # ---------------------------------------------------------------- text formats
