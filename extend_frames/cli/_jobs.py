@@ -1,0 +1,534 @@
+"""``extend-frames parse|extract|classify|split|status``: the library for ETL scripts.
+
+Each job reads a table (CSV, Parquet or NDJSON, local or any fsspec URL) or a glob of files,
+runs one operation through the public API into ``--output`` (Parquet parts, resumable), prints
+a short summary and exits with a code a scheduler can act on (see ``EXIT_CODES``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob as _glob
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from extend_frames._errors import ExtendError, InputError
+
+#: Exit codes shared by every job subcommand and ``status``.
+EXIT_OK = 0  # complete, no FAILED/CANCELLED row
+EXIT_ERROR = 1  # bad input, API error, store error: nothing or not everything was done
+EXIT_USAGE = 2  # bad arguments (argparse)
+EXIT_ROWS_FAILED = 3  # complete, but some rows FAILED or CANCELLED (they are in the output)
+EXIT_INCOMPLETE = 4  # status only: the output exists but the job has not finished
+
+_OPERATIONS = ("parse", "extract", "classify", "split")
+_FORMATS = ("csv", "parquet", "ndjson")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+_PLANS = ("payg", "scale", "enterprise")
+
+_CODES_HELP = """\
+exit codes:
+  0  complete, every row PROCESSED
+  1  error: unreadable input, bad column/processor, API or store error (message on stderr)
+  2  usage error (bad arguments)
+  3  complete, but some rows FAILED or CANCELLED (they are in the output with a reason)"""
+
+_EXAMPLES = {
+    "parse": """\
+examples:
+  extend-frames parse --glob 'docs/*.pdf' --output out/parsed/
+  extend-frames parse files.csv --file-column url --output s3://lake/parsed/ \\
+      --storage-option profile=etl --config '{"target": "markdown"}'""",
+    "extract": """\
+examples:
+  extend-frames extract invoices.csv --processor ex_abc123 --file-column url \\
+      --key invoice_id --output out/invoices/
+  extend-frames extract --glob 's3://inbox/2026-*/*.pdf' --processor ex_abc123@2.1 \\
+      --output s3://lake/invoices/ --rate-limit scale
+  # rerun the same command after a crash: finished batches are not sent again""",
+    "classify": """\
+examples:
+  extend-frames classify docs.parquet --processor cl_abc123 --output out/types/
+  extend-frames classify notes.ndjson --text-column body --processor cl_abc123 \\
+      --output out/types/""",
+    "split": """\
+examples:
+  extend-frames split --glob 'packets/*.pdf' --processor spl_abc123 --output out/splits/
+  extend-frames split packets.csv --processor spl_abc123 --wait webhook \\
+      --webhook-port 8080 --webhook-public-url https://hooks.example.com --output out/splits/""",
+}
+
+_DESCRIPTIONS = {
+    "parse": "Parse every document into markdown and page chunks.",
+    "extract": "Extract typed fields from every document with an extractor (ex_...).",
+    "classify": "Classify every document with a classifier (cl_...).",
+    "split": "Split every multi-document file into its parts with a splitter (spl_...).",
+}
+
+
+def register(subparsers: Any) -> None:
+    for operation in _OPERATIONS:
+        _register_job(subparsers, operation)
+    _register_status(subparsers)
+
+
+def _register_job(subparsers: Any, operation: str) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        operation,
+        help=_DESCRIPTIONS[operation].rstrip(".").lower(),
+        description=_DESCRIPTIONS[operation]
+        + " Reads a table of file references (or a glob of files), writes Parquet results to "
+        "--output and prints a summary. Rerunning the same command resumes: nothing already "
+        "collected is sent again.",
+        epilog=_EXAMPLES[operation] + "\n\n" + _CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = p.add_argument_group("input (a table, or --glob)")
+    src.add_argument(
+        "input",
+        nargs="?",
+        metavar="INPUT",
+        help="CSV, Parquet or NDJSON table: a local path or fsspec URL (s3://, gs://, ...)",
+    )
+    src.add_argument(
+        "--format", choices=_FORMATS, help="format of INPUT (default: from its extension)"
+    )
+    src.add_argument(
+        "--glob",
+        metavar="PATTERN",
+        help="instead of INPUT: one row per matching file (local or fsspec, ** recurses)",
+    )
+    src.add_argument(
+        "--file-column",
+        default="file",
+        help="column holding URLs, file_... ids, local paths or fsspec URLs (default: file)",
+    )
+    if operation != "split":
+        src.add_argument("--text-column", help="send this column's raw text instead of files")
+    src.add_argument(
+        "--key",
+        action="append",
+        metavar="COLUMN",
+        help="column that identifies a row (repeatable; default: derived from the reference)",
+    )
+    job = p.add_argument_group("job")
+    if operation == "parse":
+        job.add_argument("--config", help="parse config as JSON, or @path/to/config.json")
+    else:
+        job.add_argument(
+            "--processor",
+            required=True,
+            metavar="ID[@VERSION]",
+            help="processor id, optionally pinned to a version (ex_abc@2.1)",
+        )
+    job.add_argument(
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="where the results go (Parquet parts + ledger; local path or fsspec URL)",
+    )
+    job.add_argument(
+        "--mode",
+        choices=("resume", "overwrite"),
+        default="resume",
+        help="resume (default) continues a job in DIR; overwrite starts again",
+    )
+    job.add_argument(
+        "--batch-size", type=int, default=1000, help="documents per batch (1-1000, default 1000)"
+    )
+    job.add_argument("--priority", type=int, help="Extend batch priority (1-100)")
+    job.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    job.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    _add_storage_options(job)
+    wait = p.add_argument_group("waiting")
+    wait.add_argument(
+        "--wait",
+        choices=("poll", "webhook"),
+        default="poll",
+        help="poll (default) or wait on Extend's signed webhooks (needs a reachable URL)",
+    )
+    wait.add_argument("--webhook-host", default="127.0.0.1", help="receiver bind address")
+    wait.add_argument("--webhook-port", type=int, default=0, help="receiver port (0: any free)")
+    wait.add_argument(
+        "--webhook-public-url", help="the URL Extend posts to (e.g. a tunnel to the receiver)"
+    )
+    wait.add_argument(
+        "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
+    )
+    wait.add_argument(
+        "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
+    )
+    _add_api_options(p)
+    p.set_defaults(func=_run_job, operation=operation)
+
+
+def _add_storage_options(group: Any) -> None:
+    group.add_argument(
+        "--storage-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fsspec storage option for INPUT/--glob and --output (repeatable; "
+        "values true/false/numbers are converted)",
+    )
+
+
+def _add_api_options(p: argparse.ArgumentParser) -> None:
+    api = p.add_argument_group("Extend API")
+    api.add_argument(
+        "--api-key-env",
+        default="EXTEND_API_KEY",
+        metavar="NAME",
+        help="environment variable holding the API key (default EXTEND_API_KEY)",
+    )
+    api.add_argument("--base-url", help="API URL (default: EXTEND_BASE_URL, else by --region)")
+    api.add_argument("--region", choices=("us", "us2", "eu1"), help="Extend region (default us)")
+    api.add_argument(
+        "--workspace-id", help="workspace to act in (default: EXTEND_WORKSPACE_ID if set)"
+    )
+    api.add_argument(
+        "--rate-limit",
+        default="payg",
+        metavar="PLAN|N",
+        help="payg (default, 10/s), scale (25/s), enterprise (75/s), or N requests/s",
+    )
+
+
+def _register_status(subparsers: Any) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "status",
+        help="what a job's output folder says: batches, rows by status, credits",
+        description="Summarise a job's output from its manifest, ledger and Parquet parts "
+        "(read-only, no API calls, safe while the job runs).",
+        epilog="examples:\n  extend-frames status out/invoices/\n"
+        "  extend-frames status s3://lake/invoices/ --json\n\n"
+        "exit codes:\n  0  complete, every row PROCESSED\n"
+        "  1  error (no job output at OUTPUT, unreadable)\n  2  usage error\n"
+        "  3  complete, but some rows FAILED or CANCELLED\n"
+        "  4  not complete yet (running, or interrupted: rerun the job command to resume)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("output", metavar="OUTPUT", help="the job's --output (path or fsspec URL)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_storage_options(p)
+    p.set_defaults(func=_run_status)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def storage_options(items: list[str]) -> dict[str, Any] | None:
+    """``["anon=true", "endpoint_url=http://..."]`` -> ``{"anon": True, ...}`` (None if empty)."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--storage-option expects KEY=VALUE, got {key or item!r}")
+        options[key] = _scalar(value)
+    return options or None
+
+
+def _scalar(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _has_protocol(path: str) -> bool:
+    head, sep, _ = path.partition("://")
+    return bool(sep) and head.isidentifier() and head.lower() != "file"
+
+
+def read_table(
+    source: str, *, format: str | None = None, storage_options: Mapping[str, Any] | None = None
+) -> Any:
+    """Read the input table (polars DataFrame) from a local path or fsspec URL."""
+    import fsspec
+    import polars as pl
+
+    from extend_frames.store import display_path
+
+    fmt = format
+    if fmt is None:
+        path = source.split("?", 1)[0].lower()
+        fmt = next((f for ext, f in _EXTENSIONS.items() if path.endswith(ext)), None)
+        if fmt is None:
+            raise InputError(
+                f"cannot tell the format of {display_path(source)} from its extension; "
+                "pass --format csv|parquet|ndjson"
+            )
+    shown = display_path(source)
+    try:
+        with fsspec.open(source, "rb", **(storage_options or {})) as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise InputError(f"input table {shown} does not exist; check the path") from None
+    except (OSError, ValueError, ImportError) as exc:
+        raise InputError(
+            f"cannot open input table {shown} ({type(exc).__name__}); check the path, "
+            "credentials (--storage-option) and that the fsspec backend is installed"
+        ) from None
+    try:
+        if fmt == "csv":
+            return pl.read_csv(io.BytesIO(data), infer_schema_length=10_000)
+        if fmt == "parquet":
+            return pl.read_parquet(io.BytesIO(data))
+        return pl.read_ndjson(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        text = str(exc).replace(source, shown).splitlines()[0][:200]
+        raise InputError(
+            f"cannot read {shown} as {fmt}: {text}; pass --format if the extension is wrong"
+        ) from None
+
+
+def glob_files(
+    pattern: str, *, column: str = "file", storage_options: Mapping[str, Any] | None = None
+) -> Any:
+    """One row per file matching ``pattern`` (sorted), in column ``column``.
+
+    Local patterns keep the form given (relative stays relative; the library resolves it
+    against the working directory); fsspec patterns give full URLs (``s3://bucket/key``).
+    """
+    import polars as pl
+
+    from extend_frames.store import display_path
+
+    if _has_protocol(pattern):
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(pattern, **(storage_options or {}))
+        found = [fs.unstrip_protocol(p) for p in fs.glob(path) if not fs.isdir(p)]
+    else:
+        local = pattern.removeprefix("file://")
+        found = [p for p in _glob.glob(local, recursive=True) if os.path.isfile(p)]
+    if not found:
+        raise InputError(f"--glob {display_path(pattern)} matches no file; check the pattern")
+    return pl.DataFrame({column: sorted(found)}, schema={column: pl.String})
+
+
+def _client(args: argparse.Namespace) -> Any:
+    import extend_frames as xf
+
+    key = os.environ.get(args.api_key_env)
+    if not key:
+        raise InputError(
+            f"no API key: set the {args.api_key_env} environment variable "
+            "(or name another one with --api-key-env)"
+        )
+    limits: Any = args.rate_limit
+    if limits not in _PLANS:
+        try:
+            rate = float(limits)
+        except ValueError:
+            raise InputError(
+                f"--rate-limit must be payg, scale, enterprise or a number, got {limits!r}"
+            ) from None
+        limits = xf.RateLimits(get=rate, write=rate, run=rate)
+    return xf.Client(
+        key,
+        base_url=args.base_url,
+        region=args.region,
+        workspace_id=args.workspace_id or os.environ.get("EXTEND_WORKSPACE_ID") or None,
+        rate_limits=limits,
+    )
+
+
+def _parse_config(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    raw = text
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="utf-8") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read --config file {text[1:]}: {exc.strerror}") from None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--config is not valid JSON ({exc.msg} at {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise InputError("--config must be a JSON object")
+    return value
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"extend-frames {command}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _bad_rows(by_status: Mapping[str, int]) -> int:
+    return sum(by_status.get(s, 0) for s in ("FAILED", "CANCELLED"))
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+
+def _run_job(args: argparse.Namespace) -> int:
+    operation: str = args.operation
+    try:
+        return _job(args, operation)
+    except ExtendError as exc:
+        return _fail(operation, str(exc))
+    except KeyboardInterrupt:
+        print(
+            f"extend-frames {operation}: interrupted; rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _job(args: argparse.Namespace, operation: str) -> int:
+    import polars as pl
+
+    import extend_frames as xf
+    from extend_frames.store import display_path
+
+    if (args.input is None) == (args.glob is None):
+        raise InputError("give either INPUT (a table) or --glob PATTERN (files), not both/neither")
+    if not 1 <= args.batch_size <= 1000:
+        raise InputError(f"--batch-size must be between 1 and 1000, got {args.batch_size}")
+    options = storage_options(args.storage_option)
+    text_column: str | None = getattr(args, "text_column", None)
+    if args.glob is not None:
+        if text_column is not None:
+            raise InputError("--text-column needs a table INPUT, not --glob")
+        frame = glob_files(args.glob, column=args.file_column, storage_options=options)
+    else:
+        frame = read_table(args.input, format=args.format, storage_options=options)
+    client = _client(args)
+    polling = xf.Polling(initial=args.poll_initial, maximum=max(args.poll_max, args.poll_initial))
+    receiver = None
+    if args.wait == "webhook":
+        receiver = xf.WebhookReceiver(
+            host=args.webhook_host, port=args.webhook_port, public_url=args.webhook_public_url
+        )
+    key = args.key[0] if args.key and len(args.key) == 1 else args.key
+    common: dict[str, Any] = {
+        "file_column": args.file_column,
+        "text_column": text_column,
+        "key": key,
+        "output": args.output,
+        "storage_options": options,
+        "batch_size": args.batch_size,
+        "wait": args.wait,
+        "webhook": receiver,
+        "progress": not args.no_progress,
+        "mode": args.mode,
+        "polling": polling,
+        "priority": args.priority,
+        "client": client,
+    }
+    started = time.monotonic()
+    try:
+        if operation == "parse":
+            out = xf.parse(frame, config=_parse_config(args.config), **common)
+        else:
+            fn = {"extract": xf.extract, "classify": xf.classify, "split": xf.split}[operation]
+            out = fn(frame, processor=args.processor, **common)
+    finally:
+        if receiver is not None:
+            receiver.stop()
+        client.close()
+    seconds = time.monotonic() - started
+    summary = xf.summarize(out)
+    reasons = (
+        out.filter(pl.col("failure_reason").is_not_null())
+        .group_by("failure_reason")
+        .len()
+        .sort(["len", "failure_reason"], descending=[True, False])
+    )
+    code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
+    shown = display_path(args.output)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "operation": operation,
+                    "output": shown,
+                    "complete": True,
+                    "rows": summary.rows,
+                    "by_status": summary.by_status,
+                    "failure_reasons": {str(r): int(n) for r, n in reasons.iter_rows()},
+                    "credits": summary.credits,
+                    "seconds": round(seconds, 3),
+                    "exit_code": code,
+                },
+                sort_keys=True,
+            )
+        )
+        return code
+    by = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
+    print(f"{operation}: {summary.rows} rows ({by}), {summary.credits:g} credits, {seconds:.1f} s")
+    if reasons.height:
+        top = ", ".join(f"{n} {r}" for r, n in reasons.head(5).iter_rows())
+        print(f"failure reasons: {top}")
+    print(f"results: {shown}  (extend-frames status {shown}; xf.read_results(...))")
+    return code
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from extend_frames.store import JobStore, ledger_summary
+
+    try:
+        options = storage_options(args.storage_option)
+        store = JobStore.open(args.output, storage_options=options)
+        if store.read_manifest() is None and not store.parts() and not store.ledger():
+            raise InputError(
+                f"no job output at {store.path}: nothing was written there yet "
+                "(check the path, or run the job command with --output first)"
+            )
+        summary = ledger_summary(args.output, storage_options=options)
+    except ExtendError as exc:
+        return _fail("status", str(exc))
+    by_status = summary.rows_by_status or {}
+    if not summary.complete:
+        code = EXIT_INCOMPLETE
+    elif _bad_rows(by_status):
+        code = EXIT_ROWS_FAILED
+    else:
+        code = EXIT_OK
+    if args.json:
+        state: Literal["complete", "incomplete"] = "complete" if summary.complete else "incomplete"
+        print(
+            json.dumps(
+                {
+                    "output": summary.path,
+                    "state": state,
+                    "complete": summary.complete,
+                    "operation": summary.operation,
+                    "processor": summary.processor,
+                    "job_id": summary.job_id,
+                    "batches_total": summary.chunks_total,
+                    "batches_by_state": summary.batches_by_state,
+                    "parts": summary.parts,
+                    "rows": summary.rows,
+                    "by_status": by_status,
+                    "credits": summary.credits,
+                    "locked_by": summary.lock.describe() if summary.lock else None,
+                    "exit_code": code,
+                },
+                sort_keys=True,
+                default=str,
+            )
+        )
+    else:
+        print(summary.render())
+    return code
