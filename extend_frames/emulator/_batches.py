@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ._errors import ApiError, internal, invalid, not_found
 from ._faults import chance
 from ._http import read_json, reply, state_of
-from ._inputs import check_file, check_metadata, check_priority, processor_ref
+from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
 from ._kinds import RUN_KINDS, RunKind
 from ._records import BatchRecord, RunRecord
 from ._state import State
@@ -57,10 +57,7 @@ def _route_for(kind: RunKind) -> Route:
         priority = check_priority(body.get("priority"))
         proc_json = version_json = proc_id = None
         if pk is None:
-            raw = body.get("config")
-            if raw is not None and not isinstance(raw, dict):
-                raise invalid("config must be a parse config object")
-            config: dict[str, Any] = raw or {}
+            config = parse_config(body.get("config"))
         else:
             if body.get("config") is not None:
                 raise invalid(

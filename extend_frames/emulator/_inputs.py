@@ -53,6 +53,22 @@ def check_priority(value: Any) -> int | None:
     return value
 
 
+# What a parse run echoes as its effective config when the request leaves fields out.
+DEFAULT_PARSE_CONFIG: dict[str, Any] = {
+    "target": "markdown",
+    "chunkingStrategy": {"type": "page"},
+    "engine": "parse_performance",
+}
+
+
+def parse_config(raw: Any) -> dict[str, Any]:
+    """The effective parse config: the request's fields over Extend's defaults."""
+    if raw is not None and not isinstance(raw, dict):
+        raise invalid("config must be a parse config object")
+    merged: dict[str, Any] = merge(DEFAULT_PARSE_CONFIG, raw or {})
+    return merged
+
+
 def merge(base: Any, override: Any) -> Any:
     """Deep merge of an overrideConfig over a saved config (objects merge, the rest replaces)."""
     if isinstance(base, dict) and isinstance(override, dict):

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from ._errors import ApiError, invalid, not_found
 from ._http import JSONBytes, read_json, reply, state_of
-from ._inputs import check_file, check_metadata, check_priority, processor_ref
+from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
 from ._kinds import RUN_KINDS, TERMINAL, RunKind
 from ._lists import choice, list_body, page_size, paginate
 from ._records import RunRecord
@@ -78,7 +78,7 @@ def _routes_for(kind: RunKind) -> list[Route]:
             raw = body.get("config")
             if raw is not None and not isinstance(raw, dict):
                 raise invalid("config must be an object")
-            config = raw or {}
+            config = parse_config(raw) if kind.name == "parse" else raw or {}
         with state.lock:
             run = RunRecord(
                 kind,

@@ -29,7 +29,10 @@ async def test_batch_flow_in_process(app: EmulatorApp, client: httpx.AsyncClient
     batch = (
         await client.post(
             "/parse_runs/batch",
-            json={"inputs": [{"file": {"text": "hello"}, "metadata": {"row": 0}}]},
+            json={
+                "inputs": [{"file": {"text": "hello"}, "metadata": {"row": 0}}],
+                "config": {"target": "spatial"},
+            },
         )
     ).json()
     assert batch["status"] == "PENDING"
@@ -39,6 +42,8 @@ async def test_batch_flow_in_process(app: EmulatorApp, client: httpx.AsyncClient
     assert runs[0]["metadata"] == {"row": 0}
     full = (await client.get(f"/parse_runs/{runs[0]['id']}")).json()
     assert "createdAt" not in full  # the full ParseRun carries no timestamps (SPEC §6.4)
+    assert full["config"]["engine"] == "parse_performance"  # effective config, defaults filled
+    assert full["config"]["target"] == "spatial"
     assert full["output"]["chunks"]
     stats = (await client.get("/_emulator/stats")).json()
     assert stats["requests"]["GET /parse_runs/{id}"] == {"200": 1}
