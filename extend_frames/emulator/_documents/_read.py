@@ -124,7 +124,7 @@ def read_document(
         return Document(name=name, file_type="HTML", pages=pages)
     if file_type == "CSV":
         return Document(
-            name=name, file_type="CSV", pages=_text_pages(_csv_lines(text), max_pages, name)
+            name=name, file_type="CSV", pages=_text_pages(_csv_lines(text, name), max_pages, name)
         )
     return Document(
         name=name, file_type=file_type, pages=_text_pages(_plain_lines(text), max_pages, name)
@@ -300,8 +300,13 @@ def _plain_lines(text: str) -> list[list[Line]]:
     return pages
 
 
-def _csv_lines(text: str) -> list[list[Line]]:
-    rows: list[tuple[str, ...]] = [_TableRow(r) for r in csv.reader(io.StringIO(text))]
+def _csv_lines(text: str, name: str) -> list[list[Line]]:
+    try:
+        rows: list[tuple[str, ...]] = [
+            _TableRow(r) for r in csv.reader(io.StringIO(text, newline=""))
+        ]
+    except csv.Error as exc:
+        raise DocumentError("CORRUPT_FILE", f"{name} is not valid CSV ({exc}).") from exc
     return [_synthetic_lines(rows)]
 
 
