@@ -33,7 +33,7 @@ class Worker:
         self._cond = threading.Condition()
         self._tie = itertools.count()
         self._delayed: list[tuple[float, int, int, int, RunRecord]] = []
-        self._ready: list[tuple[int, int, int, RunRecord]] = []
+        self._ready: list[tuple[int, int, int, float, RunRecord]] = []
         self._finishing: list[tuple[float, int, RunRecord, Outcome]] = []
         self._next_start = 0.0
         self._interval = 60.0 / speed.files_per_minute if speed.files_per_minute else 0.0
@@ -65,12 +65,12 @@ class Worker:
             for run in runs:
                 prio = run.priority if run.priority is not None else DEFAULT_PRIORITY
                 if batch is None:
-                    heapq.heappush(self._ready, (0, prio, next(self._tie), run))
+                    heapq.heappush(self._ready, (0, prio, next(self._tie), now, run))
                 elif self._speed.batch_queue_delay:
                     ready_at = now + self._speed.batch_queue_delay
                     heapq.heappush(self._delayed, (ready_at, 1, prio, next(self._tie), run))
                 else:
-                    heapq.heappush(self._ready, (1, prio, next(self._tie), run))
+                    heapq.heappush(self._ready, (1, prio, next(self._tie), now, run))
             self._idle = False
             self._cond.notify_all()
 
@@ -88,17 +88,17 @@ class Worker:
         while not self._stopped:
             now = self._clock.now()
             while self._delayed and self._delayed[0][0] <= now:
-                _, klass, prio, tie, run = heapq.heappop(self._delayed)
-                heapq.heappush(self._ready, (klass, prio, tie, run))
+                ready_at, klass, prio, tie, run = heapq.heappop(self._delayed)
+                heapq.heappush(self._ready, (klass, prio, tie, ready_at, run))
             if self._finishing and self._finishing[0][0] <= now:
                 _, _, run, outcome = heapq.heappop(self._finishing)
                 return ("finish", run, outcome)
             if self._ready and now >= self._next_start:
-                run = heapq.heappop(self._ready)[3]
+                _, _, _, ready_at, run = heapq.heappop(self._ready)
                 if self._interval:
-                    # keep the cadence through a clock jump, but never bank a burst
-                    behind = self._next_start >= now - self._interval
-                    self._next_start = (self._next_start if behind else now) + self._interval
+                    # starts follow t_k = max(ready_k, t_(k-1) + interval): a clock jump catches
+                    # up on the backlog, while an idle spell never banks a burst
+                    self._next_start = max(self._next_start, ready_at) + self._interval
                 return ("start", run, None)
             if not (self._ready or self._delayed or self._finishing):
                 self._idle = True

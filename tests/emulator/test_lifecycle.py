@@ -150,3 +150,21 @@ def _wait_for(predicate: Any, attempts: int = 2000) -> None:
             return
         event.wait(0.002)
     raise AssertionError("condition not reached")
+
+
+def test_batch_priority_orders_waiting_batches() -> None:
+    speed = Speed(batch_queue_delay=5.0, files_per_minute=60.0)  # then one start per second
+    with Emulator(clock="manual", speed=speed) as emu, raw_client(emu) as c:
+        late = c.post("/parse_runs/batch", json={"inputs": _texts(3), "priority": 90}).json()
+        early = c.post("/parse_runs/batch", json={"inputs": _texts(3), "priority": 10}).json()
+        bad = c.post("/parse_runs/batch", json={"inputs": _texts(1), "priority": 0})
+        assert bad.status_code == 400
+        emu.advance(5.0)
+        _wait_for(lambda: _statuses(c, "parse", early["id"]).count("PROCESSED") == 1)
+        emu.advance(2.0)
+        _wait_for(lambda: _statuses(c, "parse", early["id"]).count("PROCESSED") == 3)
+        # the batch submitted first but with the higher priority value has not started
+        assert _statuses(c, "parse", late["id"]) == ["PENDING"] * 3
+        emu.advance(3.0)
+        assert emu.wait_idle(5)
+        assert _batch(c, late["id"])["status"] == "PROCESSED"
