@@ -161,11 +161,3 @@ def block_content(block: Block, *, table_format: str = "markdown") -> str:
         out.extend("| " + " | ".join(r) + " |" for r in rows[1:])
         return "\n".join(out)
     return block.text
-
-
-def page_title(page: Page) -> str | None:
-    """The first heading in the top third of the page, if any (a document's title)."""
-    for block in page_blocks(page):
-        if block.type == "heading" and block.lines[0].top <= page.height / 3:
-            return block.text
-    return None
