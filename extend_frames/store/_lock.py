@@ -5,8 +5,10 @@ jobs starting together exactly one gets the lock. On other fsspec backends the c
 exists-then-write; we read the object back and check our token, which catches a job that
 started earlier but not two that start within the same round trip.
 
-A lock left behind by a dead process is taken over only when it was written on this host and
-its pid is not alive; otherwise the caller must pass ``force=True`` (or delete ``_lock``).
+A lock left behind is taken over only when it was written on this host and its pid is not
+alive, or is this process's own pid with a token no `with` block here holds any more (a block
+interrupted before it released); otherwise the caller must pass ``force=True`` (or delete
+``_lock``).
 Taking over deletes the stale object and creates ours create-only, so of several takers at most
 the ones racing within that delete/create window can both win; we then verify our token.
 """
@@ -17,6 +19,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,9 +85,20 @@ def read_lock(backend: Backend) -> LockInfo | None:
         return LockInfo(owner="<unreadable lock>", pid=None, host=None, time=None, token="")
 
 
+# Tokens of the locks this process holds right now: a lock with our pid but another token was
+# left by a `with` block of this process that never released it (e.g. interrupted in Jupyter).
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
 def is_stale(info: LockInfo) -> bool:
-    """A lock written on this host by a process that is no longer alive."""
-    return info.host == socket.gethostname() and info.pid is not None and not _pid_alive(info.pid)
+    """A lock written on this host by a dead process, or by this process and since abandoned."""
+    if info.host != socket.gethostname() or info.pid is None:
+        return False
+    if info.pid == os.getpid():
+        with _ACTIVE_LOCK:
+            return info.token not in _ACTIVE
+    return not _pid_alive(info.pid)
 
 
 def acquire(backend: Backend, owner: str, *, force: bool) -> LockInfo:
@@ -106,6 +120,19 @@ def acquire(backend: Backend, owner: str, *, force: bool) -> LockInfo:
         }
     ).encode()
     backend.makedirs()
+    # Registered before the object exists, so a thread of this process never mistakes our
+    # fresh lock for an abandoned one; unregistered on every failure path.
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(mine.token)
+    try:
+        return _acquire(backend, mine, data, force=force)
+    except BaseException:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(mine.token)
+        raise
+
+
+def _acquire(backend: Backend, mine: LockInfo, data: bytes, *, force: bool) -> LockInfo:
     for _ in range(3):
         try:
             with backend.errors("create the lock", LOCK):
@@ -138,8 +165,12 @@ def acquire(backend: Backend, owner: str, *, force: bool) -> LockInfo:
 
 def release(backend: Backend, mine: LockInfo) -> bool:
     """Delete the lock if it is still ours; False (left alone) if another job took it over."""
-    now = read_lock(backend)
-    if now is None or now.token != mine.token:
-        return False
-    backend.delete([backend.path(LOCK)])
-    return True
+    try:
+        now = read_lock(backend)
+        if now is None or now.token != mine.token:
+            return False
+        backend.delete([backend.path(LOCK)])
+        return True
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(mine.token)

@@ -181,3 +181,13 @@ def test_release_leaves_a_successors_lock_alone(target: Target) -> None:
     assert first.lock_holder() == theirs
     inner.__exit__(None, None, None)
     assert first.lock_holder() is None
+
+
+def test_lock_abandoned_by_this_process_is_taken_over(target: Target) -> None:
+    # e.g. a notebook cell interrupted between acquiring and releasing
+    _write_lock(target, pid=os.getpid(), host=socket.gethostname(), token="lost")
+    store = target.open()
+    with store.lock("retry") as mine:
+        assert store.lock_holder() == mine
+        with pytest.raises(StoreError, match="locked by 'retry'"), target.open().lock("other"):
+            pass
