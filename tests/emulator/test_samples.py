@@ -195,3 +195,44 @@ def test_cli_writes_a_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert (tmp_path / "out" / "ground_truth.parquet").exists()
     assert "wrote 7 files" in capsys.readouterr().out
     assert main(["samples", str(tmp_path / "bad"), "--count", "0"]) == 2
+
+
+_DIGEST = """
+import hashlib, json, sys
+from pathlib import Path
+from extend_frames.emulator._documents import (
+    classify_output, extract_output, parse_output, read_document, split_output)
+from extend_frames.emulator.samples import (
+    CLASSIFIER_CONFIG, INVOICE_EXTRACTOR_CONFIG, SPLITTER_CONFIG, generate_samples)
+s = generate_samples(sys.argv[1], count=10, seed=4)
+h = hashlib.sha256(s.manifest_path.read_bytes())
+for d in s.documents:
+    if d.truth.get("expected_failure"):
+        continue
+    doc = read_document((s.directory / d.path).read_bytes(), d.path)
+    out = [parse_output(doc, {}), extract_output(doc, INVOICE_EXTRACTOR_CONFIG, file_id="f"),
+           classify_output(doc, CLASSIFIER_CONFIG),
+           split_output(doc, SPLITTER_CONFIG, make_file_id=lambda: "file_x")]
+    h.update(json.dumps(out, sort_keys=True).encode())
+print(h.hexdigest())
+"""
+
+
+def test_files_and_outputs_do_not_depend_on_the_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST, str(tmp_path / hash_seed)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

@@ -62,8 +62,9 @@ def _classes(items: Sequence[dict[str, Any]]) -> list[_Class]:
             df.update(strong | weak)
     out = []
     for cid, ctype, strong, weak, other, ident in raw:
-        weights = {t: 3.0 / df[t] for t in strong if df[t]}
-        weights.update({t: 1.0 / df[t] for t in weak if df[t] and t not in weights})
+        # Sorted, so that float sums (and so ties) do not depend on set iteration order.
+        weights = {t: 3.0 / df[t] for t in sorted(strong) if df[t]}
+        weights.update({t: 1.0 / df[t] for t in sorted(weak) if df[t] and t not in weights})
         out.append(_Class(cid, ctype, frozenset(strong), weights, other, ident))
     return out
 
