@@ -369,6 +369,10 @@ def _parse_config(text: str | None) -> dict[str, Any] | None:
     return value
 
 
+class _UsageError(Exception):
+    """Arguments argparse cannot check on its own (exit code 2, like argparse's)."""
+
+
 def _fail(command: str, message: str) -> int:
     print(f"extend-frames {command}: error: {message}", file=sys.stderr)
     return EXIT_ERROR
@@ -385,6 +389,9 @@ def _run_job(args: argparse.Namespace) -> int:
     operation: str = args.operation
     try:
         return _job(args, operation)
+    except _UsageError as exc:
+        print(f"extend-frames {operation}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ExtendError as exc:
         return _fail(operation, str(exc))
     except KeyboardInterrupt:
@@ -402,14 +409,14 @@ def _job(args: argparse.Namespace, operation: str) -> int:
     from extend_frames.store import display_path
 
     if (args.input is None) == (args.glob is None):
-        raise InputError("give either INPUT (a table) or --glob PATTERN (files), not both/neither")
+        raise _UsageError("give either INPUT (a table) or --glob PATTERN (files), not both")
     if not 1 <= args.batch_size <= 1000:
-        raise InputError(f"--batch-size must be between 1 and 1000, got {args.batch_size}")
+        raise _UsageError(f"--batch-size must be between 1 and 1000, got {args.batch_size}")
     options = storage_options(args.storage_option)
     text_column: str | None = getattr(args, "text_column", None)
     if args.glob is not None:
         if text_column is not None:
-            raise InputError("--text-column needs a table INPUT, not --glob")
+            raise _UsageError("--text-column needs a table INPUT, not --glob")
         frame = glob_files(args.glob, column=args.file_column, storage_options=options)
     else:
         frame = read_table(args.input, format=args.format, storage_options=options)

@@ -1,0 +1,52 @@
+"""``extend-frames demo``: runs offline, writes one Parquet output per operation, and reports
+accuracy against the ground truth that the sample generator knows."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import extend_frames as xf
+from extend_frames.cli._demo import run_demo
+
+from .conftest import Result
+
+
+def test_demo_command_writes_every_operation_and_summarises(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    res = cli("demo", "--dir", tmp_path / "demo", "--count", "12", "--seed", "3", "--no-progress")
+    assert res.code == 0, res.err
+    for op in ("parse", "classify", "extract", "split"):
+        assert xf.store.ledger_summary(str(tmp_path / "demo" / op)).complete
+        assert f"  {op:<9}{tmp_path / 'demo' / op}" in res.out
+    assert "Rows by status:" in res.out
+    assert "Accuracy against the ground truth:" in res.out
+    assert "CORRUPT_FILE" in res.out  # failures shown as rows
+    assert (tmp_path / "demo" / "samples" / "ground_truth.parquet").exists()
+    assert "EOF marker" not in res.err  # broken samples do not spam the terminal
+
+
+def test_demo_results_match_the_ground_truth(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    result = run_demo(tmp_path, count=12, seed=4, progress=False, out=buffer)
+    for op, (right, total) in result.accuracy.items():
+        assert total > 0, op
+        assert right >= 0.8 * total, (op, right, total)
+    parse = result.frames["parse"]
+    assert parse.height == 16  # 12 documents + 4 broken files, every row back
+    again = xf.read_results(str(result.outputs["extract"]))
+    assert again.height == result.frames["extract"].height
+
+
+def test_demo_rejects_a_tiny_count(cli: Callable[..., Result], tmp_path: Path) -> None:
+    res = cli("demo", "--dir", tmp_path, "--count", "1")
+    assert res.code == 2
+    assert "--count" in res.err
+
+
+def test_demo_help(cli: Callable[..., Result]) -> None:
+    res = cli("demo", "--help")
+    assert res.code == 0
+    assert "--count" in res.out
