@@ -3,7 +3,9 @@
 - :meth:`Backend.write_atomic`: readers see the old object or the complete new one, never a
   prefix. Local disk: temp file in the destination folder, fsync, ``os.replace``, fsync of the
   folder. Object stores (s3, gcs, memory, ...): the complete bytes in one ``pipe_file`` (one PUT;
-  s3fs switches to a multipart upload above 100 MB, which is also invisible until completed).
+  s3fs switches to a multipart upload above 100 MB, which is also invisible until completed; a
+  writer killed mid-upload leaves an incomplete upload that only a bucket lifecycle rule
+  "abort incomplete multipart uploads" cleans up).
 - :meth:`Backend.create_only`: fails with ``FileExistsError`` if the object exists. Local disk:
   the temp file is hard-linked to the final name (``link`` is atomic and refuses an existing
   target), so the object appears complete or not at all; where links are unsupported, ``O_EXCL``
