@@ -174,12 +174,14 @@ def fmt_amount(value: float, currency: str, style: str, *, bare: bool = False) -
     text = f"{value:,.{decimals}f}"
     if style == "eu":
         text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    elif style == "fr":
+        text = text.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", " ")
     elif style == "ch":
         text = text.replace(",", "'")
     if bare:
         return text
     if symbol.isalpha():
-        return f"{symbol} {text}" if style != "eu" else f"{text} {symbol}"
+        return f"{symbol} {text}" if style not in ("eu", "fr") else f"{text} {symbol}"
     return f"{symbol}{text}"
 
 
@@ -199,7 +201,8 @@ def invoice(
     customer = company(rng)
     currency = rng.choice(list(_CURRENCIES))
     decimals = _CURRENCIES[currency][1]
-    num_style = {"EUR": "eu", "CHF": "ch"}.get(currency, "us") if rng.random() < 0.8 else "us"
+    local = {"EUR": rng.choice(["eu", "fr"]), "CHF": "ch"}.get(currency, "us")
+    num_style = local if rng.random() < 0.8 else "us"
     date_style = rng.choice(["iso", "us", "dot", "long", "short"])
     issued = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 1000))
     due = issued + dt.timedelta(days=rng.choice([7, 14, 30, 45, 60]))
@@ -344,6 +347,14 @@ def invoice(
         ("row", [rng.choice(_PEOPLE)], [400], ["L"]),
         ("gap", 8),
     ]
+    if rng.random() < 0.3:  # a second address: the ship-to, not the vendor's
+        ship_street, ship_city, ship_postal, ship_country = _address(rng)
+        head += [
+            ("heading", "Ship to"),
+            ("row", [f"{ship_street}, {ship_city} {ship_postal}"], [400], ["L"]),
+            ("row", [ship_country], [400], ["L"]),
+            ("gap", 8),
+        ]
     cols = rng.choice(
         [
             ["Description", "Qty", "Unit price", "Amount"],
