@@ -5,6 +5,7 @@ Both read without the lock: parts appear atomically, so a reader sees whole chun
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
@@ -21,14 +22,23 @@ ROW = "__row"
 
 @overload
 def read_results(
-    path: str, *, storage_options: Mapping[str, Any] | None = None, lazy: Literal[False] = False
+    path: str | os.PathLike[str],
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    lazy: Literal[False] = False,
 ) -> pl.DataFrame: ...
 @overload
 def read_results(
-    path: str, *, storage_options: Mapping[str, Any] | None = None, lazy: Literal[True]
+    path: str | os.PathLike[str],
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    lazy: Literal[True],
 ) -> pl.LazyFrame: ...
 def read_results(
-    path: str, *, storage_options: Mapping[str, Any] | None = None, lazy: bool = False
+    path: str | os.PathLike[str],
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    lazy: bool = False,
 ) -> pl.DataFrame | pl.LazyFrame:
     """The results stored at ``path``, rows in input order (sorted by ``__row``, then dropped).
 
@@ -91,7 +101,9 @@ class JobSummary:
         return "\n".join(lines)
 
 
-def ledger_summary(path: str, *, storage_options: Mapping[str, Any] | None = None) -> JobSummary:
+def ledger_summary(
+    path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
+) -> JobSummary:
     """Summarise the output at ``path`` from its manifest, ledger and parts (read-only).
 
     >>> import extend_frames.store as xs

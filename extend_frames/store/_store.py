@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -88,11 +89,14 @@ class JobStore:
         self._recorded = False  # whether record() ran while we held the lock
 
     @classmethod
-    def open(cls, path: str, *, storage_options: Mapping[str, Any] | None = None) -> JobStore:
+    def open(
+        cls, path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
+    ) -> JobStore:
         """The store at ``path``; ``storage_options`` go to fsspec (e.g. s3fs key/secret).
 
         Nothing is written until a write method is called.
         """
+        path = os.fspath(path)
         try:
             fs, root = fsspec.core.url_to_fs(path, **dict(storage_options or {}))
         except (ValueError, ImportError) as exc:

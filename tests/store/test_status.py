@@ -158,6 +158,7 @@ def test_file_urls_and_plain_paths_are_the_same_output(tmp_path: Path) -> None:
         0, pa.table({"__row": pa.array([0], pa.int64()), "v": ["a"]})
     )
     assert JobStore.open(str(tmp_path / "out")).parts() == [0]
+    assert JobStore.open(tmp_path / "out").parts() == [0]  # a pathlib.Path works too
     assert read_results(f"file://{tmp_path}/out")["v"].to_list() == ["a"]
 
 
