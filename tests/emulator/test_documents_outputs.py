@@ -271,6 +271,7 @@ def test_outputs_are_deterministic_and_thread_safe(policy: Document, packet: Doc
 
 
 def test_credits_per_page(packet: Document) -> None:
+    assert credits_for("EXTRACT", packet) == credits_for("extract", packet)
     assert [credits_for(k, packet) for k in ("parse", "extract", "classify", "split")] == [
         4.0,
         8.0,

@@ -111,3 +111,13 @@ def test_limits() -> None:
     assert _reason(data, "big.pdf", max_bytes=100).reason == "FILE_SIZE_TOO_LARGE"
     assert _reason(b"x" * 7000, "t.txt", max_pages=1).reason == "FILE_SIZE_TOO_LARGE"
     assert read_document(data, "ok.pdf", max_pages=3).page_count == 3
+
+
+def test_xml_leaf_elements_read_as_labelled_lines() -> None:
+    doc = read_document(
+        b'<?xml version="1.0"?><Invoice><InvoiceNumber>INV-1</InvoiceNumber>'
+        b'<Total currency="USD">12.50</Total></Invoice>',
+        "invoice.xml",
+    )
+    assert doc.file_type == "XML"
+    assert doc.pages[0].text == "Invoice Number: INV-1\nTotal: 12.50"

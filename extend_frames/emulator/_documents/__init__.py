@@ -33,4 +33,4 @@ _PER_PAGE = {"parse": 1.0, "extract": 2.0, "classify": 1.0, "split": 1.0}
 
 def credits_for(kind: str, doc: Document) -> float:
     """Credits a ``kind`` run ("parse", "extract", "classify", "split") costs on ``doc``."""
-    return _PER_PAGE.get(kind, 1.0) * max(1, doc.page_count)
+    return _PER_PAGE.get(kind.lower(), 1.0) * max(1, doc.page_count)

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Iterable
 
 from ._model import Document, DocumentError, Line, Page
+from ._text import split_identifier
 
 _TEXT_TYPES = {
     ".txt": "TXT",
@@ -122,6 +123,14 @@ def read_document(
     ):
         pages = _text_pages(_html_lines(text), max_pages, name)
         return Document(name=name, file_type="HTML", pages=pages)
+    if file_type == "XML":  # leaf elements as "tag: text" lines, so tags act as labels
+        leaves = re.sub(
+            r"<([A-Za-z_][\w.-]*)[^>/]*>([^<>]*\S[^<>]*)</\1\s*>",
+            lambda m: f"\n{split_identifier(m.group(1))}: {m.group(2).strip()}\n",
+            text,
+        )
+        pages = _text_pages(_html_lines(leaves), max_pages, name)
+        return Document(name=name, file_type="XML", pages=pages)
     if file_type == "CSV":
         return Document(
             name=name, file_type="CSV", pages=_text_pages(_csv_lines(text, name), max_pages, name)
