@@ -10,6 +10,7 @@ loopback URLs are contacted; any other host fails the delivery without a connect
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import http.client
 import itertools
@@ -28,6 +29,7 @@ from ._ingest import is_loopback
 from ._state import State
 
 REORDER_WINDOW = 0.05  # seconds a delivery waits for company when reordering is on
+REORDER_SPAN = 8  # how many due deliveries a reordering pick chooses among
 SIGNED_URL_TTL = 3600.0
 
 
@@ -168,7 +170,7 @@ class Deliverer:
         due = time.monotonic() + (REORDER_WINDOW if opts.reorder else 0.0)
         with self._cond:
             for _ in range(copies):
-                self._queue.append((due, next(self._tie), delivery))
+                heapq.heappush(self._queue, (due, next(self._tie), delivery))
             self._cond.notify_all()
 
     # -- delivery thread ----------------------------------------------------------------------
@@ -176,15 +178,21 @@ class Deliverer:
     def _next(self) -> Delivery | None:
         while not self._stopped:
             now = time.monotonic()
-            due = [item for item in self._queue if item[0] <= now]
-            if due:
-                pick = self._rng.choice(due) if self._options.reorder else min(due)
-                self._queue.remove(pick)
+            if self._queue and self._queue[0][0] <= now:
                 self._busy += 1
+                if not self._options.reorder:
+                    return heapq.heappop(self._queue)[2]
+                # reorder locally: a seeded pick among the next few due deliveries
+                due = [heapq.heappop(self._queue)]
+                while self._queue and self._queue[0][0] <= now and len(due) < REORDER_SPAN:
+                    due.append(heapq.heappop(self._queue))
+                pick = due.pop(self._rng.randrange(len(due)))
+                for item in due:
+                    heapq.heappush(self._queue, item)
                 return pick[2]
             if not self._queue:
                 self._cond.notify_all()
-            timeout = min(item[0] for item in self._queue) - now if self._queue else None
+            timeout = self._queue[0][0] - now if self._queue else None
             self._cond.wait(timeout)
         return None
 
@@ -202,7 +210,7 @@ class Deliverer:
                     self._busy -= 1
                     if retry_in is not None:
                         item = (time.monotonic() + retry_in, next(self._tie), delivery)
-                        self._queue.append(item)
+                        heapq.heappush(self._queue, item)
                     self._cond.notify_all()
 
     def _attempt(self, d: Delivery) -> float | None:
