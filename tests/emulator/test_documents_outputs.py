@@ -398,3 +398,22 @@ def test_address_parts_from_one_or_several_lines() -> None:
         "city": "München",
         "country": "Germany",
     }
+
+
+def test_section_chunks_honour_min_and_max_characters() -> None:
+    text = "\n\n".join(f"# Part {i}\n\n" + "word " * 40 for i in range(6)).encode()
+    doc = read_document(text, "parts.md")
+    plain = parse_output(doc, {"chunkingStrategy": {"type": "section"}})["chunks"]
+    assert len(plain) == 6
+    merged = parse_output(
+        doc, {"chunkingStrategy": {"type": "section", "options": {"minCharacters": 400}}}
+    )["chunks"]
+    assert len(merged) == 3  # each section is ~210 characters: two per chunk
+    assert all(c["content"].startswith("# Part") for c in merged)
+    small = parse_output(
+        doc, {"chunkingStrategy": {"type": "section", "options": {"maxCharacters": 100}}}
+    )["chunks"]
+    assert len(small) == 12  # a heading and its paragraph no longer fit together
+    html_doc = read_document(b"| a<b | c |\n|---|---|\n| 1 | 2 |\n", "t.md")
+    table = parse_output(html_doc, {"blockOptions": {"tables": {"targetFormat": "html"}}})
+    assert table["chunks"][0]["content"].startswith("<table><tr><th>a&lt;b</th>")

@@ -7,6 +7,7 @@ headings, runs of multi-cell lines for tables, ``label: value`` shapes for key-v
 
 from __future__ import annotations
 
+import html
 import re
 import statistics
 from dataclasses import dataclass
@@ -154,8 +155,11 @@ def block_content(block: Block, *, table_format: str = "markdown") -> str:
         width = max(len(r) for r in block.rows)
         rows = [list(r) + [""] * (width - len(r)) for r in block.rows]
         if table_format == "html":
-            head = "".join(f"<th>{c}</th>" for c in rows[0])
-            body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows[1:])
+            cell = html.escape
+            head = "".join(f"<th>{cell(c)}</th>" for c in rows[0])
+            body = "".join(
+                "<tr>" + "".join(f"<td>{cell(c)}</td>" for c in r) + "</tr>" for r in rows[1:]
+            )
             return f"<table><tr>{head}</tr>{body}</table>"
         out = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
         out.extend("| " + " | ".join(r) + " |" for r in rows[1:])
