@@ -88,15 +88,19 @@ class Emulator:
         )
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=asyncio.run,
-            args=(self._serve(server, sock),),
-            name="extend-emulator",
-            daemon=True,
+            target=self._run, args=(server, sock), name="extend-emulator", daemon=True
         )
         self._thread.start()
         if not self._ready.wait(STARTUP_TIMEOUT) or not server.started:
             raise RuntimeError(f"the emulator did not start on {self.url}")
         return self
+
+    def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        # uvicorn's loop choice (uvloop when installed, else asyncio); uvicorn < 0.36 lacks it
+        get_factory = getattr(server.config, "get_loop_factory", None)
+        factory = get_factory() if get_factory is not None else None
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(self._serve(server, sock))
 
     async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
         """uvicorn's serve loop, minus its 0.1 s polling tick: stop() wakes it directly."""
