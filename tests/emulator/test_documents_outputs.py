@@ -417,3 +417,32 @@ def test_section_chunks_honour_min_and_max_characters() -> None:
     html_doc = read_document(b"| a<b | c |\n|---|---|\n| 1 | 2 |\n", "t.md")
     table = parse_output(html_doc, {"blockOptions": {"tables": {"targetFormat": "html"}}})
     assert table["chunks"][0]["content"].startswith("<table><tr><th>a&lt;b</th>")
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "total", "date"),
+    [
+        (b"Invoice number INV-7 total 12.50", "INV-7", 12.5, None),
+        (b"ACME Corp\nInvoice No. 4471 dated 3 March 2025", "4471", None, "2025-03-03"),
+        (
+            b"INVOICE #INV-123\nTotal due $1,234.00\nDate May 26, 2023",
+            "INV-123",
+            1234.0,
+            "2023-05-26",
+        ),
+        (b"Receipt for coffee", None, None, None),
+    ],
+)
+def test_extract_from_unseparated_free_text(
+    text: bytes, number: str | None, total: float | None, date: str | None
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "invoice_number": {"type": ["string", "null"]},
+            "total": {"type": ["number", "null"]},
+            "date": {"type": ["string", "null"], "extend:type": "date", "description": "dated"},
+        },
+    }
+    value = extract_output(read_document(text, "t.txt"), {"schema": schema}, file_id=None)["value"]
+    assert value == {"invoice_number": number, "total": total, "date": date}

@@ -23,7 +23,7 @@ from ._layout import page_blocks
 from ._model import Document, Page, select_pages
 from ._text import keywords, split_identifier, tokens
 
-_THRESHOLD = 4.0
+_THRESHOLD = 2.5  # "other" wins below this: less than one mention of a type word
 _MARKER = re.compile(
     r"\bpage\s*(\d{1,4})\s*(?:of|/)\s*(\d{1,4})\b|^\s*(\d{1,3})\s*(?:of|/)\s*(\d{1,3})\s*$",
     re.I | re.M,

@@ -18,6 +18,7 @@ from ._layout import Block, key_value, page_blocks
 from ._model import Document, Line, Page, select_pages
 from ._parse import polygon
 from ._text import (
+    ISO_CODES,
     currency_code,
     find_date,
     find_money,
@@ -39,12 +40,7 @@ _TITLE_WORDS = frozenset(
         "commercial proforma pro forma quote quotation original copy purchase order bank service"
     )
 )
-# Where a value starts in "Label value" text written without a colon.
-_VALUE_START = re.compile(
-    r"(?<=\s)(?:[#]?[A-Z]{0,4}[$£¥€-]?\d"
-    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d)",
-    re.I,
-)
+_MONTH_WORD = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?", re.I)
 _YES = frozenset({"yes", "y", "true", "x", "✓", "✔", "checked", "signed", "paid"})
 _NO = frozenset({"no", "n", "false", "unchecked", "unsigned", "none"})
 
@@ -95,6 +91,37 @@ class _Field:
         if mine > score:
             return True
         return mine == score and bool(self.own & cand.label) and not self_field.own & cand.label
+
+
+def _value_token(token: str) -> bool:
+    bare = token.strip("(),;")
+    return bool(re.search(r"\d", token)) or bare in ISO_CODES or bare in ("$", "€", "£", "¥")
+
+
+def _word_pairs(cell: str) -> list[tuple[str, str]]:
+    """(label, value) pairs in text written without separators, left to right."""
+    words = cell.split()
+    value = [_value_token(w) for w in words]
+    for i, word in enumerate(words):  # "3 March 2025", "May 26, 2023": month names join dates
+        near = (i > 0 and value[i - 1]) or (i + 1 < len(words) and value[i + 1])
+        if not value[i] and near and _MONTH_WORD.fullmatch(word):
+            value[i] = True
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and not value[j]:
+            j += 1
+        k = j
+        while k < len(words) and value[k]:
+            k += 1
+        label, found = " ".join(words[i:j]), " ".join(words[j:k])
+        if found.startswith("#") and label:  # "INVOICE #INV-7": the '#' belongs to the label
+            label, found = label + " #", found[1:]
+        if label and found and _is_label_text(label):
+            pairs.append((label, found))
+        i = k if k > i else i + 1
+    return pairs
 
 
 def _is_label_text(text: str) -> bool:
@@ -185,12 +212,9 @@ class _Reader:
             if kv is not None:
                 add(kv[0], kv[1], (line,))
             else:
-                # "Invoice No. 2024-0042", "Total due $1,234.00": label words, then the value.
-                m = _VALUE_START.search(cell)
-                if m and m.start() > 1 and _is_label_text(cell[: m.start()]):
-                    label, value = cell[: m.start()], cell[m.start() :]
-                    if value.startswith("#"):  # "INVOICE #INV-7": the '#' belongs to the label
-                        label, value = label + "#", value[1:]
+                # "Invoice No. 2024-0042", "Total due $1,234.00", "Invoice number INV-7 total
+                # 12.50": runs of label words, each followed by a run of value tokens.
+                for label, value in _word_pairs(cell):
                     add(label, value, (line,), weak=True)
 
     def _doc_currency(self) -> str | None:
