@@ -57,7 +57,7 @@ def test_ground_truth_and_manifest_describe_every_file(
         data = (corpus.directory / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     kinds = {r["doc_type"] for r in truth}
-    assert {"invoice", "receipt", "bank_statement", "contract", "packet"} <= kinds
+    assert {"invoice", "receipt", "bank_statement", "contract", "packet", "other"} <= kinds
     assert {r["file_type"] for r in truth if r["doc_type"] == "invoice"} >= {"PDF", "TXT", "HTML"}
     invoices = [r for r in truth if r["doc_type"] == "invoice" and not r["expected_failure"]]
     assert {r["page_count"] for r in invoices} == {1, 2, 3, 4}

@@ -621,3 +621,40 @@ def contract(rng: random.Random) -> tuple[list[list[Element]], dict[str, Any]]:
             ]
         pages.append(page)
     return pages, {"doc_type": "contract"}
+
+
+_TOPICS = [
+    "office move",
+    "quarterly planning",
+    "new coffee machine",
+    "parking rules",
+    "holiday schedule",
+    "team offsite",
+    "security badge renewal",
+    "printer upgrade",
+]
+
+
+def memo(rng: random.Random) -> tuple[list[list[Element]], dict[str, Any]]:
+    """An internal memo or meeting notes: a document none of the business types describe."""
+    topic = rng.choice(_TOPICS)
+    day = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 1000))
+    title = rng.choice(["MEMORANDUM", "Meeting notes", "Internal memo", "Team update"])
+    page: list[Element] = [
+        ("title", title, 16),
+        ("kv", "To:", rng.choice(["All staff", "Engineering", "Operations team"])),
+        ("kv", "From:", rng.choice(_PEOPLE)),
+        ("kv", "Subject:", topic.capitalize()),
+        ("kv", "Date:", fmt_date(day, "long")),
+        (
+            "para",
+            f"This note covers the {topic}. Please read it before the next team meeting "
+            f"and send questions to {rng.choice(_PEOPLE)}.",
+        ),
+        (
+            "para",
+            "Action items: confirm attendance, update the shared calendar, and bring "
+            "ideas for the agenda. Thanks to everyone who helped organise this.",
+        ),
+    ]
+    return [page], {"doc_type": "other"}

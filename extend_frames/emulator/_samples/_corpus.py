@@ -14,11 +14,12 @@ from ._render import Element, to_pdf, to_text
 
 GENERATOR_VERSION = "1"
 _KINDS = [
-    ("invoice", 45),
-    ("receipt", 15),
-    ("bank_statement", 13),
-    ("contract", 13),
+    ("invoice", 44),
+    ("receipt", 14),
+    ("bank_statement", 12),
+    ("contract", 12),
     ("packet", 14),
+    ("other", 4),
 ]
 _PACKET_PARTS = ["invoice", "receipt", "bank_statement", "contract"]
 BROKEN_PASSWORD = "open-sesame"  # noqa: S105  # recorded in the ground truth, as the brief asks
@@ -63,6 +64,8 @@ def _build(kind: str, rng: random.Random) -> tuple[list[list[Element]], dict[str
         return _content.receipt(rng)
     if kind == "bank_statement":
         return _content.bank_statement(rng)
+    if kind == "other":
+        return _content.memo(rng)
     return _content.contract(rng)
 
 
