@@ -5,12 +5,15 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
 from extend_frames.cli import build_parser
 from extend_frames.cli._emulator import build_config
 from extend_frames.emulator import RateLimits
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_arguments_build_the_config() -> None:
@@ -56,6 +59,7 @@ def test_serves_over_http() -> None:
         [sys.executable, "-m", "extend_frames.cli", "emulator", "--port", str(port)],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=ROOT,  # so `-m extend_frames.cli` imports this checkout
     )
     try:
         assert proc.stdout is not None
