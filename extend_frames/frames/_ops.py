@@ -7,19 +7,20 @@ the engine, and join every input row back to its typed result, in input order.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._errors import InputError
+from extend_frames._errors import InputError, StoreError
 from extend_frames._version import __version__
 from extend_frames.api import Client
 from extend_frames.frames._decode import decode_runs
@@ -35,9 +36,11 @@ from extend_frames.frames._progress import BarProgress
 from extend_frames.frames._schema import confidence_dtype, output_dtype
 from extend_frames.jobs import (
     INVALID_INPUT,
+    Chunk,
     ChunkHistory,
     Concurrency,
     Engine,
+    Finisher,
     JobSpec,
     NoProgress,
     Operation,
@@ -133,9 +136,27 @@ class JobOptions:
     concurrency: Concurrency | None = None
     priority: int | None = None
     text_column: str | None = None
+    detach: bool = False
 
 
-async def run_operation(
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A validated job: its rows with internal columns, units, chunks and identity."""
+
+    operation: Operation
+    rows: pl.DataFrame  # input columns + ROW, __key, __kind, __ref, __error, __unit, __chunk
+    input_columns: tuple[str, ...]
+    chunks: list[Chunk]
+    processor_id: str | None
+    processor_version: str | None
+    config: dict[str, Any] | None
+    identity: dict[str, Any]
+
+
+_INTERNAL = ("__key", "__kind", "__ref", "__error", "__unit", "__chunk")
+
+
+def _plan(
     operation: Operation,
     data: Any,
     *,
@@ -143,9 +164,8 @@ async def run_operation(
     processor: Any,
     config: Mapping[str, Any] | None,
     options: JobOptions,
-) -> pl.DataFrame:
-    """Run one job end to end; see the module docstring."""
-    started = time.monotonic()
+) -> _Plan:
+    """Validate (nothing is sent for bad input), key, dedupe and chunk the input."""
     df = to_polars(data)
     text_column = options.text_column
     ref_column = text_column or file_column
@@ -158,10 +178,6 @@ async def run_operation(
         batch_size=options.batch_size,
         processor=processor,
     )
-    if options.wait not in ("poll", "webhook"):
-        raise InputError(f'wait must be "poll" or "webhook", got {options.wait!r}')
-    if options.mode not in ("resume", "overwrite"):
-        raise InputError(f'mode must be "resume" or "overwrite", got {options.mode!r}')
     processor_id, version = parse_processor(operation, processor)
     keys = row_keys(df, options.key, reference_column=ref_column)
     refs = classify_references(df.get_column(ref_column), text=text_column is not None)
@@ -174,14 +190,111 @@ async def run_operation(
             "__error": refs.get_column("error"),
         }
     )
-    units, unit_of_row = _units(work)
+    work = work.with_columns(_unit_of_row())
+    units = _units(work)
     chunks = plan_chunks(units, options.batch_size)
+    chunk_of_unit = {u.key: c.index for c in chunks for u in c.units}
+    work = work.with_columns(
+        pl.col("__unit").replace_strict(chunk_of_unit, return_dtype=pl.Int64).alias("__chunk")
+    )
+    identity = {
+        "operation": operation,
+        "processor_id": processor_id,
+        "config": _canonical(config),
+        "input_fingerprint": input_fingerprint(df, ref_column, keys),
+        "batch_size": options.batch_size,
+    }
+    return _Plan(
+        operation=operation,
+        rows=pl.concat([df, work], how="horizontal"),
+        input_columns=tuple(df.columns),
+        chunks=chunks,
+        processor_id=processor_id,
+        processor_version=version,
+        config=dict(config) if config else None,
+        identity=identity,
+    )
 
+
+async def run_operation(
+    operation: Operation,
+    data: Any,
+    *,
+    file_column: str,
+    processor: Any,
+    config: Mapping[str, Any] | None,
+    options: JobOptions,
+) -> pl.DataFrame:
+    """Run one job end to end; see the module docstring."""
+    if options.wait not in ("poll", "webhook"):
+        raise InputError(f'wait must be "poll" or "webhook", got {options.wait!r}')
+    if options.mode not in ("resume", "overwrite"):
+        raise InputError(f'mode must be "resume" or "overwrite", got {options.mode!r}')
+    if options.detach and options.output is None:
+        raise InputError("detach=True needs output= (the job is collected later from there)")
+    plan = _plan(
+        operation,
+        data,
+        file_column=file_column,
+        processor=processor,
+        config=config,
+        options=options,
+    )
+    return await _execute(plan, options, fresh=True)
+
+
+async def collect(
+    output: str,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    options: JobOptions,
+) -> pl.DataFrame:
+    """Finish the job stored at ``output`` (submitted with ``detach=True``, or interrupted).
+
+    Only the output path is needed: the job's input rows, operation, processor and config
+    were kept there. Waits for its batches, collects them, and returns the full result.
+    """
+    store = JobStore.open(output, storage_options=dict(storage_options or {}))
+    manifest = store.read_manifest()
+    table = store.read_input()
+    if manifest is None or table is None:
+        raise StoreError(
+            f"{store.path} holds no extend_frames job to collect (no manifest or input); "
+            "start one with output= (and detach=True to collect it later)"
+        )
+    rows = pl.from_arrow(table)
+    assert isinstance(rows, pl.DataFrame)
+    operation: Operation = manifest["operation"]
+    units = _units(rows)
+    chunks = plan_chunks(units, int(manifest["batch_size"]))
+    identity = {
+        k: manifest.get(k)
+        for k in ("operation", "processor_id", "config", "input_fingerprint", "batch_size")
+    }
+    plan = _Plan(
+        operation=operation,
+        rows=rows,
+        input_columns=tuple(c for c in rows.columns if c != ROW and c not in _INTERNAL),
+        chunks=chunks,
+        processor_id=manifest.get("processor_id"),
+        processor_version=manifest.get("processor_version"),
+        config=manifest.get("override_config"),
+        identity=identity,
+    )
+    opts = replace(options, output=output, storage_options=storage_options, mode="resume")
+    return await _execute(plan, opts, fresh=False)
+
+
+async def _execute(plan: _Plan, options: JobOptions, *, fresh: bool) -> pl.DataFrame:
+    started = time.monotonic()
+    operation = plan.operation
     client = options.client or Client()
     try:
+        version = plan.processor_version
         proc_config: dict[str, Any] | None = None
-        if processor_id is not None:
-            resolved = await client.get_processor(_KIND[operation], processor_id, version)
+        if plan.processor_id is not None:
+            kind = _KIND[operation]
+            resolved = await client.get_processor(kind, plan.processor_id, version)
             proc_config = dict(resolved.get("config") or {})
             if version in (None, "latest") and resolved.get("version") not in (None, "draft"):
                 # Pin "latest" to the concrete version, so every batch (and a resume next
@@ -189,59 +302,32 @@ async def run_operation(
                 version = str(resolved["version"])
         out_dtype = output_dtype(operation, proc_config)
         conf_dtype = confidence_dtype(proc_config) if operation == "extract" else None
-
-        manifest = {
-            "operation": operation,
-            "processor_id": processor_id,
-            "processor_version": version,
-            "config": _canonical(config),
-            "input_fingerprint": input_fingerprint(df, ref_column, keys),
-            "batch_size": options.batch_size,
-            "library_version": __version__,
-            "rows": df.height,
+        parts = plan.rows.select(*plan.input_columns, ROW, "__unit", "__chunk")
+        rows_by_chunk = {
+            int(k[0]): v
+            for k, v in parts.partition_by("__chunk", as_dict=True, include_key=False).items()
         }
-        chunk_of_unit = {u.key: c.index for c in chunks for u in c.units}
-        rows_by_chunk = _rows_by_chunk(df, work, unit_of_row, chunk_of_unit)
 
         def finish(index: int, decoded: pl.DataFrame) -> pa.Table:
-            rows = rows_by_chunk[index]
-            return _join(rows, decoded, operation).to_arrow()
+            return _join(rows_by_chunk[index], decoded, operation).to_arrow()
 
+        polling = options.polling or Polling()
+        progress: Progress = (
+            BarProgress(f"extend {operation}") if options.progress else NoProgress()
+        )
+        height = plan.rows.height
         store = None
         if options.output is not None:
             store = JobStore.open(
                 options.output, storage_options=dict(options.storage_options or {})
             )
-        job_id = uuid.uuid4().hex
-        if store is not None:
-            if options.mode == "overwrite":
-                store.clear()
-            existing = store.read_manifest()
-            if existing is not None:
-                store.check_manifest(manifest)
-                job_id = str(existing["job_id"])
-        spec = JobSpec(
-            operation=operation,
-            job_id=job_id,
-            decode=lambda bodies: decode_runs(
-                operation, bodies, output_dtype=out_dtype, confidence_dtype=conf_dtype
-            ),
-            processor_id=processor_id,
-            processor_version=version,
-            override_config=dict(config) if config else None,
-            priority=options.priority,
-            storage_options=dict(options.storage_options or {}) or None,
-        )
-        polling = options.polling or Polling()
-        progress: Progress = (
-            BarProgress(f"extend {operation}") if options.progress else NoProgress()
-        )
         endpoint: dict[str, Any] | None = None
         waiter: Waiter = PollingWaiter(polling)
-        if options.wait == "webhook":
+        if options.wait == "webhook" and not options.detach:
             waiter, endpoint = await _webhook_waiter(client, options, polling, operation)
         try:
             if store is None:
+                spec = _spec(plan, uuid.uuid4().hex, version, out_dtype, conf_dtype, options)
                 engine = Engine(
                     spec,
                     client,
@@ -251,44 +337,25 @@ async def run_operation(
                     concurrency=options.concurrency,
                     progress=progress,
                 )
-                progress.start(df.height)
-                tables = await engine.run(chunks)
-                result = _assemble([tables[c.index] for c in chunks], df.height)
+                progress.start(height)
+                tables = await engine.run(plan.chunks)
+                result = _assemble([tables[c.index] for c in plan.chunks], height)
             else:
-                with store.lock(owner=job_id):
-                    if store.read_manifest() is None:
-                        store.write_manifest({**manifest, "job_id": job_id})
-                    ledger = store.ledger()
-                    history = {i: ChunkHistory.fold(s.records) for i, s in ledger.items()}
-                    done = {
-                        c.index
-                        for c in chunks
-                        if history.get(c.index, ChunkHistory()).collected
-                        and store.has_part(c.index)
-                    }
-                    engine = Engine(
-                        spec,
-                        client,
-                        finish=finish,
-                        ledger=store,
-                        history=history,
-                        waiter=waiter,
-                        polling=polling,
-                        concurrency=options.concurrency,
-                        progress=progress,
-                    )
-                    already = sum(len(rows_by_chunk[i]) for i in done)
-                    progress.start(df.height, already_done=already)
-                    await engine.run(chunks, done=done)
-                    result = store.read().sort(ROW).drop(ROW)
-                    summary = summarize(result)
-                    store.mark_success(
-                        {
-                            "rows": summary.rows,
-                            "by_status": summary.by_status,
-                            "credits": summary.credits,
-                        }
-                    )
+                result = await _run_stored(
+                    plan,
+                    store,
+                    client,
+                    options,
+                    fresh=fresh,
+                    version=version,
+                    out_dtype=out_dtype,
+                    conf_dtype=conf_dtype,
+                    finish=finish,
+                    waiter=waiter,
+                    polling=polling,
+                    progress=progress,
+                    rows_by_chunk=rows_by_chunk,
+                )
         finally:
             progress.close()
             if endpoint is not None:
@@ -306,7 +373,7 @@ async def run_operation(
         summary.credits,
         time.monotonic() - started,
         options.output,
-        len(chunks),
+        len(plan.chunks),
     )
     _SUMMARIES.clear()
     _SUMMARIES[id(result)] = summary
@@ -314,26 +381,125 @@ async def run_operation(
     return result
 
 
-def _units(work: pl.DataFrame) -> tuple[list[Unit], pl.Series]:
-    """Dedupe rows into units: one per distinct valid reference, one per invalid row."""
-    valid = work.filter(pl.col("__error").is_null())
-    first = valid.unique(subset=["__kind", "__ref"], keep="first", maintain_order=True)
-    unit_key = valid.join(
-        first.select("__kind", "__ref", pl.col("__key").alias("__unit")),
-        on=["__kind", "__ref"],
-        how="left",
-        nulls_equal=True,
-    ).select(ROW, "__unit")
-    invalid = work.filter(pl.col("__error").is_not_null())
-    mapping = pl.concat([unit_key, invalid.select(ROW, pl.col("__key").alias("__unit"))]).sort(ROW)
+def _spec(
+    plan: _Plan,
+    job_id: str,
+    version: str | None,
+    out_dtype: pl.DataType,
+    conf_dtype: pl.DataType | None,
+    options: JobOptions,
+) -> JobSpec:
+    operation = plan.operation
+    return JobSpec(
+        operation=operation,
+        job_id=job_id,
+        decode=lambda bodies: decode_runs(
+            operation, bodies, output_dtype=out_dtype, confidence_dtype=conf_dtype
+        ),
+        processor_id=plan.processor_id,
+        processor_version=version,
+        override_config=plan.config,
+        priority=options.priority,
+        storage_options=dict(options.storage_options or {}) or None,
+    )
 
-    units_by_row: dict[int, Unit] = {}
-    for row, key, kind, ref in first.select(ROW, "__key", "__kind", "__ref").iter_rows():
-        units_by_row[row] = _unit(key, kind, ref)
-    for row, key, error in invalid.select(ROW, "__key", "__error").iter_rows():
-        units_by_row[row] = Unit(key=key, failure=(INVALID_INPUT, error))
-    units = [units_by_row[r] for r in sorted(units_by_row)]
-    return units, mapping.get_column("__unit")
+
+async def _run_stored(
+    plan: _Plan,
+    store: JobStore,
+    client: Client,
+    options: JobOptions,
+    *,
+    fresh: bool,
+    version: str | None,
+    out_dtype: pl.DataType,
+    conf_dtype: pl.DataType | None,
+    finish: Finisher,
+    waiter: Waiter,
+    polling: Polling,
+    progress: Progress,
+    rows_by_chunk: dict[int, pl.DataFrame],
+) -> pl.DataFrame:
+    """Run (or resume) the job with its ledger and parts at ``options.output``."""
+    with store.lock(owner=f"extend_frames {plan.operation}"):
+        if options.mode == "overwrite":
+            await asyncio.to_thread(store.clear)
+        existing = store.read_manifest()
+        if existing is not None:
+            store.check_manifest({**plan.identity, "processor_version": version})
+            job_id = str(existing["job_id"])
+        else:
+            job_id = uuid.uuid4().hex
+            store.write_input(plan.rows.to_arrow())
+            store.write_manifest(
+                {
+                    **plan.identity,
+                    "processor_version": version,
+                    "override_config": plan.config,
+                    "job_id": job_id,
+                    "rows": plan.rows.height,
+                    "n_chunks": len(plan.chunks),
+                    "library_version": __version__,
+                }
+            )
+        ledger = await asyncio.to_thread(store.ledger)
+        history = {i: ChunkHistory.fold(s.records) for i, s in ledger.items()}
+        done = {
+            c.index
+            for c in plan.chunks
+            if history.get(c.index, ChunkHistory()).collected and store.has_part(c.index)
+        }
+        engine = Engine(
+            _spec(plan, job_id, version, out_dtype, conf_dtype, options),
+            client,
+            finish=finish,
+            ledger=store,
+            history=history,
+            waiter=waiter,
+            polling=polling,
+            concurrency=options.concurrency,
+            progress=progress,
+            detach=options.detach,
+        )
+        progress.start(plan.rows.height, already_done=sum(len(rows_by_chunk[i]) for i in done))
+        tables = await engine.run(plan.chunks, done=done)
+        if options.detach:
+            # Submitted, not collected: rows come back PENDING (or as done so far).
+            stored = {i: store.read_part(i) for i in done}
+            return _assemble(
+                [tables[c.index] if c.index in tables else stored[c.index] for c in plan.chunks],
+                plan.rows.height,
+            )
+        result = store.read().sort(ROW).drop(ROW)
+        summary = summarize(result)
+        store.mark_success(
+            {"rows": summary.rows, "by_status": summary.by_status, "credits": summary.credits}
+        )
+        return result
+
+
+def _unit_of_row() -> pl.Expr:
+    """Each valid row's unit is the first row with the same reference; invalid rows are their
+    own unit (they are never submitted, and come back FAILED)."""
+    first_key = pl.col("__key").first().over(["__kind", "__ref"], order_by=ROW)
+    return (
+        pl.when(pl.col("__error").is_null())
+        .then(first_key)
+        .otherwise(pl.col("__key"))
+        .alias("__unit")
+    )
+
+
+def _units(rows: pl.DataFrame) -> list[Unit]:
+    """One unit per distinct __unit, in order of first appearance."""
+    firsts = rows.filter(pl.col("__key") == pl.col("__unit")).sort(ROW)
+    units: list[Unit] = []
+    for key, kind, ref, error in firsts.select("__key", "__kind", "__ref", "__error").iter_rows():
+        if error is not None:
+            units.append(Unit(key=key, failure=(INVALID_INPUT, error)))
+        else:
+            units.append(_unit(key, kind, ref))
+    return units
 
 
 def _unit(key: str, kind: str, ref: str) -> Unit:
@@ -344,17 +510,6 @@ def _unit(key: str, kind: str, ref: str) -> Unit:
     if kind == "text":
         return Unit(key=key, file={"text": ref})
     return Unit(key=key, path=ref)  # local path or fsspec URL: uploaded first
-
-
-def _rows_by_chunk(
-    df: pl.DataFrame, work: pl.DataFrame, unit_of_row: pl.Series, chunk_of_unit: dict[str, int]
-) -> dict[int, pl.DataFrame]:
-    chunk_idx = unit_of_row.replace_strict(chunk_of_unit, return_dtype=pl.Int64)
-    rows = df.with_columns(
-        work.get_column(ROW), unit_of_row.alias("__unit"), chunk_idx.alias("__chunk")
-    )
-    parts = rows.partition_by("__chunk", as_dict=True, include_key=False)
-    return {int(k[0]): v for k, v in parts.items()}
 
 
 def _join(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) -> pl.DataFrame:

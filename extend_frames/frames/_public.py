@@ -14,6 +14,7 @@ import polars as pl
 
 from extend_frames.api import Client
 from extend_frames.frames._ops import JobOptions, run_operation
+from extend_frames.frames._ops import collect as _collect
 from extend_frames.jobs import Concurrency, Operation, Polling, run_sync
 
 Wait = Literal["poll", "webhook"]
@@ -34,6 +35,7 @@ def _options(
     concurrency: Concurrency | None,
     priority: int | None,
     text_column: str | None,
+    detach: bool,
 ) -> JobOptions:
     return JobOptions(
         client=client,
@@ -49,6 +51,7 @@ def _options(
         concurrency=concurrency,
         priority=priority,
         text_column=text_column,
+        detach=detach,
     )
 
 
@@ -83,12 +86,25 @@ async def aparse(
     polling: Polling | None = None,
     concurrency: Concurrency | None = None,
     priority: int | None = None,
+    detach: bool = False,
 ) -> pl.DataFrame:
     """Async twin of :func:`parse`."""
     opts = _options(
-        client, output, storage_options, batch_size, key, wait, webhook, progress, mode,
-        polling, concurrency, priority, text_column,
-    )  # fmt: skip
+        client,
+        output,
+        storage_options,
+        batch_size,
+        key,
+        wait,
+        webhook,
+        progress,
+        mode,
+        polling,
+        concurrency,
+        priority,
+        text_column,
+        detach,
+    )
     return await _arun("parse", df, None, config, file_column, opts)
 
 
@@ -110,6 +126,7 @@ def parse(
     polling: Polling | None = None,
     concurrency: Concurrency | None = None,
     priority: int | None = None,
+    detach: bool = False,
 ) -> pl.DataFrame:
     """Parse every document of ``df`` into markdown and page chunks.
 
@@ -120,12 +137,25 @@ def parse(
     """
     return run_sync(
         lambda: aparse(
-            df, file_column=file_column, text_column=text_column, config=config, client=client,
-            output=output, storage_options=storage_options, batch_size=batch_size, key=key,
-            wait=wait, webhook=webhook, progress=progress, mode=mode, polling=polling,
-            concurrency=concurrency, priority=priority,
+            df,
+            file_column=file_column,
+            text_column=text_column,
+            config=config,
+            client=client,
+            output=output,
+            storage_options=storage_options,
+            batch_size=batch_size,
+            key=key,
+            wait=wait,
+            webhook=webhook,
+            progress=progress,
+            mode=mode,
+            polling=polling,
+            concurrency=concurrency,
+            priority=priority,
+            detach=detach,
         )
-    )  # fmt: skip
+    )
 
 
 class ProcessorOp(Protocol):
@@ -151,6 +181,7 @@ class ProcessorOp(Protocol):
         polling: Polling | None = None,
         concurrency: Concurrency | None = None,
         priority: int | None = None,
+        detach: bool = False,
     ) -> pl.DataFrame: ...
 
 
@@ -177,6 +208,7 @@ class AsyncProcessorOp(Protocol):
         polling: Polling | None = None,
         concurrency: Concurrency | None = None,
         priority: int | None = None,
+        detach: bool = False,
     ) -> pl.DataFrame: ...
 
 
@@ -200,11 +232,24 @@ def _processor_fn(operation: Operation, doc: str) -> tuple[ProcessorOp, AsyncPro
         polling: Polling | None = None,
         concurrency: Concurrency | None = None,
         priority: int | None = None,
+        detach: bool = False,
     ) -> pl.DataFrame:
         opts = _options(
-            client, output, storage_options, batch_size, key, wait, webhook, progress, mode,
-            polling, concurrency, priority, text_column,
-        )  # fmt: skip
+            client,
+            output,
+            storage_options,
+            batch_size,
+            key,
+            wait,
+            webhook,
+            progress,
+            mode,
+            polling,
+            concurrency,
+            priority,
+            text_column,
+            detach,
+        )
         return await _arun(operation, df, processor, config, file_column, opts)
 
     def fn(
@@ -226,15 +271,30 @@ def _processor_fn(operation: Operation, doc: str) -> tuple[ProcessorOp, AsyncPro
         polling: Polling | None = None,
         concurrency: Concurrency | None = None,
         priority: int | None = None,
+        detach: bool = False,
     ) -> pl.DataFrame:
         return run_sync(
             lambda: afn(
-                df, processor=processor, file_column=file_column, text_column=text_column,
-                config=config, client=client, output=output, storage_options=storage_options,
-                batch_size=batch_size, key=key, wait=wait, webhook=webhook, progress=progress,
-                mode=mode, polling=polling, concurrency=concurrency, priority=priority,
+                df,
+                processor=processor,
+                file_column=file_column,
+                text_column=text_column,
+                config=config,
+                client=client,
+                output=output,
+                storage_options=storage_options,
+                batch_size=batch_size,
+                key=key,
+                wait=wait,
+                webhook=webhook,
+                progress=progress,
+                mode=mode,
+                polling=polling,
+                concurrency=concurrency,
+                priority=priority,
+                detach=detach,
             )
-        )  # fmt: skip
+        )
 
     fn.__name__, afn.__name__ = operation, f"a{operation}"
     fn.__qualname__, afn.__qualname__ = operation, f"a{operation}"
@@ -275,3 +335,60 @@ split, asplit = _processor_fn(
     >>> out = xf.split(files, processor="spl_abc123", file_column="url")  # doctest: +SKIP
     """,
 )
+
+
+async def acollect(
+    output: str,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    client: Client | None = None,
+    wait: Wait = "poll",
+    webhook: Any = None,
+    progress: bool = True,
+    polling: Polling | None = None,
+    concurrency: Concurrency | None = None,
+) -> pl.DataFrame:
+    """Async twin of :func:`collect`."""
+    opts = JobOptions(
+        client=client,
+        wait=wait,
+        webhook=webhook,
+        progress=progress,
+        polling=polling,
+        concurrency=concurrency,
+    )
+    return await _collect(output, storage_options=storage_options, options=opts)
+
+
+def collect(
+    output: str,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    client: Client | None = None,
+    wait: Wait = "poll",
+    webhook: Any = None,
+    progress: bool = True,
+    polling: Polling | None = None,
+    concurrency: Concurrency | None = None,
+) -> pl.DataFrame:
+    """Finish the job kept at ``output``: wait for its batches, collect, return every row.
+
+    Only the path is needed (the input rows, processor and config were kept there), so a job
+    submitted with ``detach=True`` can be collected by another process, hours later; an
+    interrupted job resumes the same way.
+
+    >>> xf.extract(files, processor="ex_...", output="s3://lake/j/", detach=True)  # doctest: +SKIP
+    >>> out = xf.collect("s3://lake/j/")  # later, from anywhere  # doctest: +SKIP
+    """
+    return run_sync(
+        lambda: acollect(
+            output,
+            storage_options=storage_options,
+            client=client,
+            wait=wait,
+            webhook=webhook,
+            progress=progress,
+            polling=polling,
+            concurrency=concurrency,
+        )
+    )

@@ -129,6 +129,7 @@ class Engine:
         polling: Polling | None = None,
         progress: Progress | None = None,
         reconcile_grace: float = 0.0,
+        detach: bool = False,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -140,6 +141,7 @@ class Engine:
         self.concurrency = concurrency or Concurrency()
         self.progress: Progress = progress or NoProgress()
         self.reconcile_grace = reconcile_grace
+        self.detach = detach
         self.stats = EngineStats()
         self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
         self._fetch_slots = asyncio.Semaphore(self.concurrency.fetches)
@@ -158,7 +160,7 @@ class Engine:
         async def one(chunk: Chunk) -> None:
             async with slots:
                 table = await self.run_chunk(chunk)
-            if self.ledger is None:
+            if self.ledger is None or self.detach:
                 results[chunk.index] = table
 
         async with asyncio.TaskGroup() as group:
@@ -192,6 +194,12 @@ class Engine:
             todo = [u for u in todo if u.key not in adopted]
         if todo:
             await self._submit(chunk.index, todo, files, history)
+        if self.detach:  # submitted: the caller collects later (xf.collect)
+            for bid, keys in history.batches:
+                batch_of.update(dict.fromkeys(keys, bid))
+            return self._decode_finish(
+                chunk, {k: bodies.get(k) or self._pending_body(k) for k in chunk.keys}, batch_of
+            )
 
         runs = await self._collect(chunk, history, batch_of)
         bodies.update(runs)
@@ -201,18 +209,24 @@ class Engine:
                 key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
             )
 
-        ordered = [bodies[u.key] for u in chunk.units]
-        decoded = self.spec.decode(ordered)
+        table = self._decode_finish(chunk, bodies, batch_of)
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
+            await self._record(chunk.index, "collected", rows=table.num_rows, at=_iso(_now()))
+        return table
+
+    def _decode_finish(
+        self, chunk: Chunk, bodies: dict[str, bytes], batch_of: dict[str, str | None]
+    ) -> pa.Table:
+        """Decode one body per unit (in unit order), add batch ids, hand to the finisher."""
+        decoded = self.spec.decode([bodies[u.key] for u in chunk.units])
         decoded = decoded.with_columns(
             pl.Series("batch_id", [batch_of.get(u.key) for u in chunk.units], dtype=pl.String)
         )
         table = self.finish(chunk.index, decoded)
-        statuses = decoded.get_column("status")
-        processed = int((statuses == "PROCESSED").sum())
-        if self.ledger is not None:
-            self.ledger.write_part(chunk.index, table)
-            self.ledger.record(chunk.index, "collected", rows=table.num_rows, at=_iso(_now()))
-        self.progress.finished(processed, len(chunk.units) - processed)
+        if not self.detach:
+            processed = int((decoded.get_column("status") == "PROCESSED").sum())
+            self.progress.finished(processed, len(chunk.units) - processed)
         return table
 
     # -- files ---------------------------------------------------------------------------
@@ -271,7 +285,7 @@ class Engine:
             keys = tuple(u.key for u in remaining)
             at = _now()
             uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
-            self._record(index, "intent", keys=list(keys), at=_iso(at), file_ids=uploaded)
+            await self._record(index, "intent", keys=list(keys), at=_iso(at), file_ids=uploaded)
             inputs = [
                 {"file": files[u.key], "metadata": self.spec.metadata(u.key)} for u in remaining
             ]
@@ -296,7 +310,7 @@ class Engine:
                     return
                 continue
             self.stats.batches_submitted += 1
-            self._record(index, "submitted", batch_id=batch.id, keys=list(keys))
+            await self._record(index, "submitted", batch_id=batch.id, keys=list(keys))
             history.batches.append((batch.id, keys))
             self.progress.submitted(len(keys))
             return
@@ -320,7 +334,7 @@ class Engine:
             if key in wanted and key not in found:
                 found[key] = run["id"]
         if found:
-            self._record(index, "submitted", run_ids=found, keys=sorted(found))
+            await self._record(index, "submitted", run_ids=found, keys=sorted(found))
             self.stats.runs_adopted += len(found)
         logger.info(
             "chunk %d: reconciled %d of %d units to existing runs", index, len(found), len(keys)
@@ -412,9 +426,20 @@ class Engine:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _record(self, index: int, state: str, **data: Any) -> None:
+    async def _record(self, index: int, state: str, **data: Any) -> None:
+        # Ledger writes are blocking I/O (one small object each): keep the loop free.
         if self.ledger is not None:
-            self.ledger.record(index, state, **data)
+            await asyncio.to_thread(self.ledger.record, index, state, **data)
+
+    def _pending_body(self, key: str) -> bytes:
+        return json.dumps(
+            {
+                "object": _RUN_OBJECT[self.spec.operation],
+                "id": None,
+                "status": "PENDING",
+                "metadata": self.spec.metadata(key),
+            }
+        ).encode()
 
     def _failure_body(self, key: str, reason: str, message: str) -> bytes:
         return json.dumps(

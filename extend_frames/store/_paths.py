@@ -21,6 +21,7 @@ MANIFEST = "_manifest.json"
 LOCK = "_lock"
 LEDGER = "_ledger"
 SUCCESS = "_SUCCESS"
+INPUT = "_input.parquet"  # the job's input rows, so a job can be resumed from its path alone
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 TEMP_RE = re.compile(r"^\..+\.tmp-[0-9a-f]{16}$")
@@ -46,7 +47,7 @@ def temp_name(final: str) -> str:
 def is_owned(name: str) -> bool:
     """Whether a top-level entry name belongs to this layout (clear() deletes only those)."""
     return (
-        name in (MANIFEST, LOCK, LEDGER, SUCCESS)
+        name in (MANIFEST, LOCK, LEDGER, SUCCESS, INPUT)
         or PART_RE.match(name) is not None
         or TEMP_RE.match(name) is not None
     )

@@ -37,6 +37,7 @@ from extend_frames.store._ledger import (
 )
 from extend_frames.store._manifest import decode_schema, differences, encode_manifest
 from extend_frames.store._paths import (
+    INPUT,
     LEDGER,
     LOCK,
     MANIFEST,
@@ -158,6 +159,21 @@ class JobStore:
         ]
         stale += [self._b.path(LEDGER, n) for n in self._b.list(LEDGER) if TEMP_RE.match(n)]
         self._b.delete(stale)
+
+    # -- input ----------------------------------------------------------------------------
+
+    def write_input(self, table: pa.Table) -> None:
+        """Keep the job's input rows (``_input.parquet``, written atomically), so the job can be
+        collected or resumed later from the output path alone (``xf.collect``)."""
+        self._b.makedirs()
+        with self._b.errors("write", INPUT):
+            self._b.write_atomic(encode_parquet(table), INPUT)
+
+    def read_input(self) -> pa.Table | None:
+        """The input rows kept by :meth:`write_input`, or None."""
+        with self._b.errors("read", INPUT):
+            raw = self._b.read(INPUT)
+        return None if raw is None else pq.read_table(pa.BufferReader(raw))
 
     # -- manifest -------------------------------------------------------------------------
 

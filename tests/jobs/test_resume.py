@@ -239,3 +239,66 @@ def test_other_input_against_existing_output_is_refused(tmp_path: Path) -> None:
             pl.DataFrame({"text": ["Invoice number: 2"]}), mode="overwrite", **kwargs
         )
     assert again.get_column("output").struct.field("invoice_number").to_list() == ["2"]
+
+
+def test_detached_job_is_collected_later_from_the_output_path_alone(tmp_path: Path) -> None:
+    """Submit now, collect later from another process that knows only the output path."""
+    frame = pl.DataFrame(
+        {
+            "doc": [f"x{i}" for i in range(120)],
+            "text": [f"Invoice number: D-{i}" for i in range(120)],
+        }
+    )
+    output = str(tmp_path / "detached")
+    with Emulator() as emu:
+        ex = create_processor(emu, "extractor")
+        pending = xf.extract(
+            frame,
+            processor=ex,
+            text_column="text",
+            key="doc",
+            batch_size=50,
+            output=output,
+            detach=True,
+            client=make_client(emu),
+            progress=False,
+        )
+        submitted = emu.stats()
+        assert pending.get_column("doc").to_list() == frame.get_column("doc").to_list()
+        assert set(pending.get_column("status").cast(pl.String)) == {"PENDING"}
+        assert pending.get_column("batch_id").null_count() == 0
+        assert submitted["inputs_submitted"] == 120
+        assert "GET /extract_runs/{id}" not in submitted["requests"]  # nothing collected yet
+        assert not (Path(output) / "_SUCCESS").exists()
+
+        code = (
+            "import sys, extend_frames as xf\n"
+            "client = xf.Client(api_key=sys.argv[2], base_url=sys.argv[3],"
+            " rate_limits=xf.RateLimits(get=500, write=500, run=500))\n"
+            "out = xf.collect(sys.argv[1], client=client, polling=xf.Polling.fast(),"
+            " progress=False)\n"
+            "print(out.height, (out['status'] == 'PROCESSED').sum())\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, output, emu.api_key, emu.url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.split() == ["120", "120"]
+        after = emu.stats()
+    assert after["inputs_submitted"] == 120  # collecting submitted nothing again
+    assert after["duplicate_inputs"] == 0
+    result = xf.read_results(output)
+    assert result.get_column("doc").to_list() == frame.get_column("doc").to_list()
+    numbers = result.get_column("output").struct.field("invoice_number").to_list()
+    assert numbers == [f"D-{i}" for i in range(120)]
+
+
+def test_collect_on_a_path_without_a_job_says_so(tmp_path: Path) -> None:
+    with pytest.raises(xf.StoreError, match="no extend_frames job"):
+        xf.collect(
+            str(tmp_path / "nothing"), client=xf.Client(api_key="k", base_url="http://127.0.0.1:9")
+        )
