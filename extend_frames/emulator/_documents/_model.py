@@ -53,6 +53,9 @@ class Document:
     name: str
     file_type: str  # Extend FileType: PDF, TXT, CSV, HTML, ...
     pages: tuple[Page, ...]
+    # Content identity (sha256 of the bytes and read options) set by read_document; the
+    # processing caches key on it. Empty for documents built by hand: those are not cached.
+    digest: str = field(default="", compare=False, repr=False)
 
     @property
     def page_count(self) -> int:

@@ -8,11 +8,16 @@ whatever its name. Failures raise ``DocumentError`` with Extend's ``failureReaso
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import re
 import textwrap
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 from ._model import Document, DocumentError, Line, Page
 from ._text import split_identifier
@@ -90,7 +95,65 @@ def read_document(
     max_pages: int = 500,
     max_bytes: int = 100 * 2**20,
 ) -> Document:
-    """Read ``data`` (a file called ``name``) into pages of lines, or raise DocumentError."""
+    """Read ``data`` (a file called ``name``) into pages of lines, or raise DocumentError.
+
+    Identical bytes read with identical options give the same document, so results are
+    memoised by content digest (bounded): a bulk job sending the same file under many URLs
+    costs one read. Outcomes are deterministic, so the cache cannot change an answer.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    key = (digest, _suffix(name), password, max_pages, max_bytes)
+    hit = _READ_CACHE.get(key)
+    if hit is None:
+        try:
+            doc = _read_uncached(
+                data, name, password=password, max_pages=max_pages, max_bytes=max_bytes
+            )
+        except DocumentError as exc:
+            _READ_CACHE.put(key, (exc.reason, exc.message.replace(name, "\0")))
+            raise
+        hit = replace(doc, name="\0", digest=f"{digest}:{password or ''}:{max_pages}")
+        _READ_CACHE.put(key, hit)
+    if isinstance(hit, tuple):
+        raise DocumentError(hit[0], hit[1].replace("\0", name))
+    cached: Document = hit
+    return replace(cached, name=name)
+
+
+class _Memo:
+    """A small thread-safe LRU map (the emulator processes runs on worker threads)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+_READ_CACHE = _Memo(512)
+
+
+def _read_uncached(
+    data: bytes,
+    name: str,
+    *,
+    password: str | None,
+    max_pages: int,
+    max_bytes: int,
+) -> Document:
     if len(data) > max_bytes:
         raise DocumentError(
             "FILE_SIZE_TOO_LARGE",
