@@ -291,6 +291,13 @@ async def _execute(plan: _Plan, options: JobOptions, *, fresh: bool) -> pl.DataF
     client = options.client or Client()
     try:
         version = plan.processor_version
+        if options.output is not None and version in (None, "latest") and options.mode == "resume":
+            # Resuming: run the version the job started with, not whatever is latest today.
+            stored = JobStore.open(
+                options.output, storage_options=dict(options.storage_options or {})
+            ).read_manifest()
+            if stored is not None and stored.get("processor_id") == plan.processor_id:
+                version = stored.get("processor_version") or version
         proc_config: dict[str, Any] | None = None
         if plan.processor_id is not None:
             kind = _KIND[operation]

@@ -163,18 +163,27 @@ class Engine:
             if self.ledger is None or self.detach:
                 results[chunk.index] = table
 
-        async with asyncio.TaskGroup() as group:
-            for chunk in chunks:
-                if chunk.index in done:
-                    self.stats.chunks_skipped += 1
-                    continue
-                group.create_task(one(chunk))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks:
+                    if chunk.index in done:
+                        self.stats.chunks_skipped += 1
+                        continue
+                    group.create_task(one(chunk))
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
         return results
 
     # -- one chunk -------------------------------------------------------------------------
 
     async def run_chunk(self, chunk: Chunk) -> pa.Table:
         """Submit (or resume) one chunk, wait for it, collect it, persist it, return it."""
+        try:
+            return await self._run_chunk(chunk)
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
+
+    async def _run_chunk(self, chunk: Chunk) -> pa.Table:
         history = self.history.get(chunk.index) or ChunkHistory()
         bodies: dict[str, bytes] = {}
         batch_of: dict[str, str | None] = {}
@@ -452,6 +461,26 @@ class Engine:
                 "metadata": self.spec.metadata(key),
             }
         ).encode()
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error a caller should see from a group of concurrent failures: the first real one
+    (not a cancellation caused by it), with how many others there were in a note."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    real = [e for e in leaves if not isinstance(e, asyncio.CancelledError)] or leaves
+    first = real[0]
+    if len(real) > 1:
+        first.add_note(f"({len(real) - 1} other concurrent error(s) of this job were dropped)")
+    return first
 
 
 def _metadata_key(run: dict[str, Any], job_id: str) -> str | None:

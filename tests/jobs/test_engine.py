@@ -1,0 +1,216 @@
+"""The engine's decisions, against a scripted fake client: what it submits, what it refuses to
+submit twice, and how it accounts for every unit whatever the server does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from extend_frames._errors import OutcomeUnknownError
+from extend_frames.api import BatchRun
+from extend_frames.frames._decode import decode_runs
+from extend_frames.frames._schema import CLASSIFY_DTYPE
+from extend_frames.jobs import (
+    Chunk,
+    ChunkHistory,
+    Engine,
+    JobSpec,
+    Polling,
+    Unit,
+    plan_chunks,
+)
+
+JOB = "job1"
+
+
+def spec() -> JobSpec:
+    return JobSpec(
+        operation="classify",
+        job_id=JOB,
+        processor_id="cl_1",
+        decode=lambda bodies: decode_runs("classify", bodies, output_dtype=CLASSIFY_DTYPE),
+    )
+
+
+def run(key: str, status: str = "PROCESSED", run_id: str | None = None) -> dict[str, Any]:
+    return {
+        "object": "classify_run",
+        "id": run_id or f"clr_{key}",
+        "status": status,
+        "metadata": {"extend_frames": {"job": JOB, "row": key}},
+        "createdAt": "2026-01-01T00:00:00Z",
+        "updatedAt": datetime.now(UTC).isoformat(),
+        "output": {"id": "inv", "type": "invoice", "confidence": 0.9, "insights": []}
+        if status == "PROCESSED"
+        else None,
+    }
+
+
+class FakeClient:
+    """Accepts batches, answers lists and GETs from memory; faults are scripted per call."""
+
+    def __init__(self, *, unknown_outcomes: int = 0, commit_unknown: bool = True) -> None:
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, list[str]] = {}
+        self.posts: list[list[str]] = []
+        self.unknown_outcomes = unknown_outcomes
+        self.commit_unknown = commit_unknown
+        self.hide_from_list: set[str] = set()
+        self.batch_status = "PROCESSED"
+
+    async def create_batch(
+        self, operation: str, *, inputs: list[dict[str, Any]], **_: Any
+    ) -> BatchRun:
+        keys = [i["metadata"]["extend_frames"]["row"] for i in inputs]
+        self.posts.append(keys)
+        bid = f"bpr_{len(self.posts)}"
+        if self.unknown_outcomes == 0 or self.commit_unknown:
+            self.batches[bid] = keys
+            for key in keys:
+                self.runs[key] = run(key)
+        if self.unknown_outcomes:
+            self.unknown_outcomes -= 1
+            raise OutcomeUnknownError("500 after send", status=500)
+        return BatchRun(id=bid, status="PENDING", run_count=len(keys), created_at=None)
+
+    async def get_batch(self, batch_id: str) -> BatchRun:
+        return BatchRun(id=batch_id, status=self.batch_status, run_count=0, created_at=None)
+
+    async def iter_runs(
+        self, operation: str, *, batch_id: str | None = None, **_: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        for key in self.batches.get(batch_id or "", []):
+            if key not in self.hide_from_list:
+                yield {k: v for k, v in self.runs[key].items() if k != "output"}
+
+    async def list_runs_since(
+        self, operation: str, processor_id: str | None, created_after: datetime
+    ) -> AsyncIterator[dict[str, Any]]:
+        for r in self.runs.values():
+            yield {k: v for k, v in r.items() if k != "output"}
+
+    async def get_run_bytes(self, operation: str, run_id: str) -> bytes:
+        return json.dumps(next(r for r in self.runs.values() if r["id"] == run_id)).encode()
+
+
+def finish(index: int, decoded: pl.DataFrame) -> pa.Table:
+    return decoded.to_arrow()
+
+
+def engine(client: FakeClient, **kwargs: Any) -> Engine:
+    return Engine(spec(), client, finish=finish, polling=Polling.fast(), **kwargs)  # type: ignore[arg-type]
+
+
+def chunk(n: int, index: int = 0) -> Chunk:
+    return Chunk(index, tuple(Unit(key=f"k{i}", file={"text": f"doc {i}"}) for i in range(n)))
+
+
+async def test_one_batch_per_chunk_and_every_unit_back() -> None:
+    client = FakeClient()
+    table = await engine(client).run_chunk(chunk(5))
+    assert client.posts == [["k0", "k1", "k2", "k3", "k4"]]
+    out = pl.from_arrow(table)
+    assert isinstance(out, pl.DataFrame)
+    assert out.get_column("metadata_row").to_list() == ["k0", "k1", "k2", "k3", "k4"]
+    assert out.get_column("batch_id").to_list() == ["bpr_1"] * 5
+    assert (out.get_column("status") == "PROCESSED").all()
+
+
+async def test_unknown_outcome_that_was_committed_is_adopted_not_resubmitted() -> None:
+    client = FakeClient(unknown_outcomes=1, commit_unknown=True)
+    eng = engine(client)
+    out = pl.from_arrow(await eng.run_chunk(chunk(4)))
+    assert isinstance(out, pl.DataFrame)
+    assert len(client.posts) == 1  # never a second POST
+    assert eng.stats.runs_adopted == 4
+    assert (out.get_column("status") == "PROCESSED").all()
+
+
+async def test_unknown_outcome_that_was_not_committed_is_submitted_again() -> None:
+    client = FakeClient(unknown_outcomes=1, commit_unknown=False)
+    out = pl.from_arrow(await engine(client).run_chunk(chunk(3)))
+    assert isinstance(out, pl.DataFrame)
+    assert len(client.posts) == 2
+    assert (out.get_column("status") == "PROCESSED").all()
+
+
+async def test_three_ambiguous_failures_stop_without_a_duplicate() -> None:
+    client = FakeClient(unknown_outcomes=3, commit_unknown=False)
+    with pytest.raises(OutcomeUnknownError, match="ambiguously 3 times"):
+        await engine(client).run([chunk(2)])
+    assert len(client.posts) == 3
+    assert not client.runs  # nothing was ever accepted, so nothing is paid twice
+
+
+async def test_a_unit_missing_from_the_list_comes_back_failed_not_dropped() -> None:
+    client = FakeClient()
+    client.hide_from_list = {"k1"}
+    out = pl.from_arrow(await engine(client).run_chunk(chunk(3)))
+    assert isinstance(out, pl.DataFrame)
+    assert out.get_column("status").to_list() == ["PROCESSED", "FAILED", "PROCESSED"]
+    assert out.get_column("failure_reason").to_list() == [None, "RUN_NOT_FOUND", None]
+
+
+async def test_units_with_client_side_failures_are_never_sent() -> None:
+    client = FakeClient()
+    units = (
+        Unit(key="good", file={"text": "x"}),
+        Unit(key="bad", failure=("INVALID_INPUT", "empty file reference")),
+        Unit(key="unreadable", path="/nonexistent/file.pdf"),
+    )
+    out = pl.from_arrow(await engine(client).run_chunk(Chunk(0, units)))
+    assert isinstance(out, pl.DataFrame)
+    assert client.posts == [["good"]]
+    assert out.get_column("failure_reason").to_list() == [
+        None,
+        "INVALID_INPUT",
+        "FILE_NOT_READABLE",
+    ]
+
+
+async def test_resume_skips_what_the_ledger_says_was_submitted() -> None:
+    client = FakeClient()
+    first = engine(client)
+    await first.run_chunk(chunk(3))
+    history = {0: ChunkHistory(batches=[("bpr_1", ("k0", "k1", "k2"))])}
+    again = engine(client, history=history)
+    out = pl.from_arrow(await again.run_chunk(chunk(3)))
+    assert isinstance(out, pl.DataFrame)
+    assert len(client.posts) == 1  # waited on and collected, not resubmitted
+    assert (out.get_column("status") == "PROCESSED").all()
+
+
+def test_ledger_records_fold_into_history() -> None:
+    records = [
+        {
+            "state": "intent",
+            "keys": ["a", "b"],
+            "at": "2026-01-01T00:00:00Z",
+            "file_ids": {"a": "file_1"},
+        },
+        {"state": "submitted", "batch_id": "bpr_9", "keys": ["a", "b"]},
+        {"state": "intent", "keys": ["c"], "at": "2026-01-01T00:01:00Z"},
+    ]
+    h = ChunkHistory.fold(records)
+    assert h.batches == [("bpr_9", ("a", "b"))]
+    assert h.open_intent == ("c",)  # crashed between intent and outcome: reconcile c
+    assert h.file_ids == {"a": "file_1"}
+    assert h.covered() == {"a", "b"}
+    assert not h.collected
+    assert ChunkHistory.fold([*records, {"state": "collected"}]).collected
+
+
+def test_plan_chunks_is_deterministic_and_bounded() -> None:
+    units = [Unit(key=str(i), file={"text": "x"}) for i in range(2_501)]
+    chunks = plan_chunks(units, 1000)
+    assert [len(c.units) for c in chunks] == [1000, 1000, 501]
+    assert [c.index for c in chunks] == [0, 1, 2]
+    assert plan_chunks(units, 1000) == chunks
+    with pytest.raises(ValueError, match="batch_size"):
+        plan_chunks(units, 1001)
