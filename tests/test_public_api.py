@@ -73,3 +73,30 @@ def test_operations_take_the_frame_first_and_everything_else_by_keyword() -> Non
         assert "processor" in inspect.signature(getattr(xf, name)).parameters
     assert inspect.iscoroutinefunction(xf.aextract)
     assert not inspect.iscoroutinefunction(xf.extract)
+
+
+def test_all_operations_share_one_set_of_options() -> None:
+    """The eight operation functions spell their options out (for readable, typed
+    signatures); this keeps them from drifting apart when an option is added."""
+    from extend_frames.frames._public import AsyncProcessorOp, ProcessorOp
+
+    def options(fn: object) -> list[tuple[str, object]]:
+        params = inspect.signature(fn).parameters.values()  # type: ignore[arg-type]
+        skip = {"self", "df", "processor", "config"}
+        return [(p.name, p.default) for p in params if p.name not in skip]
+
+    reference = options(xf.parse)
+    for fn in (
+        xf.aparse,
+        xf.extract,
+        xf.aextract,
+        xf.classify,
+        xf.aclassify,
+        xf.split,
+        xf.asplit,
+        ProcessorOp.__call__,
+        AsyncProcessorOp.__call__,
+    ):
+        assert options(fn) == reference, fn
+    for fn in (xf.extract, xf.aextract, xf.classify, xf.aclassify, xf.split, xf.asplit):
+        assert "config" in inspect.signature(fn).parameters
