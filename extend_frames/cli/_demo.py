@@ -150,8 +150,8 @@ def run_demo(
     with pl.Config(
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
-        fmt_str_lengths=40,
-        tbl_width_chars=110,
+        fmt_str_lengths=70,
+        tbl_width_chars=120,
         tbl_rows=10,
     ):
         _report(say, frames, truth, result)
