@@ -297,3 +297,33 @@ def test_real_process_exit_codes(
     for name in os.listdir(tmp_path / "out"):
         if name.endswith(".json"):
             assert emulator.api_key not in (tmp_path / "out" / name).read_text()
+
+
+def test_fsspec_input_and_output(
+    cli: Cli, emulator: Emulator, extractor: str, truth: pl.DataFrame
+) -> None:
+    import fsspec
+
+    rows = invoices(truth).head(3)
+    with fsspec.open("memory://cli-test/in.csv", "wb") as fh:
+        rows.write_csv(fh)
+    res = cli("extract", "memory://cli-test/in.csv", "--processor", extractor,
+              "--output", "memory://cli-test/out", "--key", "id")  # fmt: skip
+    assert res.code == 0, res.err
+    got = xf.read_results("memory://cli-test/out")
+    assert got.get_column("id").to_list() == rows.get_column("id").to_list()
+    assert cli("status", "memory://cli-test/out").code == 0
+
+
+def test_storage_options_parse_scalars() -> None:
+    from extend_frames.cli._jobs import storage_options
+
+    assert storage_options([]) is None
+    assert storage_options(["anon=true", "port=9000", "ratio=0.5", "profile=etl"]) == {
+        "anon": True,
+        "port": 9000,
+        "ratio": 0.5,
+        "profile": "etl",
+    }
+    with pytest.raises(xf.InputError, match="KEY=VALUE"):
+        storage_options(["novalue"])
