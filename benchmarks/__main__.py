@@ -1,0 +1,93 @@
+"""Run the benchmarks: ``python -m benchmarks [--quick] [--only SCENARIO ...] [--json PATH]``.
+
+Scenarios (see each module's docstring): ``flow`` (request economy and wall time against a
+rate-limited emulator, extend_frames vs the official SDK two ways), ``decode`` (run JSON to
+typed columns), ``scale`` (a large job: CPU and peak memory of the client process) and
+``serve`` (run GETs per second the emulator serves on one core).
+
+A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
+(the CI smoke) and ``--only`` write only the ``--json`` file, if given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _decode, _flow, _report, _scale, _serve
+from benchmarks._common import ROOT, machine_info
+
+SCENARIOS = ("flow", "decode", "scale", "serve")
+
+#: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
+FULL: dict[str, Any] = {
+    "flow": _flow.FlowSetup(files=5000, batch_size=1000, files_per_minute=4800, rate=80),
+    "decode": (100_000, 20_000),
+    "scale": [25_000, 100_000],
+    "serve": 10.0,
+}
+QUICK: dict[str, Any] = {
+    "flow": _flow.FlowSetup(
+        files=200, batch_size=100, files_per_minute=12_000, rate=200, sdk_threads=16
+    ),
+    "decode": (2_000, 500),
+    "scale": [300, 1_000],
+    "serve": 1.0,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (the CI smoke)")
+    parser.add_argument(
+        "--only", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)"
+    )
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    chosen = [s for s in SCENARIOS if not args.only or s in args.only]
+    command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
+    results: dict[str, Any] = {
+        "mode": "quick" if args.quick else "full",
+        "machine": machine_info(command.strip()),
+        "scenarios": {},
+    }
+    started = time.perf_counter()
+    for name in chosen:
+        print(f"== {name} ...", flush=True)
+        t0 = time.perf_counter()
+        if name == "flow":
+            outcome = _flow.run(sizes["flow"])
+        elif name == "decode":
+            outcome = _decode.run(*sizes["decode"])
+        elif name == "scale":
+            outcome = _scale.run(sizes["scale"])
+        else:
+            outcome = _serve.run(sizes["serve"])
+        outcome["scenario_s"] = round(time.perf_counter() - t0, 1)
+        results["scenarios"][name] = outcome
+        print(_report.section(name, outcome), flush=True)
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    results["targets"] = _report.targets(results["scenarios"])
+    print(_report.targets_table(results["targets"]))
+    print(f"total {results['total_s']} s")
+
+    full = not args.quick and not args.only
+    json_path = args.json or (ROOT / "results" / "latest.json" if full else None)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {json_path}")
+    if full:
+        (ROOT / "RESULTS.md").write_text(_report.markdown(results))
+        print(f"wrote {ROOT / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Tables for the terminal and for ``benchmarks/RESULTS.md``, and the targets check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _flow(r: dict[str, Any]) -> str:
+    s, b = r["setup"], r["lower_bound"]
+    rows = []
+    for name, c in r["contenders"].items():
+        per = c["requests_per_file"]
+        rows.append(
+            [
+                f"`{name}`",
+                f"{c['wall_s']:.1f}",
+                f"**{c['bound_ratio']:.2f}x**",
+                f"{per['GET']:.3f} / {per['RUN']:.3f}",
+                c["requests_total"],
+                c["batch_polls"],
+                c["status_429"],
+                c["lost"],
+                f"{c['client_cpu_s']:.1f}",
+            ]
+        )
+    head = (
+        f"{s['files']:,} text inputs, batches of {s['batch_size']:,}; emulator in its own "
+        f"process at {s['files_per_minute']:g} files/min and {s['rate_per_category']:g} req/s "
+        f"per category ({s['time_compression_vs_enterprise']:g}x Extend Enterprise's "
+        f"throughput). Lower bound {b['bound_s']:.1f} s (processing {b['processing_s']:.1f} s, "
+        f"GETs {b['get_s']:.1f} s, plus one batch at the ends).\n\n"
+    )
+    return head + _table(
+        [
+            "contender",
+            "wall s",
+            "/ bound",
+            "GET / RUN per file",
+            "requests",
+            "batch polls",
+            "429s",
+            "lost files",
+            "client CPU s",
+        ],
+        rows,
+    )
+
+
+def _decode(r: dict[str, Any]) -> str:
+    ours, sdk = r["extend_frames"], r["sdk_pydantic"]
+    rows = [
+        [
+            "`extend_frames` decode_runs",
+            f"{ours['runs']:,}",
+            f"{ours['runs_per_s']:,}",
+            f"{ours['runs_per_s'] * r['mean_body_bytes'] / 1e6:,.0f}",
+            "yes",
+        ],
+        [
+            "SDK `ExtractRun.model_validate_json` + `pl.DataFrame`",
+            f"{sdk['runs']:,}",
+            f"{sdk['runs_per_s']:,}",
+            f"{sdk['runs_per_s'] * r['mean_body_bytes'] / 1e6:,.0f}",
+            "no (inferred; dates stay strings)",
+        ],
+    ]
+    head = (
+        f"Full extract run JSONs from the emulator (mean {r['mean_body_bytes']:,} bytes), one "
+        f"core (POLARS_MAX_THREADS=1, pyarrow 1 thread). Speedup **{r['speedup']}x**.\n\n"
+    )
+    return head + _table(["decoder", "runs", "runs/s", "MB/s", "typed from schema"], rows)
+
+
+def _scale(r: dict[str, Any]) -> str:
+    rows = [
+        [
+            f"{x['rows']:,}",
+            f"{x['wall_s']:.1f}",
+            f"{x['rows_per_s']:,.0f}",
+            f"{x['cpu_s_per_1000_rows']:.2f}",
+            f"{x['peak_rss_mib']:,.0f}",
+            f"{x['baseline_rss_mib']:,.0f}",
+            f"{x['emulator_cpu_s']:.1f}",
+        ]
+        for x in r["runs"]
+    ]
+    g = r["growth"]
+    head = (
+        "`xf.extract` of text inputs with `output=` on local disk; emulator in instant mode in "
+        "its own process, the client job in another (its own `getrusage`).\n\n"
+    )
+    tail = (
+        f"\n\n{g['rows_ratio']:g}x the rows: peak RSS {g['peak_rss_ratio']:g}x "
+        f"(above the baseline {g['rss_above_baseline_ratio']:g}x), CPU per row "
+        f"{g['cpu_per_row_ratio']:g}x."
+    )
+    return (
+        head
+        + _table(
+            [
+                "rows",
+                "wall s",
+                "rows/s",
+                "client CPU s / 1k rows",
+                "peak RSS MiB",
+                "RSS before job MiB",
+                "emulator CPU s",
+            ],
+            rows,
+        )
+        + tail
+    )
+
+
+def _serve(r: dict[str, Any]) -> str:
+    p50 = f"{r['p50_ms']:.2f}" if r.get("p50_ms") is not None else "-"
+    p99 = f"{r['p99_ms']:.2f}" if r.get("p99_ms") is not None else "-"
+    return (
+        f"`GET /extract_runs/{{id}}` over {r['distinct_runs']:,} real runs "
+        f"({r['body_bytes']:,} bytes each), {r['connections']} keep-alive connections, load by "
+        f"{r['tool']}; emulator pinned to one core: {r['pinned']}.\n\n"
+        + _table(
+            ["requests", "errors", "req/s", "p50 ms", "p99 ms"],
+            [[f"{r['requests']:,}", r["errors"], f"**{r['rps']:,.0f}**", p50, p99]],
+        )
+    )
+
+
+TITLES = {
+    "flow": "1. Batch flow: wall time and requests against rate and throughput limits",
+    "decode": "2. Decode: run JSON to typed columns",
+    "scale": "3. Scale and memory",
+    "serve": "4. The emulator's own capacity",
+}
+
+
+def section(name: str, outcome: dict[str, Any]) -> str:
+    render = {"flow": _flow, "decode": _decode, "scale": _scale, "serve": _serve}[name]
+    return f"### {TITLES[name]}\n\n{render(outcome)}\n"
+
+
+def targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue #8 with the measured value and whether it was met."""
+    out: list[dict[str, Any]] = []
+
+    def add(target: str, value: str, met: bool) -> None:
+        out.append({"target": target, "measured": value, "met": met})
+
+    flow = scenarios.get("flow")
+    if flow:
+        for name in ("extend_frames", "extend_frames_scaled_polling"):
+            c = flow["contenders"].get(name)
+            if c:
+                add(
+                    f"`{name}` <= 1.1x the lower bound",
+                    f"{c['bound_ratio']:.2f}x",
+                    c["bound_ratio"] <= 1.1,
+                )
+                add(
+                    f"`{name}`: no wasted requests beyond polling",
+                    f"{c['wasted_beyond_polling']} wasted, {c['batch_polls']} polls",
+                    c["wasted_beyond_polling"] == 0,
+                )
+                add(f"`{name}`: no 429s", str(c["status_429"]), c["status_429"] == 0)
+    decode = scenarios.get("decode")
+    if decode:
+        add("decode >= 10x the SDK", f"{decode['speedup']}x", decode["speedup"] >= 10)
+        rate = decode["extend_frames"]["runs_per_s"]
+        add("decode >= 100,000 runs/s on one core", f"{rate:,}", rate >= 100_000)
+    scale = scenarios.get("scale")
+    if scale:
+        peak = scale["runs"][-1]
+        add(
+            f"peak RSS < 1 GiB at {peak['rows']:,} rows",
+            f"{peak['peak_rss_mib']:,.0f} MiB",
+            peak["peak_rss_mib"] < 1024,
+        )
+        g = scale["growth"]
+        add(
+            "peak memory grows sub-linearly",
+            f"{g['peak_rss_ratio']:g}x for {g['rows_ratio']:g}x rows",
+            g["peak_rss_ratio"] < g["rows_ratio"],
+        )
+    return out
+
+
+def targets_table(rows: list[dict[str, Any]]) -> str:
+    return _table(
+        ["target", "measured", "met"],
+        [[r["target"], r["measured"], "yes" if r["met"] else "**no**"] for r in rows],
+    )
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    pkgs = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    parts = [
+        "# Benchmarks\n",
+        "Generated by `python -m benchmarks` (do not edit by hand; rerun it). "
+        "Raw figures: `benchmarks/results/latest.json`.\n",
+        f"- Command: `{m['command']}`",
+        f"- Date: {m['date']}; total {results['total_s']:.0f} s",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
+        f"load average at start {m['load_avg_at_start']} (a shared machine)",
+        f"- Python {m['python']} on {m['platform']}; {pkgs}\n",
+        "## Targets\n",
+        targets_table(results["targets"]) + "\n",
+    ]
+    for name, outcome in results["scenarios"].items():
+        parts.append("#" + section(name, outcome))
+    return "\n".join(parts)
