@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="extend-frames",
         description="Run Extend's document processing over a table of files, "
         "or serve a local Extend-compatible emulator.",
+        epilog="Start with 'extend-frames demo' (offline). 'extend-frames COMMAND --help' "
+        "shows each command's options, examples and exit codes.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:

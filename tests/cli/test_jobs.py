@@ -327,3 +327,23 @@ def test_storage_options_parse_scalars() -> None:
     }
     with pytest.raises(xf.InputError, match="KEY=VALUE"):
         storage_options(["novalue"])
+
+
+def test_other_input_into_the_same_output_exits_1_until_overwrite(
+    cli: Cli, emulator: Emulator, extractor: str, truth: pl.DataFrame, tmp_path: Path
+) -> None:
+    rows = invoices(truth)
+    rows.head(2).write_csv(tmp_path / "a.csv")
+    rows.tail(2).write_csv(tmp_path / "b.csv")
+    out = tmp_path / "out"
+    assert cli("extract", tmp_path / "a.csv", "--processor", extractor, "--output", out).code == 0
+    refused = cli("extract", tmp_path / "b.csv", "--processor", extractor, "--output", out)
+    assert refused.code == 1
+    assert "overwrite" in refused.err
+    before = emulator.stats()["inputs_submitted"]
+    again = cli("extract", tmp_path / "b.csv", "--processor", extractor, "--output", out,
+                "--mode", "overwrite")  # fmt: skip
+    assert again.code == 0, again.err
+    assert emulator.stats()["inputs_submitted"] == before + 2
+    got = xf.read_results(str(out)).get_column("file").to_list()
+    assert got == rows.tail(2).get_column("file").to_list()
