@@ -196,8 +196,14 @@ def test_webhook_wait(
               tmp_path / "out", "--wait", "webhook", "--json")  # fmt: skip
     assert res.code == 0, res.err
     assert json.loads(res.out)["by_status"] == {"PROCESSED": 3}
-    delivered = [d for d in emulator.deliveries() if "batch" in json.dumps(d)]
-    assert delivered, "the emulator delivered batch events to the CLI's receiver"
+    # The CLI's receiver accepted (verified) the batch-completion event.
+    delivered = [
+        d
+        for d in emulator.deliveries()
+        if d["eventType"] == "batch_processor_run.processed" and d["delivered"]
+    ]
+    assert len(delivered) == 1
+    assert delivered[0]["status"] == 200
 
 
 @pytest.mark.parametrize(
