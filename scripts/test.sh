@@ -10,4 +10,5 @@ PY="${PYTHON:-python3}"
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== ruff check";          .venv/bin/ruff check .
 echo "== mypy";                .venv/bin/mypy
-echo "== pytest";              .venv/bin/python -m pytest "$@"
+# Two workers: the suite is mostly I/O-bound servers and subprocesses on loopback.
+echo "== pytest";              .venv/bin/python -m pytest -n 2 "$@"
