@@ -54,3 +54,36 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
 
     assert results["targets"], "the targets table is empty"
     assert "flow" in done.stdout  # the tables were printed
+
+
+def test_lower_bound_takes_the_slower_limit_plus_one_batch_at_the_ends() -> None:
+    from benchmarks._flow import FlowSetup
+
+    # 5,000 files at 100 files/s and 100 GETs/s: 50 s each way, + 10 s for the first or
+    # last batch of 1,000 that cannot overlap; GETs are one per run + a poll and a list each.
+    bound = FlowSetup(files=5000, batch_size=1000, files_per_minute=6000, rate=100).lower_bound()
+    assert bound["processing_s"] == 50.0
+    assert bound["get_s"] == (5000 + 2 * 5) / 100
+    assert bound["bound_s"] == bound["get_s"] + 10.0
+    # GET-bound: half the GET rate doubles the GET time, the batch tail is processing's.
+    slow = FlowSetup(files=5000, batch_size=1000, files_per_minute=6000, rate=50).lower_bound()
+    assert slow["bound_s"] == (5000 + 10) / 50 + 10.0
+
+
+def test_request_counts_fold_into_extend_rate_limit_categories() -> None:
+    from benchmarks._common import requests_by_category
+
+    stats = {
+        "requests": {
+            "POST /extract_runs/batch": {"200": 2, "429": 1},
+            "POST /extract_runs": {"200": 4},
+            "GET /extract_runs/{id}": {"200": 10, "429": 3},
+            "GET /batch_runs/{id}": {"200": 5},
+            "POST /files/upload": {"200": 7},
+            "GET /_emulator/stats": {"200": 9},
+        }
+    }
+    folded = requests_by_category(stats)
+    assert folded["by_category"] == {"GET": 18, "RUN": 7, "WRITE": 7}
+    assert folded["status_429"] == 4
+    assert "GET /_emulator/stats" not in folded["by_route"]
