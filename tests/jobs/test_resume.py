@@ -302,3 +302,36 @@ def test_collect_on_a_path_without_a_job_says_so(tmp_path: Path) -> None:
         xf.collect(
             str(tmp_path / "nothing"), client=xf.Client(api_key="k", base_url="http://127.0.0.1:9")
         )
+
+
+def test_a_second_job_on_the_same_output_fails_cleanly_while_the_first_runs(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from extend_frames.emulator import Speed
+
+    frame = pl.DataFrame({"text": [f"Invoice number: C-{i}" for i in range(20)]})
+    output = str(tmp_path / "shared")
+    with Emulator(speed=Speed(batch_queue_delay=1.0)) as emu:
+        ex = create_processor(emu, "extractor")
+        kwargs: dict[str, Any] = {
+            "processor": ex,
+            "text_column": "text",
+            "output": output,
+            "client": make_client(emu),
+            "polling": FAST,
+            "progress": False,
+        }
+        first: dict[str, pl.DataFrame] = {}
+        worker = threading.Thread(target=lambda: first.update(out=xf.extract(frame, **kwargs)))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not (Path(output) / "_lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)  # bounded wait for the first job to take the lock
+        with pytest.raises(xf.StoreError, match="_lock"):
+            xf.extract(frame, **kwargs)
+        worker.join(timeout=30)
+        stats = emu.stats()
+    assert first["out"].height == 20
+    assert stats["inputs_submitted"] == 20  # the refused job sent nothing
