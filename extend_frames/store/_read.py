@@ -86,9 +86,9 @@ class JobSummary:
         lines = [f"{self.path}: {head}"]
         if self.operation is not None:
             lines.append(f"  job {self.job_id}: {self.operation} {self.processor or ''}".rstrip())
-        total = f" of {self.chunks_total}" if self.chunks_total is not None else ""
+        total = f" (of {self.chunks_total})" if self.chunks_total is not None else ""
         states = ", ".join(f"{n} {s}" for s, n in self.batches_by_state.items() if n)
-        lines.append(f"  batches{total}: {states or 'none recorded'}; parts written: {self.parts}")
+        lines.append(f"  batches: {states or 'none recorded'}{total}; parts written: {self.parts}")
         if self.rows_by_status is not None:
             by = ", ".join(f"{n} {s}" for s, n in sorted(self.rows_by_status.items()))
             lines.append(f"  rows: {self.rows} ({by})" if by else f"  rows: {self.rows}")

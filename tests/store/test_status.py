@@ -103,7 +103,7 @@ def test_summary_counts_batches_rows_and_credits(target: Target) -> None:
     assert summary.lock is None
     text = summary.render()
     assert "incomplete" in text
-    assert "batches of 3: 1 intent, 1 submitted, 1 collected; parts written: 1" in text
+    assert "batches: 1 intent, 1 submitted, 1 collected (of 3); parts written: 1" in text
     assert "rows: 2 (1 FAILED, 1 PROCESSED)" in text
 
     store.write_part(1, _part([2], ["PROCESSED"], [1.0]))
