@@ -29,6 +29,7 @@ import math
 import resource
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ import extend_frames as xf
 from benchmarks._common import EmulatorProcess, emulator, invoice_texts, requests_by_category
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 
+Errors = Counter[str]  # exceptions that lost a file, by "Type status"
 ENTERPRISE_FILES_PER_MINUTE = 300.0  # Extend's documented Enterprise processor throughput
 
 
@@ -96,11 +98,15 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run_library(emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup) -> int:
+def _run_library(
+    emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup, errors: Errors
+) -> int:
     return _library(emu, ex, texts, setup, xf.Polling())
 
 
-def _run_library_scaled(emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup) -> int:
+def _run_library_scaled(
+    emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup, errors: Errors
+) -> int:
     return _library(emu, ex, texts, setup, setup.scaled_polling())
 
 
@@ -124,13 +130,22 @@ def _library(
     return int((out.get_column("status") == "PROCESSED").sum())
 
 
+def _count(errors: Errors, lock: threading.Lock, exc: Exception) -> None:
+    """Tally an exception that lost a file, by type and HTTP status (SDK ``ApiError``)."""
+    status = getattr(exc, "status_code", None)
+    with lock:
+        errors[f"{type(exc).__name__} {status}" if status else type(exc).__name__] += 1
+
+
 def _sdk(emu: EmulatorProcess) -> Any:
     from extend_ai import Extend
 
     return Extend(token=emu.api_key, base_url=emu.url, extend_api_version="2026-02-09")
 
 
-def _run_sdk_per_file(emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup) -> int:
+def _run_sdk_per_file(
+    emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup, errors: Errors
+) -> int:
     client = _sdk(emu)
     processed = 0
     lock = threading.Lock()
@@ -139,7 +154,8 @@ def _run_sdk_per_file(emu: EmulatorProcess, ex: str, texts: list[str], setup: Fl
         nonlocal processed
         try:
             run = client.extract_runs.create_and_poll(file={"text": text}, extractor={"id": ex})
-        except Exception:
+        except Exception as exc:
+            _count(errors, lock, exc)
             return
         if run.status == "PROCESSED":
             with lock:
@@ -150,18 +166,22 @@ def _run_sdk_per_file(emu: EmulatorProcess, ex: str, texts: list[str], setup: Fl
     return processed
 
 
-def _run_sdk_batches(emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup) -> int:
+def _run_sdk_batches(
+    emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup, errors: Errors
+) -> int:
     client = _sdk(emu)
     batch_ids = []
     for start in range(0, len(texts), setup.batch_size):
         inputs = [{"file": {"text": t}} for t in texts[start : start + setup.batch_size]]
         batch_ids.append(client.extract_runs.create_batch(extractor={"id": ex}, inputs=inputs).id)
     processed = 0
+    lock = threading.Lock()
 
     def get(run_id: str) -> str | None:
         try:
             return str(client.extract_runs.retrieve(run_id).status)
-        except Exception:
+        except Exception as exc:
+            _count(errors, lock, exc)
             return None
 
     with ThreadPoolExecutor(setup.fetch_threads) as pool:
@@ -182,7 +202,7 @@ def _run_sdk_batches(emu: EmulatorProcess, ex: str, texts: list[str], setup: Flo
     return processed
 
 
-CONTENDERS: dict[str, Callable[[EmulatorProcess, str, list[str], FlowSetup], int]] = {
+CONTENDERS: dict[str, Callable[[EmulatorProcess, str, list[str], FlowSetup, Errors], int]] = {
     "extend_frames": _run_library,
     "extend_frames_scaled_polling": _run_library_scaled,
     "sdk_batch_script": _run_sdk_batches,
@@ -202,7 +222,8 @@ def run(setup: FlowSetup) -> dict[str, Any]:
             emu_cpu = emu.cpu_seconds()
             cpu = _cpu()
             started = time.perf_counter()
-            processed = contender(emu, ex, texts, setup)
+            errors: Errors = Counter()
+            processed = contender(emu, ex, texts, setup, errors)
             wall = time.perf_counter() - started
             cpu = _cpu() - cpu
             emu_cpu = emu.cpu_seconds() - emu_cpu
@@ -219,6 +240,7 @@ def run(setup: FlowSetup) -> dict[str, Any]:
             "files": setup.files,
             "processed": processed,
             "lost": setup.files - processed,
+            "lost_by_error": dict(errors),
             "wall_s": round(wall, 2),
             "bound_ratio": round(wall / bound["bound_s"], 3),
             "client_cpu_s": round(cpu, 2),

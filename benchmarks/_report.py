@@ -36,19 +36,28 @@ def _flow(r: dict[str, Any]) -> str:
         f"throughput). Lower bound {b['bound_s']:.1f} s (processing {b['processing_s']:.1f} s, "
         f"GETs {b['get_s']:.1f} s, plus one batch at the ends).\n\n"
     )
-    return head + _table(
-        [
-            "contender",
-            "wall s",
-            "/ bound",
-            "GET / RUN per file",
-            "requests",
-            "batch polls",
-            "429s",
-            "lost files",
-            "client CPU s",
-        ],
-        rows,
+    return (
+        head
+        + _table(
+            [
+                "contender",
+                "wall s",
+                "/ bound",
+                "GET / RUN per file",
+                "requests",
+                "batch polls",
+                "429s",
+                "lost files",
+                "client CPU s",
+            ],
+            rows,
+        )
+        + "".join(
+            f"\n\n`{name}` lost files to: "
+            + ", ".join(f"{k} x{v}" for k, v in c["lost_by_error"].items())
+            for name, c in r["contenders"].items()
+            if c.get("lost_by_error")
+        )
     )
 
 
