@@ -56,10 +56,11 @@ class EmulatorProcess:
         return data
 
     def cpu_seconds(self) -> float:
-        """User + system CPU seconds the emulator process has used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        """User + system CPU seconds the emulator process has used so far."""
+        import psutil  # the dev extra
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     def create_processor(self, kind: str, config: dict[str, Any], name: str = "bench") -> str:
         response = httpx.post(

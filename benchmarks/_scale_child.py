@@ -1,6 +1,6 @@
 """The client side of scenario 3, run in its own process so its CPU and RSS are the client's.
 
-    python -m benchmarks._scale_child URL ROWS OUTPUT_DIR
+    python -m benchmarks._scale_child URL ROWS OUTPUT_DIR EXTRACTOR_ID
 
 Runs one ``xf.extract`` of ROWS text inputs against the emulator at URL with ``output=`` on
 local disk and prints one JSON line: wall seconds, CPU seconds, peak RSS, the RSS after imports
@@ -16,21 +16,18 @@ import time
 
 
 def _rss_now_mib() -> float:
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * resource.getpagesize() / 2**20
+    import psutil  # the dev extra
+
+    return float(psutil.Process().memory_info().rss) / 2**20
 
 
 def main() -> None:
-    url, rows, output = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    url, rows, output, processor = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     import polars as pl
 
     import extend_frames as xf
     from benchmarks._common import API_KEY, invoice_texts
-    from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 
-    processor = sys.argv[4]
-    del INVOICE_EXTRACTOR_CONFIG
     frame = pl.DataFrame({"doc_id": range(rows), "text": invoice_texts(rows, seed=3)})
     baseline = _rss_now_mib()
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -58,7 +55,8 @@ def main() -> None:
                 "processed": processed,
                 "wall_s": wall,
                 "cpu_s": cpu,
-                "peak_rss_mib": after.ru_maxrss / 1024,  # Linux reports KiB
+                # ru_maxrss is KiB on Linux, bytes on macOS
+                "peak_rss_mib": after.ru_maxrss / (2**20 if sys.platform == "darwin" else 1024),
                 "baseline_rss_mib": baseline,
             }
         )
