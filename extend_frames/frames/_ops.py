@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -115,8 +116,15 @@ def summarize(df: pl.DataFrame) -> JobSummary:
     return JobSummary(df.height, by_status, credits)
 
 
-# Wall time is not a column, so the last summaries are remembered by frame identity.
+# Wall time is not a column, so each job's summary is remembered by its result frame's identity,
+# for as long as that frame lives (a finalizer drops the entry, so an id is never reused).
 _SUMMARIES: dict[int, JobSummary] = {}
+
+
+def _remember(result: pl.DataFrame, summary: JobSummary) -> None:
+    key = id(result)
+    _SUMMARIES[key] = summary
+    weakref.finalize(result, _SUMMARIES.pop, key, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,8 +390,7 @@ async def _execute(plan: _Plan, options: JobOptions, *, fresh: bool) -> pl.DataF
         options.output,
         len(plan.chunks),
     )
-    _SUMMARIES.clear()
-    _SUMMARIES[id(result)] = summary
+    _remember(result, summary)
     logger.info("extend %s: %s", operation, summary)
     return result
 
