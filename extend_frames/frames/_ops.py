@@ -248,7 +248,7 @@ async def run_operation(
         config=config,
         options=options,
     )
-    return await _execute(plan, options, fresh=True)
+    return await _execute(plan, options)
 
 
 async def collect(
@@ -290,10 +290,10 @@ async def collect(
         identity=identity,
     )
     opts = replace(options, output=output, storage_options=storage_options, mode="resume")
-    return await _execute(plan, opts, fresh=False)
+    return await _execute(plan, opts)
 
 
-async def _execute(plan: _Plan, options: JobOptions, *, fresh: bool) -> pl.DataFrame:
+async def _execute(plan: _Plan, options: JobOptions) -> pl.DataFrame:
     started = time.monotonic()
     operation = plan.operation
     client = options.client or Client()
@@ -361,7 +361,6 @@ async def _execute(plan: _Plan, options: JobOptions, *, fresh: bool) -> pl.DataF
                     store,
                     client,
                     options,
-                    fresh=fresh,
                     version=version,
                     out_dtype=out_dtype,
                     conf_dtype=conf_dtype,
@@ -424,7 +423,6 @@ async def _run_stored(
     client: Client,
     options: JobOptions,
     *,
-    fresh: bool,
     version: str | None,
     out_dtype: pl.DataType,
     conf_dtype: pl.DataType | None,
