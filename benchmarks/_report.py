@@ -224,7 +224,7 @@ def markdown(results: dict[str, Any]) -> str:
         targets_table(results["targets"]) + "\n",
     ]
     for name, outcome in results["scenarios"].items():
-        parts.append("#" + section(name, outcome))
+        parts.append(section(name, outcome)[1:])  # "## N. ..." under the page title
     parts.append(FINDINGS)
     return "\n".join(parts)
 
@@ -250,7 +250,7 @@ FINDINGS = """## What limits what (analysis)
   target holds only for much smaller bodies. Split of `decode_runs` at 20,000 such runs:
   ~70% pyarrow's typed read (1.4x the id-only read), ~12% joining the bodies into NDJSON,
   ~9% the plan's scan for array lengths, ~3% the final expressions.
-- **Client CPU per row** (~2.8 ms, scale scenario) is mostly httpx/httpcore, not the
+- **Client CPU per row** (2.5-2.9 ms in the scale runs) is mostly httpx/httpcore, not the
   library: py-spy puts ~45% in httpcore's connection-pool bookkeeping (on every request
   state change each open connection is checked with `has_expired`, which goes through
   anyio's `extra_attributes` and a `getpeername` syscall, so the cost grows with the open
