@@ -34,7 +34,14 @@ def _flow(r: dict[str, Any]) -> str:
         f"process at {s['files_per_minute']:g} files/min and {s['rate_per_category']:g} req/s "
         f"per category ({s['time_compression_vs_enterprise']:g}x Extend Enterprise's "
         f"throughput). Lower bound {b['bound_s']:.1f} s (processing {b['processing_s']:.1f} s, "
-        f"GETs {b['get_s']:.1f} s, plus one batch at the ends).\n\n"
+        f"GETs {b['get_s']:.1f} s, plus one batch at the ends). `extend_frames`: `xf.extract` "
+        "with its defaults and the limits as `xf.RateLimits`; `..._scaled_polling`: the default "
+        f"`Polling()` schedule divided by the {s['time_compression_vs_enterprise']:g}x time "
+        "compression (what the defaults do at Extend's real throughput); `sdk_batch_script`: "
+        "a careful script on the SDK's batch endpoints (submit chunks of 1,000, poll every 2 s, "
+        f"list by batch, GET each run in {s['fetch_threads']} threads); `sdk_per_file`: the SDK's "
+        f"`create_and_poll` per file in {s['sdk_threads']} threads. The SDK contenders know no "
+        "limits and rely on the SDK's 429 retries.\n\n"
     )
     return (
         head
