@@ -144,7 +144,8 @@ class Engine:
         self.detach = detach
         self.stats = EngineStats()
         self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
-        self._fetch_slots = asyncio.Semaphore(self.concurrency.fetches)
+        get_rate = getattr(getattr(client, "rate_limits", None), "get", 10.0)
+        self._fetch_slots = asyncio.Semaphore(self.concurrency.fetch_slots(get_rate))
         self._upload_slots = asyncio.Semaphore(self.concurrency.uploads)
 
     # -- the whole job ---------------------------------------------------------------------

@@ -52,7 +52,8 @@ class PollingWaiter:
                     f"batch {batch_id} is still {batch.status} after {timeout:.0f} s; rerun the "
                     "same call with output= to resume waiting, or raise Polling(timeout=...)"
                 )
-            await asyncio.sleep(self.polling.delay(attempt, self._rng))
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(self.polling.delay(attempt, self._rng, elapsed))
             attempt += 1
 
 

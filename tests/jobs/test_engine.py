@@ -214,3 +214,25 @@ def test_plan_chunks_is_deterministic_and_bounded() -> None:
     assert plan_chunks(units, 1000) == chunks
     with pytest.raises(ValueError, match="batch_size"):
         plan_chunks(units, 1001)
+
+
+def test_polling_backs_off_but_is_never_much_later_than_the_wait_so_far() -> None:
+    import random
+
+    polling = Polling(jitter=0.0)
+    rng = random.Random(0)
+    assert polling.delay(0, rng) == 2.0
+    assert polling.delay(10, rng) == 30.0  # plain backoff reaches the maximum
+    # 60 s into a wait, the next poll comes within 5% (3 s), not 30 s later.
+    assert polling.delay(10, rng, elapsed=60.0) == 3.0
+    assert polling.delay(10, rng, elapsed=10_000.0) == 30.0  # still capped by the maximum
+    assert polling.delay(0, rng, elapsed=0.0) == 2.0  # never below the first interval
+
+
+def test_fetch_concurrency_follows_the_get_rate() -> None:
+    from extend_frames.jobs import Concurrency
+
+    assert Concurrency().fetch_slots(10.0) == 5  # PAYG: half a second of GETs
+    assert Concurrency().fetch_slots(75.0) == 32
+    assert Concurrency().fetch_slots(1.0) == 4
+    assert Concurrency(fetches=7).fetch_slots(75.0) == 7
