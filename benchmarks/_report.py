@@ -240,14 +240,15 @@ def markdown(results: dict[str, Any]) -> str:
 #: can be repeated). Static text: the figures above are regenerated, these observations not.
 FINDINGS = """## What limits what (analysis)
 
-- **Batch flow, default polling.** `Polling()` backs off 2 s -> 30 s by x1.5 per poll. With
-  four batches in flight the later ones wait in the processor queue for several batch-times,
-  so by the time they finish the gap between polls is up to half the time already waited;
-  the GET budget sits idle until the next poll notices. With the same schedule divided by the
-  emulator's time compression (`extend_frames_scaled_polling`, i.e. what the defaults do at
-  Extend's real throughput) the library is at the bound. A change that would fix it at any
-  time scale (not made here: `jobs/_wait.py`): restart the backoff when a batch moves from
-  PENDING to PROCESSING, or cap the interval at a fraction of one batch's processing time.
+- **Batch flow, default polling.** A first run measured the defaults at 1.21x the bound:
+  `Polling()` backed off 2 s -> 30 s by x1.5 per poll, and with four batches in flight the
+  later ones queue for several batch-times, so by the time they finished the gap between
+  polls was up to half the time already waited while the GET budget sat idle. Fixed in
+  `jobs/_spec.py`: the interval is now also capped at 5% of the time already waited
+  (`Polling.lateness`), so a batch is noticed at most ~5% late at any time scale; the
+  defaults now match the schedule scaled to the emulator's time compression
+  (`extend_frames_scaled_polling`, what the old defaults did at Extend's real throughput),
+  at the cost of a few more batch polls.
 - **The SDK alternatives** reach similar wall times only by hammering: without rate-limit
   knowledge every thread retries 429s (each a wasted request), the per-file approach makes
   about three requests per file and loses files once the SDK's two retries run out.
@@ -257,16 +258,18 @@ FINDINGS = """## What limits what (analysis)
   target holds only for much smaller bodies. Split of `decode_runs` at 20,000 such runs:
   ~70% pyarrow's typed read (1.4x the id-only read), ~12% joining the bodies into NDJSON,
   ~9% the plan's scan for array lengths, ~3% the final expressions.
-- **Client CPU per row** (2.5-2.9 ms in the scale runs) is mostly httpx/httpcore, not the
-  library: py-spy puts ~45% in httpcore's connection-pool bookkeeping (on every request
+- **Client CPU per row** (figures in the scale table) is mostly httpx/httpcore, not the
+  library: py-spy put ~45% in httpcore's connection-pool bookkeeping (on every request
   state change each open connection is checked with `has_expired`, which goes through
   anyio's `extra_attributes` and a `getpeername` syscall, so the cost grows with the open
-  connections, ~36 with the default `Concurrency(fetches=32)`), and ~14% in a failed
-  `import sniffio` that httpcore 1.0 repeats for every lock it creates (anyio 4.16 and
-  httpx 0.28 no longer install sniffio). Measured at 2,000 rows: 2.9 ms/row as is, 2.4 with
-  sniffio installed, 1.7 / 1.4 with the pool capped at 16 / 8 connections. At Extend's real
-  rates (<= 75 GETs/s) that is under a quarter of one core, so it only binds against the
-  instant emulator.
+  connections) and ~14% in a failed `import sniffio` that httpcore 1.0 repeated for every
+  lock it creates (anyio 4.16 and httpx 0.28 no longer install sniffio). Measured at 2,000
+  rows before the fixes: 2.9 ms/row, 2.4 with sniffio installed, 1.7 / 1.4 with the pool
+  capped at 16 / 8 connections. Since then `sniffio` is a core dependency and run GETs in
+  flight are sized from the GET rate (`Concurrency.fetch_slots`: half a second of GETs,
+  4 to 32), so PAYG keeps ~5 connections; the scale scenario's generous limits still use
+  32. At Extend's real rates (<= 75 GETs/s) the client needs well under a quarter of one
+  core, so this only binds against the instant emulator.
 """
 
 
