@@ -63,20 +63,6 @@ ROW = "__row"  # input position, kept in Parquet parts so results read back in i
 #: original kept in failure_reason, so the column's dtype never changes.
 STATUS = pl.Enum(["PROCESSED", "FAILED", "CANCELLED", "PENDING", "PROCESSING"])
 
-RESULT_COLUMNS = (
-    "run_id",
-    "batch_id",
-    "status",
-    "failure_reason",
-    "failure_message",
-    "output",
-    "output_confidence",
-    "credits",
-    "file_id",
-    "created_at",
-    "updated_at",
-)
-
 ProcessorKind = Literal["extractor", "classifier", "splitter"]
 _KIND: dict[str, ProcessorKind] = {
     "extract": "extractor",
