@@ -59,8 +59,9 @@ class Faults:
 
     Rates are probabilities in [0, 1]. ``error_rates`` refines ``error_rate`` per category
     (``"GET"``, ``"WRITE"``, ``"RUN"``) or per route (``"POST /extract_runs/batch"``); the most
-    specific key wins. ``error_after_commit_rate`` answers 500 after a batch POST was committed
-    (the lost-response case). ``drop_rate`` closes the connection without any response.
+    specific key wins. ``error_after_commit_rate`` answers 500 after a batch or single-run
+    create POST was committed (the lost-response case). ``drop_rate`` closes the connection
+    without any response.
     ``batch_failure_rate`` makes whole batches end FAILED; ``run_failure_rate`` makes single
     runs fail with ``run_failure_reason``.
     """

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._errors import ApiError, invalid, not_found
+from ._errors import ApiError, internal, invalid, not_found
+from ._faults import chance
 from ._http import JSONBytes, read_json, reply, state_of
 from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
 from ._kinds import RUN_KINDS, TERMINAL, RunKind
@@ -97,6 +98,12 @@ def _routes_for(kind: RunKind) -> list[Route]:
             )
             body_bytes = run.full_bytes()
         state.add_runs([run], None)
+        faults = state.config.faults
+        if faults.error_after_commit_rate and (
+            chance(faults.seed, "run-commit", run.seq) < faults.error_after_commit_rate
+        ):
+            state.stats.faults["errors_after_commit"] += 1
+            raise internal()  # the run exists and will be processed: the lost-response case
         return JSONBytes(body_bytes)
 
     async def get(request: Request) -> Response:

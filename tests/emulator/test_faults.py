@@ -96,6 +96,26 @@ def test_error_after_commit_keeps_the_batch() -> None:
         assert stats["faults"]["errors_after_commit"] == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/parse_runs", {"file": {"url": "file:///nonexistent.txt"}}),
+        ("/extract_runs", {"config": {"schema": {"type": "object"}}, "file": {"text": "x"}}),
+        ("/classify_runs", {"config": {"classifications": []}, "file": {"text": "x"}}),
+        ("/split_runs", {"config": {"splitClassifications": []}, "file": {"url": "file:///n"}}),
+    ],
+)
+def test_error_after_commit_keeps_the_single_run(path: str, body: dict[str, object]) -> None:
+    with Emulator(faults=Faults(error_after_commit_rate=1.0)) as emu, raw_client(emu) as c:
+        resp = c.post(path, json={**body, "metadata": {"row": 7}})
+        assert resp.status_code == 500
+        assert resp.json()["code"] == "INTERNAL_ERROR"
+        assert emu.wait_idle()
+        runs = c.get(path).json()["data"]
+        assert [r["metadata"] for r in runs] == [{"row": 7}]  # created despite the 500
+        assert emu.stats()["faults"]["errors_after_commit"] == 1
+
+
 def test_dropped_connection_has_no_response() -> None:
     with Emulator(faults=Faults(drop_rate=1.0)) as emu, raw_client(emu) as c:
         with pytest.raises(httpx.RemoteProtocolError):

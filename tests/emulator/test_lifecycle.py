@@ -84,6 +84,36 @@ def test_single_runs_overtake_waiting_batch_runs() -> None:
         assert _statuses(c, "parse", batch["id"]) == ["PROCESSED"] * 3
 
 
+def test_batch_queue_delay_holds_batches_only() -> None:
+    """A single run submitted after a batch finishes while the batch still waits its delay."""
+    speed = Speed(batch_queue_delay=30.0)
+    with Emulator(clock="manual", speed=speed) as emu, raw_client(emu) as c:
+        ex = c.post("/extractors", json={"name": "i", "config": {"schema": INVOICE_SCHEMA}}).json()
+        batch = c.post(
+            "/extract_runs/batch", json={"extractor": {"id": ex["id"]}, "inputs": _texts(3)}
+        ).json()
+        single = c.post(
+            "/extract_runs",
+            json={
+                "extractor": {"id": ex["id"]},
+                "file": {"text": "Invoice INV-7 total 12.50"},
+                "metadata": {"extend_frames": {"job": "j", "row": "r0"}, "mine": [1, 2]},
+            },
+        ).json()
+        assert single["metadata"] == {"extend_frames": {"job": "j", "row": "r0"}, "mine": [1, 2]}
+        _wait_for(lambda: c.get(f"/extract_runs/{single['id']}").json()["status"] == "PROCESSED")
+        # no time has passed on the manual clock: the batch is still in its delayed queue
+        assert _batch(c, batch["id"])["status"] == "PENDING"
+        assert _statuses(c, "extract", batch["id"]) == ["PENDING"] * 3
+        got = c.get(f"/extract_runs/{single['id']}").json()
+        assert got["metadata"]["mine"] == [1, 2]
+        listed = c.get("/extract_runs", params={"extractorId": ex["id"]}).json()["data"]
+        assert {r["id"]: r["metadata"] for r in listed}[single["id"]] == single["metadata"]
+        emu.advance(30.0)
+        assert emu.wait_idle(5)
+        assert _batch(c, batch["id"])["status"] == "PROCESSED"
+
+
 def test_throughput_limit_paces_starts() -> None:
     speed = Speed(files_per_minute=30.0)  # one start every 2 s
     with Emulator(clock="manual", speed=speed) as emu, raw_client(emu) as c:
