@@ -510,29 +510,61 @@ class Client:
             count = len(inputs) if isinstance(inputs, list) else type(inputs).__name__
             raise InputError(f"a batch takes 1 to {_MAX_INPUTS} inputs, got {count}")
         body: dict[str, Any] = {"inputs": inputs}
-        if operation == "parse":
-            if processor is not None:
-                raise InputError("parse batches take config=, not processor=")
-            if config is not None:
-                body["config"] = config
-        else:
-            if not isinstance(processor, dict) or not processor.get("id"):
-                raise InputError(
-                    f"{operation} batches need processor={{'id': ...}} "
-                    f"(the {_PROCESSOR_KEY[operation]} to run)"
-                )
-            if config is not None:
-                raise InputError(
-                    f"{operation} batches do not accept config=; put overrides in "
-                    "processor={'id': ..., 'overrideConfig': {...}}"
-                )
-            body[_PROCESSOR_KEY[operation]] = processor
+        body.update(_run_settings(operation, processor, config, what="batches", required=True))
         if priority is not None:
             body["priority"] = priority
         response = await self._request(
             "POST", f"/{operation}_runs/batch", kind=RequestKind.CREATE, json_body=body
         )
         return BatchRun.from_json(self._json(response))
+
+    async def create_run(
+        self,
+        operation: Operation,
+        *,
+        file: dict[str, Any],
+        processor: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> dict[str, Any]:
+        """``POST /{operation}_runs``: one document, answered at once with the run (PROCESSING).
+
+        ``file`` is ``{"url"}``, ``{"id"}`` or (extract/classify only) ``{"text"}``. Parse
+        takes ``config``; extract/classify/split take ``processor`` (``{"id", "version"?,
+        "overrideConfig"?}``) or an inline ``config``, not both. Parse runs take no
+        ``priority``. Single runs skip the batch queue (Extend schedules them ahead of
+        batches). Like a batch POST it has no idempotency key: an ambiguous failure raises
+        :class:`OutcomeUnknownError` (reconcile with :meth:`list_runs_since` on ``metadata``).
+        """
+        _check_operation(operation)
+        if not isinstance(file, dict) or len({"url", "id", "text"} & file.keys()) != 1:
+            raise InputError("file must be an object with exactly one of url, id or text")
+        if "text" in file and operation in ("parse", "split"):
+            raise InputError(
+                f"single {operation} runs take a url or a file id, not text: upload the text "
+                "first (Client.upload_file) or send it through a batch"
+            )
+        if operation == "parse" and priority is not None:
+            raise InputError("single parse runs take no priority (batches and processor runs do)")
+        body: dict[str, Any] = {"file": file}
+        body.update(_run_settings(operation, processor, config, what="runs", required=False))
+        if metadata is not None:
+            body["metadata"] = metadata
+        if priority is not None:
+            body["priority"] = priority
+        response = await self._request(
+            "POST", f"/{operation}_runs", kind=RequestKind.CREATE, json_body=body
+        )
+        result = self._json(response)
+        if not isinstance(result, dict) or not result.get("id"):
+            raise APIError(
+                f"POST /{operation}_runs: the answer is not a run object; check base_url "
+                "points at an Extend-compatible server",
+                method="POST",
+                path=f"/{operation}_runs",
+            )
+        return result
 
     async def get_batch(self, batch_id: str) -> BatchRun:
         """``GET /batch_runs/{id}`` for any batch kind."""
@@ -695,6 +727,38 @@ class Client:
     async def delete_webhook_endpoint(self, id: str) -> None:
         """``DELETE /webhook_endpoints/{id}``; a 404 after a lost answer counts as deleted."""
         await self._request("DELETE", f"/webhook_endpoints/{_seg(id)}", kind=RequestKind.DELETE)
+
+
+def _run_settings(
+    operation: Operation,
+    processor: dict[str, Any] | None,
+    config: dict[str, Any] | None,
+    *,
+    what: str,
+    required: bool,
+) -> dict[str, Any]:
+    """The processor reference or config part of a create body (batch: processor required)."""
+    if operation == "parse":
+        if processor is not None:
+            raise InputError(f"parse {what} take config=, not processor=")
+        return {"config": config} if config is not None else {}
+    if processor is not None and (not isinstance(processor, dict) or not processor.get("id")):
+        raise InputError(
+            f"processor= must be {{'id': ...}} (the {_PROCESSOR_KEY[operation]} to run)"
+        )
+    if required and processor is None:
+        raise InputError(
+            f"{operation} {what} need processor={{'id': ...}} "
+            f"(the {_PROCESSOR_KEY[operation]} to run)"
+        )
+    if config is not None and (required or processor is not None):
+        raise InputError(
+            f"{operation} {what} do not accept config= with a processor; put overrides in "
+            "processor={'id': ..., 'overrideConfig': {...}}"
+        )
+    if processor is not None:
+        return {_PROCESSOR_KEY[operation]: processor}
+    return {"config": config} if config is not None else {}
 
 
 def _timestamp(value: Any) -> datetime | None:

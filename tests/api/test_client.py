@@ -541,3 +541,73 @@ async def test_retries_are_logged_with_method_path_status_attempt_and_wait(
     await make_client(rec).get_batch("bpr_1")
     (line,) = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
     assert line.startswith("retrying GET /batch_runs/bpr_1 after 502 (attempt 1/6), waiting ")
+
+
+# -- single runs ------------------------------------------------------------------------------
+
+RUN = {"object": "extract_run", "id": "exr_1", "status": "PROCESSING"}
+
+
+async def test_create_run_body(make_client: MakeClient) -> None:
+    rec = Recorder(httpx.Response(200, json=RUN))
+    processor = {"id": "ex_1", "version": "2.0"}
+    meta = {"extend_frames": {"job": "j", "row": "r"}}
+    run = await make_client(rec).create_run(
+        "extract", file={"text": "hi"}, processor=processor, metadata=meta, priority=5
+    )
+    assert run["id"] == "exr_1"
+    request = rec.requests[0]
+    assert (request.method, request.url.path) == ("POST", "/extract_runs")
+    assert json.loads(request.content) == {
+        "file": {"text": "hi"},
+        "extractor": processor,
+        "metadata": meta,
+        "priority": 5,
+    }
+
+
+async def test_create_parse_run_body(make_client: MakeClient) -> None:
+    rec = Recorder(httpx.Response(200, json={**RUN, "object": "parse_run", "id": "pr_1"}))
+    await make_client(rec).create_run(
+        "parse", file={"id": "file_1"}, config={"target": "markdown"}, metadata={"a": 1}
+    )
+    assert rec.requests[0].url.path == "/parse_runs"
+    assert json.loads(rec.requests[0].content) == {
+        "file": {"id": "file_1"},
+        "config": {"target": "markdown"},
+        "metadata": {"a": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("operation", "kwargs"),
+    [
+        ("parse", {"file": {"text": "a"}}),  # single parse runs take no text
+        ("split", {"file": {"text": "a"}, "processor": {"id": "spl_1"}}),
+        ("parse", {"file": {"id": "file_1"}, "priority": 3}),
+        ("extract", {"file": {"url": "u", "id": "i"}}),
+        ("extract", {"file": {"id": "f"}, "processor": {"id": "ex_1"}, "config": {}}),
+        ("extract", {"file": {"id": "f"}, "processor": {"version": "1"}}),
+        ("parse", {"file": {"id": "f"}, "processor": {"id": "ex_1"}}),
+    ],
+)
+async def test_create_run_rejects_bad_input_before_sending(
+    make_client: MakeClient, operation: str, kwargs: dict[str, Any]
+) -> None:
+    rec = Recorder(httpx.Response(200, json=RUN))
+    with pytest.raises(InputError):
+        await make_client(rec).create_run(operation, **kwargs)  # type: ignore[arg-type]
+    assert rec.requests == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [error(500, code="INTERNAL_ERROR", message="boom", retryable=True), httpx.ReadTimeout("t")],
+)
+async def test_create_run_ambiguous_failure_is_outcome_unknown(
+    make_client: MakeClient, answer: httpx.Response | Exception
+) -> None:
+    rec = Recorder(answer)
+    with pytest.raises(OutcomeUnknownError):
+        await make_client(rec).create_run("classify", file={"id": "f"}, processor={"id": "cl"})
+    assert len(rec.requests) == 1  # never a second POST

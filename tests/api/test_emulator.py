@@ -148,3 +148,23 @@ async def test_converges_to_the_emulators_unannounced_limit() -> None:
     estimate = client._pacers[Category.GET].estimate
     assert estimate is not None
     assert 0.75 * limit <= estimate <= 1.25 * limit
+
+
+async def test_single_run_round_trip() -> None:
+    with Emulator() as emu:
+        extractor_id = _extractor(emu)
+        async with _client(emu) as client:
+            meta = {"extend_frames": {"job": "j1", "row": "k"}, "team": "ap"}
+            run = await client.create_run(
+                "extract",
+                file={"text": "Invoice number: INV-8\nTotal: 3.00\n"},
+                processor={"id": extractor_id},
+                metadata=meta,
+            )
+            assert run["id"].startswith("exr_")
+            assert run["metadata"] == meta
+            assert emu.wait_idle()
+            full = await client.get_run("extract", run["id"])
+            assert (full["status"], full["metadata"]) == ("PROCESSED", meta)
+            assert full["output"]["value"]["invoice_number"] == "INV-8"
+            assert emu.stats()["requests"]["POST /extract_runs"] == {"200": 1}
