@@ -3,18 +3,30 @@
 Each category (GET / WRITE / RUN, SPEC §3) gets a :class:`Pacer`, shared by every task of a
 client on every thread and event loop (state behind a ``threading.Lock``; waits through the
 injected clock). A pacer spaces requests ``1/rate`` apart (GCRA-style reservations, no
-burst). On a 429 it:
+burst). A 429 can mean two different things, and the pacer keeps them apart:
 
-- honours ``Retry-After``: no request of the category starts before it has passed (requests
-  already waiting for a slot re-queue behind it);
-- (adaptive) estimates the server's limit and cuts its rate to just below it. A server that
-  limits with a token bucket of one second's capacity accepts ``limit * (T + b)`` requests in
-  the ``T`` seconds from the start of a sending window to its first 429, where ``b`` is how
-  full its bucket was (one second after an idle period or a long enough pause). So the
-  estimate is ``successes / (T + b)``; the cut is kept within 20-90 % of the rate that was
-  too fast, so a server of another shape still converges, only in more steps;
-- then recovers: quickly to 95 % of the estimate, then slowly above it (probing whether the
-  limit was raised, faster the longer no 429 came), never above the configured rate.
+- **"wait"**: a ``Retry-After`` *hold*. No request of the category starts before it has passed
+  (requests already waiting for a slot re-queue behind it). A hold alone is not evidence that
+  the server's steady limit is below our rate: an overloaded or restarting server (a *429
+  storm*) answers every request 429 for a while, then accepts the full rate again. So the
+  first 429 episode with a ``Retry-After`` only holds; so does any 429 to the first requests
+  after a hold (nothing got through: the server is refusing everything, not metering us).
+- **"slow down"**: the server's steady limit is lower than our rate. Evidence: a 429 without
+  ``Retry-After``, or a second ``Retry-After`` episode that comes soon after sending resumed
+  (within ``_SUSTAINED`` seconds) and after some requests got through, as a token bucket does.
+  Then (adaptive) the pacer estimates the limit and cuts its rate to just below it. A server
+  that limits with a token bucket of one second's capacity accepts ``limit * (T + b)``
+  requests in the ``T`` seconds from the start of a sending window to its first 429, where
+  ``b`` is how full its bucket was (one second after an idle period or a long enough pause).
+  So the estimate is ``successes / (T + b)``; the cut is kept within 20-90 % of the rate that
+  was too fast, so a server of another shape still converges, only in more steps. A 429
+  without ``Retry-After`` and with nothing to measure (no success, or a window that ran at
+  our rate for more than ``_SUSTAINED`` seconds) cuts by 30 %.
+
+After a cut the rate recovers along a cubic curve (TCP CUBIC, botocore's adaptive mode): fast
+and concave back to the last good rate ``w_max`` (the estimate after a measured cut, the rate
+before the cut otherwise) within about a second, then convex probing above it, faster the
+longer no 429 came, never above the configured rate.
 """
 
 from __future__ import annotations
@@ -30,6 +42,10 @@ __all__ = ["Category", "Pacer", "category_for"]
 _EPISODE = 0.5
 # Idle this long, the server's bucket is full again: start a new measuring window.
 _IDLE = 1.0
+# A Retry-After episode this soon after sending resumed (with successes) confirms a limit.
+_SUSTAINED = 3.0
+# The cubic's scale: the return to w_max takes cbrt((1 - beta) / _CUBIC) seconds (< 1.3 s).
+_CUBIC = 0.4
 _RUN_CREATE_PATHS = frozenset({"/parse_runs", "/extract_runs", "/classify_runs", "/split_runs"})
 
 
@@ -75,7 +91,13 @@ class Pacer:
         self._blocked_until = float("-inf")
         self._epoch = 0  # bumped by every Retry-After: sleepers re-reserve their slot
         self._last_cut = float("-inf")
+        self._last_episode = float("-inf")
         self._last_update = now
+        self._w_max: float | None = None  # the last good rate the cubic returns to
+        self._knee = 0.0  # seconds after the last cut at which the cubic reaches w_max
+        self._suspect = False  # a Retry-After episode that only held, awaiting confirmation
+        self.holds = 0  # Retry-After episodes that only held (no cut): storms, mostly
+        self.cuts = 0  # rate cuts: evidence of a lower steady limit
         # the current measuring window: since when, how full the server's bucket was, successes
         self._window_start: float | None = None
         self._window_fill = 1.0
@@ -86,15 +108,17 @@ class Pacer:
     def _recover(self, now: float) -> None:
         dt = max(0.0, now - self._last_update)
         self._last_update = now
-        if self._estimate is None or self._rate >= self.limit:
+        w_max = self._w_max
+        if w_max is None or self._rate >= self.limit:
             return
-        knee = 0.95 * self._estimate
-        if self._rate < knee:
-            self._rate = min(knee, self._rate + 0.5 * self._estimate * dt)
-        else:
-            calm = now - self._last_cut  # probe faster the longer the server stayed happy
-            self._rate += max(0.01 * self._estimate, 0.02) * (1.0 + calm / 10.0) * dt
-        self._rate = min(self._rate, self.limit)
+        tau = now - self._last_cut
+        if tau < self._knee:  # concave: fast return towards the last good rate
+            self._rate = w_max * (1.0 + _CUBIC * (tau - self._knee) ** 3)
+        else:  # convex: probe above it, faster the longer the server stayed happy
+            calm = tau - self._knee
+            self._rate = max(self._rate, w_max)
+            self._rate += max(0.01 * w_max, 0.02) * (1.0 + calm / 10.0) * dt
+        self._rate = max(self._floor, min(self._rate, self.limit))
 
     def _open_window(self, now: float, fill: float) -> None:
         self._window_start = now
@@ -112,7 +136,7 @@ class Pacer:
 
     @property
     def estimate(self) -> float | None:
-        """The server's limit as last estimated from a 429 (``None`` before any 429)."""
+        """The server's limit as last estimated from a 429 (``None`` before any cut)."""
         with self._lock:
             return self._estimate
 
@@ -145,13 +169,16 @@ class Pacer:
             self._window_ok += 1
 
     def on_rate_limited(self, retry_after: float | None) -> None:
-        """A 429: block the category for ``retry_after`` seconds and (adaptive) slow down."""
+        """A 429: hold the category for ``retry_after`` seconds; (adaptive) slow down only on
+        evidence of a lower steady limit (see the module docstring)."""
         with self._lock:
             now = self._clock.now()
-            new_episode = now >= self._blocked_until and now - self._last_cut >= _EPISODE
-            if new_episode and self.adaptive:
-                self._cut(now)
+            new_episode = now >= self._blocked_until and now - self._last_episode >= _EPISODE
             pause = retry_after if retry_after is not None and retry_after > 0 else 0.0
+            if new_episode:
+                self._last_episode = now
+                if self.adaptive:
+                    self._judge(now, held=pause > 0)
             if now + pause > self._blocked_until and pause > 0:
                 self._blocked_until = now + pause
                 self._epoch += 1
@@ -160,19 +187,42 @@ class Pacer:
                 # the next window starts when sending resumes; the server refills meanwhile
                 self._open_window(max(now, self._blocked_until), min(1.0, pause))
 
-    def _cut(self, now: float) -> None:
+    def _judge(self, now: float, *, held: bool) -> None:
+        """One new 429 episode: a hold only, or a cut (the "wait" / "slow down" split)."""
+        start = self._window_start if self._window_start is not None else now
+        elapsed = max(0.0, now - start)
+        if not held:  # no Retry-After: the server gives no pause, so we must slow down
+            self._suspect = False
+            self._cut(now, elapsed)
+        elif self._window_ok == 0:  # nothing got through since the hold: a storm, not a limit
+            self._suspect = False
+            self.holds += 1
+        elif self._suspect and elapsed < _SUSTAINED:  # limited again soon after resuming
+            self._suspect = False
+            self._cut(now, elapsed)
+        else:
+            self._suspect = True
+            self.holds += 1
+
+    def _cut(self, now: float, elapsed: float) -> None:
         self._recover(now)
         before = self._rate
-        start = self._window_start if self._window_start is not None else now
-        span = max(0.0, now - start) + self._window_fill
+        span = elapsed + self._window_fill
         measured = self._window_ok / span if span > 0 else 0.0
-        if measured > 0:
+        if measured > 0 and elapsed < _SUSTAINED:
+            # a 429 soon after sending started: the server's accepted rate is its limit;
+            # settle just below it, then probe
             self._estimate = min(measured, before)
-            cut = min(0.9 * before, max(0.2 * before, 0.95 * measured))
+            self._rate = max(self._floor, min(0.9 * before, max(0.2 * before, 0.95 * measured)))
+            self._w_max = self._rate
         else:
+            # nothing to measure, or a long healthy window (the server took our rate for
+            # seconds: no steady limit below it): back off 30 %, return along the cubic
             self._estimate = 0.7 * before
-            cut = 0.7 * before
-        self._rate = max(self._floor, cut)
+            self._rate = max(self._floor, 0.7 * before)
+            self._w_max = before
+        self._knee = ((1.0 - self._rate / self._w_max) / _CUBIC) ** (1.0 / 3.0)
+        self.cuts += 1
         self._last_cut = now
         self._last_update = now
 

@@ -96,10 +96,62 @@ def test_adaptive_cut_estimates_the_servers_limit(clock: VirtualClock) -> None:
         pacer.on_success()
     clock.advance(0.25)
     pacer.on_rate_limited(1.0)
+    # One Retry-After episode is only a hold (it may be a storm): no cut yet.
+    assert pacer.estimate is None
+    assert pacer.rate == 100.0
+    clock.advance(1.0)  # the hold; the server's bucket refills meanwhile
+    for _ in range(25):  # the same again soon after resuming: a steady limit, measured
+        pacer.on_success()
+    clock.advance(0.25)
+    pacer.on_rate_limited(1.0)
     assert pacer.estimate == pytest.approx(20.0)
     assert 18.0 <= pacer.rate <= 20.0
+    assert (pacer.holds, pacer.cuts) == (1, 1)
     clock.advance(60.0)
     assert pacer.rate <= 100.0  # recovers, never above the configured rate
+
+
+STORMS = ((5.0, 7.0), (10.0, 12.0), (15.0, 17.0))  # three 2-second 429 storms
+
+
+async def _storm_run(clock: VirtualClock, retry_after: float | None) -> tuple[Pacer, list[float]]:
+    """One sender at 50/s for 23 s against a server with no steady limit that answers every
+    request 429 during ``STORMS``; returns the pacer and the times of the successes."""
+    pacer = Pacer(50.0, clock=clock)
+    start = clock.now()
+    ok: list[float] = []
+    while clock.now() - start < 23.0:
+        await pacer.acquire()
+        t = clock.now() - start
+        if any(a <= t < b for a, b in STORMS):
+            pacer.on_rate_limited(retry_after)
+        else:
+            pacer.on_success()
+            ok.append(t)
+    return pacer, ok
+
+
+@pytest.mark.parametrize("retry_after", [1.0, None], ids=["retry-after", "no-retry-after"])
+async def test_throughput_recovers_within_seconds_after_429_storms(
+    clock: VirtualClock, retry_after: float | None
+) -> None:
+    pacer, ok = await _storm_run(clock, retry_after)
+
+    def rate(a: float, b: float) -> float:
+        return sum(1 for t in ok if a <= t < b) / (b - a)
+
+    before = rate(1.0, 5.0)
+    assert before == pytest.approx(50.0, rel=0.05)
+    end = STORMS[-1][1]
+    # within 5 s of the last storm the rate is back to >= 80 % of the pre-storm rate
+    assert rate(end + 2.0, end + 5.0) >= 0.8 * before
+    assert rate(end + 5.0, end + 6.0) >= 0.8 * before
+    if retry_after is not None:  # storms with Retry-After are holds, not a lower limit
+        assert pacer.cuts == 0
+        assert pacer.estimate is None
+        assert pacer.rate == 50.0
+    else:
+        assert pacer.cuts > 0  # no pause given: it did slow down, and came back
 
 
 def test_fixed_pacer_does_not_adapt(clock: VirtualClock) -> None:
