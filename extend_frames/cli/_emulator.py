@@ -56,6 +56,16 @@ def register(subparsers: Any) -> None:
     faults.add_argument("--batch-failure-rate", type=float, default=0.0)
     faults.add_argument("--run-failure-rate", type=float, default=0.0)
     faults.add_argument("--run-failure-reason", default="INTERNAL_ERROR")
+    faults.add_argument(
+        "--late-commit-rate", type=float, default=0.0, help="run-creating POSTs committed late"
+    )
+    faults.add_argument("--late-commit-seconds", type=float, default=5.0)
+    faults.add_argument(
+        "--late-commit-answer",
+        choices=("504", "hold"),
+        default="504",
+        help="504 at once, or hold the answer until the late commit",
+    )
     hooks = p.add_argument_group("webhook deliveries")
     hooks.add_argument("--webhook-retries", type=_schedule, default=(1.0, 2.0, 4.0, 8.0, 16.0))
     hooks.add_argument("--webhook-timeout", type=float, default=30.0)
@@ -98,6 +108,9 @@ def build_config(args: argparse.Namespace) -> Any:
             batch_failure_rate=args.batch_failure_rate,
             run_failure_rate=args.run_failure_rate,
             run_failure_reason=args.run_failure_reason,
+            late_commit_rate=args.late_commit_rate,
+            late_commit_seconds=args.late_commit_seconds,
+            late_commit_answer=args.late_commit_answer,
         ),
         webhooks=WebhookOptions(
             retry_schedule=args.webhook_retries,

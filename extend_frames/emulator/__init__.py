@@ -6,7 +6,15 @@
 """
 
 from ._app import EmulatorApp, create_app
-from ._config import API_VERSION, EmulatorConfig, Faults, RateLimits, Speed, WebhookOptions
+from ._config import (
+    API_VERSION,
+    EmulatorConfig,
+    Faults,
+    RateLimits,
+    Speed,
+    Storm,
+    WebhookOptions,
+)
 from ._delivery import sign
 from ._gate import ConnectionDroppedError
 from ._server import Emulator
@@ -20,6 +28,7 @@ __all__ = [
     "Faults",
     "RateLimits",
     "Speed",
+    "Storm",
     "WebhookOptions",
     "create_app",
     "sign",

@@ -66,6 +66,7 @@ class EmulatorApp(Starlette):
             if self._started:
                 self.worker.stop()
                 self.deliverer.stop()
+            self.emulator.deferred.cancel()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:

@@ -71,41 +71,50 @@ def _route_for(kind: RunKind) -> Route:
             rec, version, config = processor_ref(state, kind, body[pk.name], where=pk.name)
             proc_json, version_json, proc_id = rec.summary(), version.summary(), rec.id
         faults = state.config.faults
-        with state.lock:
-            now = state.now()
-            index = state.next_batch_index()
-            batch = BatchRecord(state.ids(kind.batch_prefix), kind, proc_id, now)
-            runs = [
-                RunRecord(
-                    kind,
-                    state.ids(kind.prefix),
-                    seq=state.next_seq(),
-                    now=now,
-                    file_input=file,
-                    metadata=meta,
-                    config=config,
-                    status="PENDING",
-                    source=kind.batch_source,
-                    source_id=batch.id,
-                    batch_id=batch.id,
-                    priority=priority,
-                    processor_json=proc_json,
-                    version_json=version_json,
-                    processor_id=proc_id,
+
+        def commit() -> tuple[Response, int]:
+            with state.lock:
+                now = state.now()
+                index = state.next_batch_index()
+                batch = BatchRecord(state.ids(kind.batch_prefix), kind, proc_id, now)
+                runs = [
+                    RunRecord(
+                        kind,
+                        state.ids(kind.prefix),
+                        seq=state.next_seq(),
+                        now=now,
+                        file_input=file,
+                        metadata=meta,
+                        config=config,
+                        status="PENDING",
+                        source=kind.batch_source,
+                        source_id=batch.id,
+                        batch_id=batch.id,
+                        priority=priority,
+                        processor_json=proc_json,
+                        version_json=version_json,
+                        processor_id=proc_id,
+                    )
+                    for file, meta in inputs
+                ]
+                fail = faults.batch_failure_rate and (
+                    chance(faults.seed, "batch", index) < faults.batch_failure_rate
                 )
-                for file, meta in inputs
-            ]
-            fail = faults.batch_failure_rate and (
-                chance(faults.seed, "batch", index) < faults.batch_failure_rate
-            )
-            if fail:
-                batch.fail_after = int(chance(faults.seed, "batch-point", index) * len(runs))
-            created = batch.to_json()
-            created["runCount"] = len(runs)  # the response shows the batch as committed
-            payload = reply(created)
-            state.add_runs(runs, batch)
-            if fail and batch.fail_after == 0:
-                state.fail_batch(batch)
+                if fail:
+                    batch.fail_after = int(chance(faults.seed, "batch-point", index) * len(runs))
+                created = batch.to_json()
+                created["runCount"] = len(runs)  # the response shows the batch as committed
+                payload = reply(created)
+                state.add_runs(runs, batch)
+                if fail and batch.fail_after == 0:
+                    state.fail_batch(batch)
+            return payload, index
+
+        if state.late_commits.applies():
+            state.stats.faults["late_commits"] += 1
+            payload, _ = await state.late_commits.commit(commit)
+            return payload
+        payload, index = commit()
         if faults.error_after_commit_rate and (
             chance(faults.seed, "commit", index) < faults.error_after_commit_rate
         ):

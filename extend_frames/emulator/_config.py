@@ -54,6 +54,18 @@ class RateLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Storm:
+    """A 429 storm: from ``start`` for ``seconds`` (emulator-clock seconds since it started),
+    every request of ``categories`` is answered 429 with ``Retry-After: retry_after``,
+    whatever the steady rate limits say (an overloaded gateway, not a metered limit)."""
+
+    start: float
+    seconds: float
+    categories: tuple[str, ...] = ("GET", "WRITE", "RUN")
+    retry_after: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Faults:
     """Seeded fault injection; the same seed and request sequence replay the same faults.
 
@@ -64,6 +76,14 @@ class Faults:
     without any response.
     ``batch_failure_rate`` makes whole batches end FAILED; ``run_failure_rate`` makes single
     runs fail with ``run_failure_reason``.
+
+    Late commits (the answer comes before, or after, the work): ``late_commit_rate`` of the
+    run-creating POSTs (``/{kind}_runs/batch`` and ``/{kind}_runs``) commit
+    ``late_commit_seconds`` after they arrived, on the emulator's clock (under the manual
+    clock: when it is advanced past that time). ``late_commit_answer="504"`` answers 504 at
+    once (a gateway that gave up while the request kept travelling); ``"hold"`` holds the
+    answer until the commit (longer than a client's read timeout, the client gives up first).
+    ``storms`` are 429 storms (:class:`Storm`), on top of any steady rate limit.
     """
 
     seed: int = 0
@@ -76,6 +96,10 @@ class Faults:
     batch_failure_rate: float = 0.0
     run_failure_rate: float = 0.0
     run_failure_reason: str = "INTERNAL_ERROR"
+    late_commit_rate: float = 0.0
+    late_commit_seconds: float = 5.0
+    late_commit_answer: Literal["504", "hold"] = "504"
+    storms: tuple[Storm, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,10 @@ class Gate:
                 f"x-extend-api-version is {got}; this server supports {API_VERSION}",
             )
         cat = category(scope["method"], path)
-        retry_after = self.limiter.check(cat)
+        storm = self.state.storms.active(cat)
+        if storm is not None:
+            self.state.stats.faults["storm_429"] += 1
+        retry_after = storm.retry_after if storm is not None else self.limiter.check(cat)
         if retry_after is not None:
             self.state.stats.rate_limited[cat] += 1
             return ApiError(

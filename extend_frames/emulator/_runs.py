@@ -80,31 +80,39 @@ def _routes_for(kind: RunKind) -> list[Route]:
             if raw is not None and not isinstance(raw, dict):
                 raise invalid("config must be an object")
             config = parse_config(raw) if kind.name == "parse" else raw or {}
-        with state.lock:
-            run = RunRecord(
-                kind,
-                state.ids(kind.prefix),
-                seq=state.next_seq(),
-                now=state.now(),
-                file_input=file,
-                metadata=metadata,
-                config=config,
-                status="PROCESSING",
-                source="API",
-                priority=priority,
-                processor_json=proc_json,
-                version_json=version_json,
-                processor_id=proc_id,
-            )
-            body_bytes = run.full_bytes()
-        state.add_runs([run], None)
+        def commit() -> tuple[Response, int]:
+            with state.lock:
+                run = RunRecord(
+                    kind,
+                    state.ids(kind.prefix),
+                    seq=state.next_seq(),
+                    now=state.now(),
+                    file_input=file,
+                    metadata=metadata,
+                    config=config,
+                    status="PROCESSING",
+                    source="API",
+                    priority=priority,
+                    processor_json=proc_json,
+                    version_json=version_json,
+                    processor_id=proc_id,
+                )
+                body_bytes = run.full_bytes()
+            state.add_runs([run], None)
+            return JSONBytes(body_bytes), run.seq
+
+        if state.late_commits.applies():
+            state.stats.faults["late_commits"] += 1
+            response, _ = await state.late_commits.commit(commit)
+            return response
+        response, seq = commit()
         faults = state.config.faults
         if faults.error_after_commit_rate and (
-            chance(faults.seed, "run-commit", run.seq) < faults.error_after_commit_rate
+            chance(faults.seed, "run-commit", seq) < faults.error_after_commit_rate
         ):
             state.stats.faults["errors_after_commit"] += 1
             raise internal()  # the run exists and will be processed: the lost-response case
-        return JSONBytes(body_bytes)
+        return response
 
     async def get(request: Request) -> Response:
         state = state_of(request)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ._clock import Clock
 from ._config import EmulatorConfig
+from ._faults import Deferred, LateCommits, Storms
 from ._ids import IdMaker
 from ._kinds import RUN_KINDS, TERMINAL
 from ._records import BatchRecord, FileRecord, ProcessorRecord, RunRecord, dumps
@@ -47,6 +48,9 @@ class State:
         self.ids = IdMaker(config.seed)
         self.worker_ids = IdMaker(f"{config.seed}:worker")
         self.stats = Stats()
+        self.deferred = Deferred(clock)  # late commits
+        self.late_commits = LateCommits(config.faults, clock, self.deferred)
+        self.storms = Storms(config.faults, clock)
         self.files: dict[str, FileRecord] = {}
         self.processors: dict[str, ProcessorRecord] = {}
         self.runs: dict[str, RunRecord] = {}
