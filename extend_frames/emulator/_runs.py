@@ -80,6 +80,7 @@ def _routes_for(kind: RunKind) -> list[Route]:
             if raw is not None and not isinstance(raw, dict):
                 raise invalid("config must be an object")
             config = parse_config(raw) if kind.name == "parse" else raw or {}
+
         def commit() -> tuple[Response, int]:
             with state.lock:
                 run = RunRecord(
