@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS: tuple[str, ...] = ("_demo", "_jobs", "_emulator", "_samples")
+_COMMANDS: tuple[str, ...] = ("_demo", "_jobs", "_attach", "_emulator", "_samples")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,7 @@
 """The frames layer: dataframe in, dataframe out (see docs/ARCHITECTURE.md)."""
 
 from extend_frames.frames import _namespace  # noqa: F401  (registers df.xf)
+from extend_frames.frames._attach import aread_batch, read_batch
 from extend_frames.frames._ops import STATUS, JobSummary, summarize
 from extend_frames.frames._public import (
     aclassify,
@@ -22,11 +23,13 @@ __all__ = [
     "acollect",
     "aextract",
     "aparse",
+    "aread_batch",
     "asplit",
     "classify",
     "collect",
     "extract",
     "parse",
+    "read_batch",
     "split",
     "summarize",
 ]

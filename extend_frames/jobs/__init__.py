@@ -1,5 +1,12 @@
 """The jobs layer: the batch engine (plan -> submit -> wait -> collect), ledger and resume."""
 
+from extend_frames.jobs._attach import (
+    check_batch_id,
+    fetch_run_bodies,
+    find_operation,
+    list_batch_runs,
+    processor_of,
+)
 from extend_frames.jobs._engine import ChunkHistory, Engine, EngineStats, Finisher, Ledger
 from extend_frames.jobs._plan import plan_chunks
 from extend_frames.jobs._progress import NoProgress, Progress
@@ -42,6 +49,11 @@ __all__ = [
     "Unit",
     "Waiter",
     "WebhookWaiter",
+    "check_batch_id",
+    "fetch_run_bodies",
+    "find_operation",
+    "list_batch_runs",
     "plan_chunks",
+    "processor_of",
     "run_sync",
 ]

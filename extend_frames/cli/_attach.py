@@ -1,0 +1,91 @@
+"""``extend-frames collect-batch BATCH_ID --output ...``: any Extend batch as Parquet results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from extend_frames._errors import ExtendError
+from extend_frames.cli._jobs import (
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    _add_api_options,
+    _add_storage_options,
+    _bad_rows,
+    _client,
+    _fail,
+    storage_options,
+)
+
+
+def register(subparsers: Any) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "collect-batch",
+        help="any Extend batch (bpar_/bpr_ id) as typed Parquet results, one row per run",
+        description="Wait for a batch created anywhere (dashboard, SDK, another service), list "
+        "its runs, fetch each and write one typed row per run to --output; the inputs' metadata "
+        "comes back as metadata.<key> columns. Rerunning resumes: nothing stored is fetched "
+        "again.",
+        epilog="examples:\n  extend-frames collect-batch bpr_Xj8mK2pL9nR4vT7q --output out/b/\n"
+        "  extend-frames collect-batch bpar_Hc4nW8sJ2dQx6Rm0 --output s3://lake/b/ --json\n\n"
+        "exit codes:\n  0  every run PROCESSED\n"
+        "  1  error: bad batch id, batch not found, API or store error (message on stderr)\n"
+        "  2  usage error (bad arguments)\n  3  some runs FAILED or CANCELLED (in the output)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("batch_id", metavar="BATCH_ID", help="bpar_... (parse) or bpr_... (processor)")
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--output", required=True, metavar="PATH", help="folder for Parquet results (fsspec URL)"
+    )
+    _add_storage_options(out)
+    out.add_argument("--json", action="store_true", help="print one JSON summary object")
+    _add_api_options(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import extend_frames as xf
+    from extend_frames.store import display_path
+
+    try:
+        client = _client(args)
+        try:
+            df = xf.read_batch(
+                args.batch_id,
+                client=client,
+                output=args.output,
+                storage_options=storage_options(args.storage_option),
+            )
+        finally:
+            client.close()
+    except ExtendError as exc:
+        return _fail("collect-batch", " ".join([str(exc), *getattr(exc, "__notes__", ())]))
+    except KeyboardInterrupt:
+        print("extend-frames collect-batch: interrupted; rerun to resume", file=sys.stderr)
+        return 130
+    summary = xf.summarize(df)
+    code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
+    shown = display_path(args.output)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "batch_id": args.batch_id,
+                    "output": shown,
+                    "rows": summary.rows,
+                    "by_status": summary.by_status,
+                    "credits": summary.credits,
+                    "columns": df.columns,
+                    "exit_code": code,
+                },
+                sort_keys=True,
+            )
+        )
+        return code
+    by = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
+    print(f"batch {args.batch_id}: {summary.rows} runs ({by}), {summary.credits:g} credits")
+    print(f"results: {shown}  (xf.read_results(...))")
+    return code
