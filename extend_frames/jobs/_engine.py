@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._errors import OutcomeUnknownError
+from extend_frames._errors import InvalidRequestError, OutcomeUnknownError
 from extend_frames.api import Client
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._spec import (
@@ -34,6 +34,7 @@ from extend_frames.jobs._spec import (
     FILE_NOT_READABLE,
     METADATA_NAMESPACE,
     RUN_NOT_FOUND,
+    SUBMIT_FAILED,
     Chunk,
     Concurrency,
     JobSpec,
@@ -70,7 +71,8 @@ class ChunkHistory:
     """What the ledger says happened to one chunk, folded from its records in order."""
 
     batches: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
-    adopted_runs: dict[str, str] = field(default_factory=dict)  # unit key -> run id
+    # unit key -> run id: runs with no batch to wait on (single-routed, or found by reconciling)
+    adopted_runs: dict[str, str] = field(default_factory=dict)
     open_intent: tuple[str, ...] | None = None  # keys of an intent with no outcome yet
     intent_at: datetime | None = None
     file_ids: dict[str, str] = field(default_factory=dict)  # unit key -> uploaded file id
@@ -106,6 +108,7 @@ class EngineStats:
     """Counters a caller (or a benchmark) can read after a run."""
 
     batches_submitted: int = 0
+    runs_submitted: int = 0  # single-run POSTs answered with a run
     runs_fetched: int = 0
     reconciliations: int = 0
     runs_adopted: int = 0
@@ -202,7 +205,11 @@ class Engine:
             )
             history.adopted_runs.update(adopted)
             todo = [u for u in todo if u.key not in adopted]
-        if todo:
+        if todo and self.spec.route == "single":
+            refused = await self._submit_single(chunk.index, todo, files, history)
+            for key, message in refused.items():
+                bodies[key] = self._failure_body(key, SUBMIT_FAILED, message)
+        elif todo:
             await self._submit(chunk.index, todo, files, history)
         if self.detach:  # submitted: the caller collects later (xf.collect)
             for bid, keys in history.batches:
@@ -329,6 +336,83 @@ class Engine:
             "submitted. Rerun the same call with output= to reconcile and resume.",
         )
 
+    async def _submit_single(
+        self,
+        index: int,
+        units: list[Unit],
+        files: dict[str, dict[str, Any]],
+        history: ChunkHistory,
+    ) -> dict[str, str]:
+        """Submit each unit as its own run (``POST /{operation}_runs``), concurrently.
+
+        The ledger flow is the batch one: an intent before the POSTs, the run ids after them
+        (kept as adopted runs: there is no batch to wait on). A POST whose outcome is unknown
+        is reconciled, never resent blindly. Returns the units the API refused (400/422: no
+        run was created), with the reason; those rows come back FAILED.
+        """
+        remaining = list(units)
+        refused: dict[str, str] = {}
+        for attempt in range(3):
+            keys = [u.key for u in remaining]
+            at = _now()
+            uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
+            await self._record(
+                index, "intent", keys=keys, at=_iso(at), file_ids=uploaded, route="single"
+            )
+            outcomes = await asyncio.gather(
+                *(self._create_run(files[u.key], u.key) for u in remaining),
+                return_exceptions=True,
+            )
+            created: dict[str, str] = {}
+            unknown: list[str] = []
+            errors: list[BaseException] = []
+            for key, outcome in zip(keys, outcomes, strict=True):
+                if isinstance(outcome, str):
+                    created[key] = outcome
+                elif isinstance(outcome, OutcomeUnknownError):
+                    unknown.append(key)
+                elif isinstance(outcome, InvalidRequestError):
+                    refused[key] = f"the run was refused: {outcome}"
+                else:
+                    errors.append(outcome)
+            if created:
+                self.stats.runs_submitted += len(created)
+                await self._record(index, "submitted", run_ids=created, keys=sorted(created))
+                history.adopted_runs.update(created)
+                self.progress.submitted(len(created))
+            if errors:  # an error no row can carry (auth, usage blocked, ...): stop the job
+                raise errors[0]
+            if not unknown:
+                return refused
+            logger.warning(
+                "chunk %d: %d single-run submissions with an unknown outcome (attempt %d); "
+                "reconciling",
+                index,
+                len(unknown),
+                attempt + 1,
+            )
+            adopted = await self._reconcile(index, unknown, at)
+            history.adopted_runs.update(adopted)
+            remaining = [u for u in remaining if u.key in unknown and u.key not in adopted]
+            if not remaining:
+                return refused
+        raise OutcomeUnknownError(
+            f"chunk {index}: single-run submissions failed ambiguously 3 times; no duplicate "
+            "was submitted. Rerun the same call with output= to reconcile and resume.",
+        )
+
+    async def _create_run(self, file: dict[str, Any], key: str) -> str:
+        spec = self.spec
+        run = await self.client.create_run(
+            spec.operation,
+            file=file,
+            processor=spec.processor_ref(),
+            config=spec.override_config if spec.operation == "parse" else None,
+            metadata=spec.metadata(key),
+            priority=spec.priority if spec.operation != "parse" else None,
+        )
+        return str(run["id"])
+
     async def _reconcile(self, index: int, keys: list[str], since: datetime) -> dict[str, str]:
         """Find runs this job already created for ``keys`` (listed since ``since``)."""
         self.stats.reconciliations += 1
@@ -400,6 +484,7 @@ class Engine:
 
         async def one(key: str, run_id: str) -> None:
             attempt = 0
+            started = time.monotonic()
             while True:
                 async with self._fetch_slots:
                     body = await self.client.get_run_bytes(self.spec.operation, run_id)
@@ -408,7 +493,8 @@ class Engine:
                 if status not in _NON_TERMINAL:
                     out[key] = body
                     return
-                await asyncio.sleep(self.polling.delay(attempt, self._rng))
+                elapsed = time.monotonic() - started
+                await asyncio.sleep(self.polling.run_delay(attempt, self._rng, elapsed))
                 attempt += 1
 
         async with asyncio.TaskGroup() as group:

@@ -77,6 +77,7 @@ class JobSpec:
     override_config: dict[str, Any] | None = None  # overrideConfig (processors) / config (parse)
     priority: int | None = None
     storage_options: dict[str, Any] | None = field(default=None, repr=False)
+    route: Literal["batch", "single"] = "batch"  # single: one POST /{operation}_runs per unit
 
     def processor_ref(self) -> dict[str, Any] | None:
         if PROCESSOR_FIELD[self.operation] is None:
@@ -114,6 +115,15 @@ class Polling:
     def delay(self, attempt: int, rng: random.Random, elapsed: float | None = None) -> float:
         base = min(self.maximum, self.initial * self.factor**attempt)
         if elapsed is not None and self.lateness > 0:
+            base = min(base, max(self.initial, self.lateness * elapsed))
+        return base * (1 + rng.uniform(-self.jitter, self.jitter))
+
+    def run_delay(self, attempt: int, rng: random.Random, elapsed: float) -> float:
+        """The wait before asking ``GET /{kind}_runs/{id}`` again for a single run: starting at
+        an eighth of ``initial`` (single runs skip the batch queue and often end in a second
+        or two), then the batch schedule's growth, cap and lateness rule (floor ``initial``)."""
+        base = min(self.maximum, self.initial / 8 * self.factor**attempt)
+        if self.lateness > 0:
             base = min(base, max(self.initial, self.lateness * elapsed))
         return base * (1 + rng.uniform(-self.jitter, self.jitter))
 
