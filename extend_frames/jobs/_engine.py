@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from extend_frames._errors import InvalidRequestError, OutcomeUnknownError
 from extend_frames.api import Client
+from extend_frames.jobs._digest import bytes_digest
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
@@ -77,6 +78,8 @@ class ChunkHistory:
     intent_at: datetime | None = None
     file_ids: dict[str, str] = field(default_factory=dict)  # unit key -> uploaded file id
     collected: bool = False
+    attempt: int = 0  # 0 = the first run; n = the n-th mode="retry" attempt of this chunk
+    retry_keys: tuple[str, ...] | None = None  # the units the latest retry attempt reruns
 
     @classmethod
     def fold(cls, records: Sequence[dict[str, Any]]) -> ChunkHistory:
@@ -95,6 +98,12 @@ class ChunkHistory:
                 h.open_intent = None
             elif state == "collected":
                 h.collected = True
+            elif state == "retry":  # a new attempt: earlier batches are not collected again
+                h = cls(
+                    attempt=int(rec.get("attempt") or h.attempt + 1),
+                    retry_keys=keys,
+                    file_ids=h.file_ids,
+                )
         return h
 
     def covered(self) -> set[str]:
@@ -133,6 +142,7 @@ class Engine:
         progress: Progress | None = None,
         reconcile_grace: float = 0.0,
         detach: bool = False,
+        deadline: float | None = None,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -145,6 +155,10 @@ class Engine:
         self.progress: Progress = progress or NoProgress()
         self.reconcile_grace = reconcile_grace
         self.detach = detach
+        # max_wait: after this time.monotonic() value, chunks are submitted but not waited for
+        self.deadline = deadline
+        self.pending: set[int] = set()  # chunks returned PENDING (submitted, not collected)
+        self.read_digests: dict[str, str] = {}  # unit key -> digest of the bytes uploaded
         self.stats = EngineStats()
         self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
         get_rate = getattr(getattr(client, "rate_limits", None), "get", 10.0)
@@ -164,7 +178,7 @@ class Engine:
         async def one(chunk: Chunk) -> None:
             async with slots:
                 table = await self.run_chunk(chunk)
-            if self.ledger is None or self.detach:
+            if self.ledger is None or chunk.index in self.pending:
                 results[chunk.index] = table
 
         try:
@@ -211,14 +225,16 @@ class Engine:
                 bodies[key] = self._failure_body(key, SUBMIT_FAILED, message)
         elif todo:
             await self._submit(chunk.index, todo, files, history)
-        if self.detach:  # submitted: the caller collects later (xf.collect)
-            for bid, keys in history.batches:
-                batch_of.update(dict.fromkeys(keys, bid))
-            return self._decode_finish(
-                chunk, {k: bodies.get(k) or self._pending_body(k) for k in chunk.keys}, batch_of
-            )
-
-        runs = await self._collect(chunk, history, batch_of)
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        if self.detach or (left is not None and left <= 0):
+            return self._pending_chunk(chunk, history, bodies, batch_of)
+        try:
+            async with asyncio.timeout(left):
+                runs = await self._collect(chunk, history, batch_of)
+        except TimeoutError:
+            if self.deadline is None or time.monotonic() < self.deadline:
+                raise  # not our deadline (e.g. a batch's own Polling.timeout)
+            return self._pending_chunk(chunk, history, bodies, batch_of)
         bodies.update(runs)
         missing = [u.key for u in chunk.units if u.key not in bodies]
         for key in missing:  # never silently dropped
@@ -232,8 +248,28 @@ class Engine:
             await self._record(chunk.index, "collected", rows=table.num_rows, at=_iso(_now()))
         return table
 
+    def _pending_chunk(
+        self,
+        chunk: Chunk,
+        history: ChunkHistory,
+        bodies: dict[str, bytes],
+        batch_of: dict[str, str | None],
+    ) -> pa.Table:
+        """Submitted, not collected (detach or max_wait): rows come back PENDING with their
+        batch id; the chunk is collected by a later run (xf.collect, or the same call)."""
+        self.pending.add(chunk.index)
+        for bid, keys in history.batches:
+            batch_of.update(dict.fromkeys(keys, bid))
+        pending = {k: bodies.get(k) or self._pending_body(k) for k in chunk.keys}
+        return self._decode_finish(chunk, pending, batch_of, counted=False)
+
     def _decode_finish(
-        self, chunk: Chunk, bodies: dict[str, bytes], batch_of: dict[str, str | None]
+        self,
+        chunk: Chunk,
+        bodies: dict[str, bytes],
+        batch_of: dict[str, str | None],
+        *,
+        counted: bool = True,
     ) -> pa.Table:
         """Decode one body per unit (in unit order), add batch ids, hand to the finisher."""
         decoded = self.spec.decode([bodies[u.key] for u in chunk.units])
@@ -241,7 +277,7 @@ class Engine:
             pl.Series("batch_id", [batch_of.get(u.key) for u in chunk.units], dtype=pl.String)
         )
         table = self.finish(chunk.index, decoded)
-        if not self.detach:
+        if counted:
             processed = int((decoded.get_column("status") == "PROCESSED").sum())
             self.progress.finished(processed, len(chunk.units) - processed)
         return table
@@ -278,6 +314,7 @@ class Engine:
                 except OSError as exc:
                     failures[unit.key] = (FILE_NOT_READABLE, f"cannot read {unit.path}: {exc}")
                     return
+                self.read_digests[unit.key] = bytes_digest(data)  # what the cache keys on
                 uploaded = await self.client.upload_file(data, name=name)
             files[unit.key] = {"id": uploaded["id"]}
 

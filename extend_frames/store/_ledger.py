@@ -18,10 +18,10 @@ from typing import Any, Literal, get_args
 from extend_frames._errors import StoreError
 from extend_frames.store._paths import display_path
 
-State = Literal["intent", "submitted", "collected", "failed"]
+State = Literal["intent", "submitted", "collected", "failed", "retry"]
 STATES: tuple[State, ...] = get_args(State)
 
-_NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|collected|failed)\.json$")
+_NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|collected|failed|retry)\.json$")
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{8,})\.json$")
 RESERVED = frozenset({"seq", "chunk", "state", "time"})
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "authorization", "signature")

@@ -206,6 +206,24 @@ def test_ledger_records_fold_into_history() -> None:
     assert ChunkHistory.fold([*records, {"state": "collected"}]).collected
 
 
+def test_a_retry_record_starts_a_new_attempt_of_the_chunk() -> None:
+    first = [
+        {"state": "intent", "keys": ["a", "b"], "at": "2026-01-01T00:00:00Z"},
+        {"state": "submitted", "batch_id": "bpr_1", "keys": ["a", "b"]},
+        {"state": "collected"},
+    ]
+    retry = {"state": "retry", "attempt": 1, "keys": ["b"]}
+    h = ChunkHistory.fold([*first, retry])
+    assert (h.attempt, h.retry_keys) == (1, ("b",))
+    assert not h.collected  # the chunk must be collected again
+    assert h.batches == []  # the first attempt's batch is not collected again
+    resumed = ChunkHistory.fold(
+        [*first, retry, {"state": "submitted", "batch_id": "bpr_2", "keys": ["b"]}]
+    )
+    assert resumed.batches == [("bpr_2", ("b",))]
+    assert resumed.attempt == 1
+
+
 def test_plan_chunks_is_deterministic_and_bounded() -> None:
     units = [Unit(key=str(i), file={"text": "x"}) for i in range(2_501)]
     chunks = plan_chunks(units, 1000)

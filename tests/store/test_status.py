@@ -95,7 +95,13 @@ def test_summary_counts_batches_rows_and_credits(target: Target) -> None:
     store.write_part(0, _part([0, 1], ["PROCESSED", "FAILED"], [2.0, 0.5]))
 
     summary = ledger_summary(target.url, storage_options=target.storage_options)
-    assert summary.batches_by_state == {"intent": 1, "submitted": 1, "collected": 1, "failed": 0}
+    assert summary.batches_by_state == {
+        "intent": 1,
+        "submitted": 1,
+        "collected": 1,
+        "failed": 0,
+        "retry": 0,
+    }
     assert (summary.chunks_total, summary.parts, summary.rows) == (3, 1, 2)
     assert summary.rows_by_status == {"PROCESSED": 1, "FAILED": 1}
     assert summary.credits == pytest.approx(2.5)

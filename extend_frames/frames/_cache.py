@@ -1,0 +1,179 @@
+"""The result cache in a job: digests per unit, one lookup, hits joined like fresh results.
+
+Per job: every unit (distinct document) gets a digest (``jobs/_digest.py``; a ``cache_key=``
+column overrides it); the job's partition is (operation, processor id and exact version,
+digest of the effective config and of the result schema); one vectorised lookup finds the
+hits; only misses go to the engine. Each collected chunk's PROCESSED results are added as one
+new segment by a background writer, so a job that crashes halfway keeps what it paid for.
+
+Values are stored as the engine decodes them (one row per unit: run_id, batch_id, status, ...)
+and pass through the same join as fresh results, so cached rows are typed exactly like them.
+A cached row has ``cached = True`` and ``credits = 0`` (this job paid nothing for it); the
+credits of its first run stay in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from extend_frames._errors import InputError
+from extend_frames.frames._inputs import RESERVED_COLUMNS
+from extend_frames.jobs._digest import config_digest, file_digest, key_digest, reference_digest
+from extend_frames.store._cache import DIGEST, Cache, Partition
+
+#: The columns a cache entry stores: the result columns, as the engine decodes them.
+VALUE_COLUMNS = RESERVED_COLUMNS
+#: Reads in flight while hashing local/fsspec files at plan time.
+HASH_THREADS = 8
+
+CacheLike = Cache | str | os.PathLike[str]
+
+
+def open_cache(cache: CacheLike | None, storage_options: Mapping[str, Any] | None) -> Cache | None:
+    """``cache=`` as a Cache (None stays None); a URL uses the job's ``storage_options``."""
+    if cache is None:
+        return None
+    if not isinstance(cache, Cache | str | os.PathLike):
+        raise InputError(
+            f"cache= takes an fsspec URL or an xf.Cache(url, storage_options=...), got "
+            f"{type(cache).__name__}"
+        )
+    return Cache.of(cache, storage_options)
+
+
+def partition(
+    operation: str,
+    processor_id: str | None,
+    version: str | None,
+    *,
+    processor_config: Mapping[str, Any] | None,
+    override_config: Mapping[str, Any] | None,
+    value_schema: pl.Schema,
+) -> Partition:
+    """The job's partition: results of one processor version, config and result schema."""
+    effective = {
+        "config": dict(processor_config or {}),
+        "override": dict(override_config or {}),
+        "schema": {k: str(v) for k, v in value_schema.items()},
+    }
+    return Partition(operation, processor_id, version, config_digest(effective))
+
+
+def unit_digests(
+    rows: pl.DataFrame,
+    *,
+    cache_key: str | None,
+    storage_options: Mapping[str, Any] | None,
+) -> pl.DataFrame:
+    """One row per valid unit: ``__unit``, ``__kind`` and its digest (``DIGEST``).
+
+    ``rows`` are the job's rows with ``__key``, ``__unit``, ``__kind``, ``__ref``, ``__error``
+    (and the ``cache_key`` column when given: the unit's first row's value wins; a null value
+    falls back to the content digest). A path that cannot be read gets no digest: it is a
+    miss, and the engine reports the read failure on its row.
+    """
+    firsts = rows.filter((pl.col("__key") == pl.col("__unit")) & pl.col("__error").is_null())
+    cols = ["__unit", "__kind", "__ref"] + ([cache_key] if cache_key else [])
+    units = firsts.select(cols)
+    digests: list[str | None] = [
+        reference_digest(k, r) for k, r in units.select("__kind", "__ref").iter_rows()
+    ]
+    paths = [i for i, d in enumerate(digests) if d is None]
+    if paths:
+        refs = units.get_column("__ref")
+
+        def one(i: int) -> str | None:
+            try:
+                return file_digest(str(refs[i]), storage_options)
+            except OSError:
+                return None
+
+        with ThreadPoolExecutor(HASH_THREADS) as pool:
+            for i, d in zip(paths, pool.map(one, paths), strict=True):
+                digests[i] = d
+    out = units.select("__unit", "__kind").with_columns(pl.Series(DIGEST, digests, pl.String))
+    if cache_key:
+        keyed = units.get_column(cache_key).cast(pl.String)
+        out = out.with_columns(
+            pl.when(keyed.is_not_null())
+            .then(keyed.map_elements(key_digest, return_dtype=pl.String, skip_nulls=True))
+            .otherwise(pl.col(DIGEST))
+            .alias(DIGEST)
+        )
+    return out
+
+
+def check_cache_key(df: pl.DataFrame, cache_key: str | None, cache: Cache | None) -> None:
+    """InputError before any request when ``cache_key=`` cannot be used."""
+    if cache_key is None:
+        return
+    if cache is None:
+        raise InputError("cache_key= needs cache= (the cache whose entries it keys)")
+    if cache_key not in df.columns:
+        raise InputError(
+            f"cache_key={cache_key!r} is not a column of the input (columns: "
+            f"{', '.join(df.columns[:10])})"
+        )
+
+
+def lookup_hits(
+    cache: Cache, part: Partition, digests: pl.DataFrame, decoded_schema: pl.Schema
+) -> pl.DataFrame:
+    """Cached values per hit unit: ``metadata_row`` (= unit key) + the decoded columns.
+
+    ``decoded_schema`` is the schema the engine's decoder gives (plus ``batch_id``); hits are
+    cast to it, so they join exactly like fresh results.
+    """
+    found = cache.lookup(part, digests.get_column(DIGEST))
+    wanted = [c for c in VALUE_COLUMNS if c in decoded_schema]
+    if found.is_empty():
+        return pl.DataFrame(
+            schema={"metadata_row": pl.String, **{c: decoded_schema[c] for c in wanted}}
+        )
+    hits = digests.select("__unit", DIGEST).join(found, on=DIGEST, how="inner")
+    return hits.select(
+        pl.col("__unit").alias("metadata_row"),
+        *(pl.col(c).cast(decoded_schema[c]) for c in wanted),
+    )
+
+
+@dataclass
+class CacheWriter:
+    """Adds each chunk's PROCESSED results as one segment, off the event loop."""
+
+    cache: Cache
+    part: Partition
+    digest_of: dict[str, str]  # unit key -> digest (at plan time)
+    read_digests: Mapping[str, str] = field(default_factory=dict)  # engine: bytes uploaded
+    written: int = 0
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
+    _pending: list[Future[int]] = field(default_factory=list)
+
+    def add(self, decoded: pl.DataFrame) -> None:
+        """Queue ``decoded`` (the engine's rows for one chunk) for writing."""
+        done = decoded.filter(pl.col("status") == "PROCESSED")
+        if done.is_empty():
+            return
+        keys = done.get_column("metadata_row").to_list()
+        # The digest of the bytes actually uploaded wins over the one hashed at plan time
+        # (a file changed in between is cached under its new content).
+        digests = [self.read_digests.get(k) or self.digest_of.get(k) for k in keys]
+        cols = [c for c in VALUE_COLUMNS if c in done.columns]
+        entries = done.select(cols).with_columns(pl.Series(DIGEST, digests, pl.String))
+        self._pending.append(self._pool.submit(self.cache.add, self.part, entries))
+
+    def close(self) -> int:
+        """Wait for every queued write; raise the first failure. Returns entries written."""
+        try:
+            for fut in self._pending:
+                self.written += fut.result()
+        finally:
+            self._pending.clear()
+            self._pool.shutdown(wait=True)
+        return self.written

@@ -1,0 +1,101 @@
+"""The result cache's store: immutable segments, oldest-entry lookups, concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import polars as pl
+import pytest
+
+from extend_frames._errors import StoreError
+from extend_frames.store._cache import DIGEST, Cache, Partition
+from tests.store.conftest import Target
+
+PART = Partition("extract", "ex_abc", "1.2", "c0ffee")
+STATUS = pl.Enum(["PROCESSED", "FAILED"])
+
+
+def _cache(target: Target) -> Cache:
+    return Cache(target.url, storage_options=target.storage_options)
+
+
+def _entries(digests: list[str], tag: str = "a") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            DIGEST: digests,
+            "status": pl.Series(["PROCESSED"] * len(digests), dtype=STATUS),
+            "output": [{"n": i, "tag": tag} for i in range(len(digests))],
+            "credits": [1.5] * len(digests),
+        }
+    )
+
+
+def test_lookup_returns_typed_entries_for_found_digests_only(target: Target) -> None:
+    cache = _cache(target)
+    assert cache.lookup(PART, ["x"]).is_empty()
+    assert cache.add(PART, _entries(["x", "y"])) == 2
+    found = cache.lookup(PART, ["y", "nope", None, "y"])
+    assert found.get_column(DIGEST).to_list() == ["y"]
+    assert found.schema["status"] == STATUS  # typed as written
+    assert found.row(0, named=True)["output"] == {"n": 1, "tag": "a"}
+    assert cache.entries(PART) == 2
+    assert cache.entries() == 2
+
+
+def test_partitions_are_separate(target: Target) -> None:
+    cache = _cache(target)
+    cache.add(PART, _entries(["x"]))
+    other = Partition("extract", "ex_abc", "1.3", "c0ffee")
+    assert cache.lookup(other, ["x"]).is_empty()
+
+
+def test_the_oldest_entry_wins_and_segments_are_never_rewritten(target: Target) -> None:
+    cache = _cache(target)
+    cache.add(PART, _entries(["x"], tag="first"))
+    first = cache.segments(PART)
+    cache.add(PART, _entries(["x", "z"], tag="second"))
+    assert cache.segments(PART)[: len(first)] == first  # create-only: old segment untouched
+    assert len(cache.segments(PART)) == 2
+    rows = cache.lookup(PART, ["x", "z"]).sort(DIGEST)
+    assert rows.get_column("output").struct.field("tag").to_list() == ["first", "second"]
+
+
+def test_two_writers_at_once_lose_no_entry(target: Target) -> None:
+    cache = _cache(target)
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def writer(w: int) -> None:
+        try:
+            start.wait()
+            for batch in range(5):
+                cache.add(PART, _entries([f"w{w}-{batch}-{i}" for i in range(50)]))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    wanted = [f"w{w}-{b}-{i}" for w in range(4) for b in range(5) for i in range(50)]
+    assert cache.lookup(PART, wanted).height == len(wanted) == cache.entries(PART)
+
+
+def test_bad_inputs_are_clear() -> None:
+    cache = Cache("memory://cache-tests/bad")
+    with pytest.raises(StoreError, match="__doc"):
+        cache.add(PART, pl.DataFrame({"x": [1]}))
+    with pytest.raises(StoreError, match="cache path"):
+        Partition("extract", "../etc", None, "c").names()
+    with pytest.raises(StoreError, match=r"URL or an xf\.Cache"):
+        Cache.of(42, None)  # type: ignore[arg-type]
+    assert cache.add(PART, _entries([])) == 0
+
+
+def test_repr_hides_credentials() -> None:
+    opts: dict[str, Any] = {}
+    cache = Cache("memory://user:secret@cache-tests/repr", storage_options=opts)
+    assert "secret" not in repr(cache)
