@@ -3,8 +3,12 @@
 Batch runs wait ``batch_queue_delay`` seconds (Extend's delayed queue), then queue behind every
 ready single run (lower priority class), ordered by the batch ``priority`` (lower first) and
 submission order. Starts are paced by ``files_per_minute``; a started run stays PROCESSING for
-``run_latency`` seconds. In instant mode none of that applies and nothing ever sleeps. Waiting
-is on a condition with a clock deadline, so a manual clock's ``advance`` wakes the worker.
+``run_latency`` seconds counted from its *scheduled* start (when it became ready and its start
+slot came), not from the moment the worker thread got round to it: under a manual clock the
+outcome of ``advance`` then never depends on thread scheduling, and under the system clock a
+busy machine does not stretch every run. In instant mode none of that applies and nothing ever
+sleeps. Waiting is on a condition with a clock deadline, so a manual clock's ``advance`` wakes
+the worker.
 """
 
 from __future__ import annotations
@@ -84,23 +88,25 @@ class Worker:
         with self._cond:
             return self._cond.wait_for(lambda: self._idle, timeout)
 
-    def _next_action(self) -> tuple[str, RunRecord, Outcome | None] | None:
-        """Under the condition: pick the next start/finish, or wait. None means stop."""
+    def _next_action(self) -> tuple[str, float, RunRecord, Outcome | None] | None:
+        """Under the condition: pick the next start/finish (with its scheduled clock time),
+        or wait. None means stop."""
         while not self._stopped:
             now = self._clock.now()
             while self._delayed and self._delayed[0][0] <= now:
                 ready_at, klass, prio, tie, run = heapq.heappop(self._delayed)
                 heapq.heappush(self._ready, (klass, prio, tie, ready_at, run))
             if self._finishing and self._finishing[0][0] <= now:
-                _, _, run, outcome = heapq.heappop(self._finishing)
-                return ("finish", run, outcome)
+                finish_at, _, run, outcome = heapq.heappop(self._finishing)
+                return ("finish", finish_at, run, outcome)
             if self._ready and now >= self._next_start:
                 _, _, _, ready_at, run = heapq.heappop(self._ready)
+                start_at = max(self._next_start, ready_at)
                 if self._interval:
                     # starts follow t_k = max(ready_k, t_(k-1) + interval): a clock jump catches
                     # up on the backlog, while an idle spell never banks a burst
-                    self._next_start = max(self._next_start, ready_at) + self._interval
-                return ("start", run, None)
+                    self._next_start = start_at + self._interval
+                return ("start", start_at, run, None)
             if not (self._ready or self._delayed or self._finishing):
                 self._idle = True
                 self._cond.notify_all()
@@ -118,7 +124,7 @@ class Worker:
                 action = self._next_action()
             if action is None:
                 return
-            what, run, outcome = action
+            what, start_at, run, outcome = action
             if what == "finish" and outcome is not None:
                 apply(self._state, run, outcome)
                 continue
@@ -136,5 +142,5 @@ class Worker:
                 time.sleep(0)  # yield the GIL between runs so request handling keeps its share
                 continue
             with self._cond:
-                finish_at = self._clock.now() + self._speed.run_latency
+                finish_at = start_at + self._speed.run_latency
                 heapq.heappush(self._finishing, (finish_at, next(self._tie), run, result))

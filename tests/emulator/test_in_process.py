@@ -36,7 +36,7 @@ async def test_batch_flow_in_process(app: EmulatorApp, client: httpx.AsyncClient
         )
     ).json()
     assert batch["status"] == "PENDING"
-    assert app.worker.wait_idle(10)
+    assert app.worker.wait_idle(30)
     assert (await client.get(f"/batch_runs/{batch['id']}")).json()["status"] == "PROCESSED"
     runs = (await client.get("/parse_runs", params={"batchId": batch["id"]})).json()["data"]
     assert runs[0]["metadata"] == {"row": 0}
@@ -61,7 +61,7 @@ async def test_summary_and_full_shapes(app: EmulatorApp, client: httpx.AsyncClie
         "/extract_runs/batch",
         json={"extractor": {"id": ex["id"]}, "inputs": [{"file": {"text": "t"}}]},
     )
-    assert app.worker.wait_idle(10)
+    assert app.worker.wait_idle(30)
     summary = (await client.get("/extract_runs")).json()["data"][0]
     full = (await client.get(f"/extract_runs/{summary['id']}")).json()
     missing = {"output", "initialOutput", "reviewedOutput", "edits", "config"}

@@ -16,7 +16,7 @@ def test_clock_advance_endpoint() -> None:
         assert c.get(f"/batch_runs/{batch['id']}").json()["status"] != "PROCESSED"
         after = c.post("/_emulator/clock/advance", json={"seconds": 1.0}).json()["now"]
         assert after - before == 1.0
-        assert emu.wait_idle(5)
+        assert emu.wait_idle()
         assert c.get(f"/batch_runs/{batch['id']}").json()["status"] == "PROCESSED"
         assert c.post("/_emulator/clock/advance", json={"seconds": -1}).status_code == 400
 

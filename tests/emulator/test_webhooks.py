@@ -274,12 +274,13 @@ def test_a_timed_out_delivery_is_retried() -> None:
         def do_POST(self) -> None:
             if not receiver.received:
                 receiver.received.append(({}, b"stalled"))
-                release.wait(10)  # hold the first delivery past the emulator's timeout
+                release.wait(60)  # hold the first delivery past the emulator's timeout
                 return
             super().do_POST()
 
     receiver.server.RequestHandlerClass = Stalling
-    options = WebhookOptions(retry_schedule=(0.0,), timeout=0.2)
+    # attempt 1 stalls past the timeout; attempt 2 must answer within it even on a loaded machine
+    options = WebhookOptions(retry_schedule=(0.0,), timeout=2.0)
     try:
         with Emulator(webhooks=options) as emu, raw_client(emu) as c:
             _endpoint(sdk_client(emu), receiver.url, ["batch_parse_run.processed"])

@@ -313,7 +313,7 @@ def test_a_second_job_on_the_same_output_fails_cleanly_while_the_first_runs(
 
     frame = pl.DataFrame({"text": [f"Invoice number: C-{i}" for i in range(20)]})
     output = str(tmp_path / "shared")
-    with Emulator(speed=Speed(batch_queue_delay=1.0)) as emu:
+    with Emulator(speed=Speed(batch_queue_delay=3.0)) as emu:  # holds the lock meanwhile
         ex = create_processor(emu, "extractor")
         kwargs: dict[str, Any] = {
             "processor": ex,
@@ -326,8 +326,9 @@ def test_a_second_job_on_the_same_output_fails_cleanly_while_the_first_runs(
         first: dict[str, pl.DataFrame] = {}
         worker = threading.Thread(target=lambda: first.update(out=xf.extract(frame, **kwargs)))
         worker.start()
-        deadline = time.monotonic() + 10
-        while not (Path(output) / "_lock").exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while not (Path(output) / "_lock").exists():
+            assert time.monotonic() < deadline, "the first job never took the lock"
             time.sleep(0.01)  # bounded wait for the first job to take the lock
         with pytest.raises(xf.StoreError, match="_lock"):
             xf.extract(frame, **kwargs)

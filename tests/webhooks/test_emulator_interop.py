@@ -58,7 +58,7 @@ async def test_emulator_deliveries_wake_the_waiting_batch(signed_urls: bool) -> 
             inputs = [{"file": {"text": "hello"}}, {"file": {"text": "world"}}]
             batch = (await api.post("/parse_runs/batch", json={"inputs": inputs})).json()
             got = await hub.wait(batch["id"], timeout=30)
-        assert emu.wait_idle(10)
+        assert emu.wait_idle(30)
     assert got is not None
     assert (got["id"], got["status"], got["runCount"]) == (batch["id"], "PROCESSED", 2)
     stats = hub.stats()
