@@ -38,6 +38,7 @@ from extend_frames.frames import (
     extract,
     parse,
     read_batch,
+    result_schema,
     split,
     summarize,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "parse_webhook",
     "read_batch",
     "read_results",
+    "result_schema",
     "split",
     "summarize",
     "verify_webhook",

@@ -7,8 +7,33 @@ PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+# The Spark tests (tests/spark) need Java 17 or 21. Install it when we can (root with apt, as
+# on CI); otherwise those tests skip and pytest prints why.
+needs_java() {  # true when no java, or one older than 17, is found
+    local java="java" major
+    [ -n "${JAVA_HOME:-}" ] && java="$JAVA_HOME/bin/java"
+    command -v "$java" >/dev/null 2>&1 || return 0
+    major="$("$java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+    [ -z "$major" ] || [ "$major" -lt 17 ]
+}
+if needs_java; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing a Java runtime for the Spark tests (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null \
+            && { apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless \
+                 || apt-get install -y -qq --no-install-recommends openjdk-21-jre-headless; } \
+                >/dev/null \
+            || echo "   could not install Java: the Spark tests will be skipped"
+    else
+        echo "== no Java 17+: the Spark tests will be skipped (install OpenJDK 17 or 21)"
+    fi
+fi
+
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== ruff check";          .venv/bin/ruff check .
 echo "== mypy";                .venv/bin/mypy
 # Two workers: the suite is mostly I/O-bound servers and subprocesses on loopback.
-echo "== pytest";              .venv/bin/python -m pytest -n 2 "$@"
+# --dist loadgroup: tests marked xdist_group("spark") share one worker, so one JVM starts.
+echo "== pytest";              .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

@@ -47,6 +47,7 @@ PUBLIC = [
     "parse_webhook",
     "read_batch",
     "read_results",
+    "result_schema",
     "split",
     "summarize",
     "verify_webhook",

@@ -15,6 +15,7 @@ from extend_frames.frames._public import (
     parse,
     split,
 )
+from extend_frames.frames._result_schema import result_schema, spark_compatible
 
 __all__ = [
     "STATUS",
@@ -30,6 +31,8 @@ __all__ = [
     "extract",
     "parse",
     "read_batch",
+    "result_schema",
+    "spark_compatible",
     "split",
     "summarize",
 ]
