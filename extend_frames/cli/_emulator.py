@@ -34,7 +34,12 @@ def register(subparsers: Any) -> None:
     speed = p.add_argument_group("speed (all zero = instant)")
     speed.add_argument("--files-per-minute", type=float, default=0.0)
     speed.add_argument("--run-latency", type=float, default=0.0, help="seconds per run")
-    speed.add_argument("--batch-queue-delay", type=float, default=0.0, help="seconds in PENDING")
+    speed.add_argument(
+        "--batch-queue-delay",
+        type=float,
+        default=0.0,
+        help="seconds batch runs wait in PENDING (single runs skip the queue)",
+    )
     limits = p.add_argument_group("rate limits (requests per second; 0 = off)")
     limits.add_argument("--rate-limit", type=_rate, help="payg, scale, enterprise or a number")
     limits.add_argument("--rate-limit-get", type=float)
