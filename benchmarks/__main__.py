@@ -3,7 +3,8 @@
 Scenarios (see each module's docstring): ``flow`` (request economy and wall time against a
 rate-limited emulator, extend_frames vs the official SDK two ways), ``decode`` (run JSON to
 typed columns), ``scale`` (a large job: CPU and peak memory of the client process) and
-``serve`` (run GETs per second the emulator serves on one core).
+``serve`` (run GETs per second the emulator serves on one core) and ``extraction`` (the
+emulator's extraction accuracy by field on its generated corpus and on real invoices).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -19,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _decode, _flow, _report, _scale, _serve
+from benchmarks import _decode, _extraction, _flow, _report, _scale, _serve
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve")
+SCENARIOS = ("flow", "decode", "scale", "serve", "extraction")
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
 FULL: dict[str, Any] = {
@@ -30,6 +31,7 @@ FULL: dict[str, Any] = {
     "decode": (100_000, 20_000),
     "scale": [25_000, 100_000],
     "serve": 10.0,
+    "extraction": 220,  # generated corpus size (the test suite's); the real corpus is fixed
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -38,6 +40,8 @@ QUICK: dict[str, Any] = {
     "decode": (2_000, 500),
     "scale": [300, 1_000],
     "serve": 1.0,
+    # quick: a small generated corpus, and real invoices only if already fetched (no download)
+    "extraction": 30,
 }
 
 
@@ -67,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _decode.run(*sizes["decode"])
         elif name == "scale":
             outcome = _scale.run(sizes["scale"])
-        else:
+        elif name == "serve":
             outcome = _serve.run(sizes["serve"])
+        else:
+            outcome = _extraction.run(sizes["extraction"], fetch=not args.quick)
         outcome["scenario_s"] = round(time.perf_counter() - t0, 1)
         results["scenarios"][name] = outcome
         print(_report.section(name, outcome), flush=True)

@@ -28,7 +28,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["mode"] == "quick"
     scenarios = results["scenarios"]
-    assert set(scenarios) == {"flow", "decode", "scale", "serve"}
+    assert set(scenarios) == {"flow", "decode", "scale", "serve", "extraction"}
 
     flow = scenarios["flow"]
     files = flow["setup"]["files"]
@@ -51,6 +51,11 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     serve = scenarios["serve"]
     assert serve["requests"] > 0
     assert serve["errors"] == 0
+
+    extraction = scenarios["extraction"]
+    assert extraction["generated"]["documents"] > 0
+    assert set(extraction["generated"]["accuracy"]) >= {"invoice_number", "total_amount"}
+    assert "real" in extraction  # measured, or the reason it was not (quick never downloads)
 
     assert results["targets"], "the targets table is empty"
     assert "flow" in done.stdout  # the tables were printed

@@ -10,7 +10,8 @@ come from tables whose header cells match the item properties. Unfound fields ar
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from typing import Any
 
 from ._address import PART_WORDS, looks_like_address, parse_address
@@ -18,16 +19,22 @@ from ._layout import Block, key_value, page_blocks
 from ._model import Document, Line, Page, select_pages
 from ._parse import polygon
 from ._text import (
+    DATE_CONNECTORS,
     ISO_CODES,
+    MONTHS,
     currency_code,
+    decimal_separator,
     find_date,
     find_money,
     find_number,
-    keywords,
+    fold,
+    label_keywords,
     prefers_day_first,
     split_identifier,
     tokens,
 )
+
+keywords = label_keywords  # labels and field names alike, in any of the six languages
 
 # Words naming the party that issues a document: its "name" may be the letterhead.
 _ISSUER_WORDS = frozenset(
@@ -37,10 +44,19 @@ _ISSUER_WORDS = frozenset(
 _TITLE_WORDS = frozenset(
     keywords(
         "invoice tax receipt statement bill account agreement contract credit note sales "
-        "commercial proforma pro forma quote quotation original copy purchase order bank service"
+        "commercial proforma pro forma quote quotation original copy purchase order bank service "
+        "retail invoices payment simplified"
     )
 )
-_MONTH_WORD = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?", re.I)
+# Words that name the document itself: implicit in every label of an invoice.
+_DOC_WORDS = frozenset({"invoice", "document", "receipt", "bill"})
+# Words of the document's own (issue) date: a bare "Date" label belongs to it.
+_ISSUE_WORDS = frozenset({"issu", "issue", "creation", "creat", "dat"})
+# Total-amount wording: the grand total (gross, due) beats net, subtotal and tax lines.
+_GROSS_WORDS = frozenset({"gross", "grand", "due", "payable", "balance"})
+_PART_WORDS = frozenset({"net", "sub", "subtotal", "tax"})
+_ID_WORDS = frozenset({"number", "reference", "code"})  # identifiers: values hold a digit
+_NUMBER_PREFIX = re.compile(r"(?i)(?<![a-z])(n[°º]|nr\.|no\.|#)(?=[a-z0-9])")
 _YES = frozenset({"yes", "y", "true", "x", "✓", "✔", "checked", "signed", "paid"})
 _NO = frozenset({"no", "n", "false", "unchecked", "unsigned", "none"})
 
@@ -54,10 +70,10 @@ class _Candidate:
     lines: tuple[Line, ...]
     order: int
     weak: bool = False  # label guessed without a separator
+    phrase: str = dc_field(default="", compare=False)  # the label words, sorted (set on creation)
 
-    @property
-    def phrase(self) -> str:
-        return " ".join(sorted(self.label))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phrase", " ".join(sorted(self.label)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +82,7 @@ class _Field:
     parent: frozenset[str]
     desc: frozenset[str]
     phrases: frozenset[str] = frozenset()  # wordings the description lists, e.g. "pay by"
+    total: bool = False  # a total amount: prefer gross/due wording over net/subtotal/tax
 
     def score(self, cand: _Candidate) -> float:
         label = cand.label
@@ -83,6 +100,11 @@ class _Field:
         if own == 0 and desc == 0 and not phrase and "name" not in self.own:
             return 0.0
         score = 3.0 * own + 2.0 * parent + 1.0 * desc + phrase - 0.75 * extra
+        if self.total:
+            if label & _GROSS_WORDS:
+                score += 1.5
+            elif label & (_PART_WORDS - self.own):
+                score -= 2.0
         return score * (0.8 if cand.weak else 1.0)
 
     def claims(self, cand: _Candidate, score: float, *, self_field: _Field) -> bool:
@@ -95,16 +117,33 @@ class _Field:
 
 def _value_token(token: str) -> bool:
     bare = token.strip("(),;")
-    return bool(re.search(r"\d", token)) or bare in ISO_CODES or bare in ("$", "€", "£", "¥")
+    return (
+        bool(re.search(r"\d", token))
+        or bare in ISO_CODES
+        or bare in ("$", "€", "£", "¥", "₹", "CHF", "zł")
+    )
+
+
+def _month_word(word: str) -> bool:
+    return fold(word).strip(".,") in MONTHS
 
 
 def _word_pairs(cell: str) -> list[tuple[str, str]]:
     """(label, value) pairs in text written without separators, left to right."""
-    words = cell.split()
+    words = _NUMBER_PREFIX.sub(r"\1 ", cell).split()  # "n°562044387" -> "n° 562044387"
     value = [_value_token(w) for w in words]
     for i, word in enumerate(words):  # "3 March 2025", "May 26, 2023": month names join dates
         near = (i > 0 and value[i - 1]) or (i + 1 < len(words) and value[i + 1])
-        if not value[i] and near and _MONTH_WORD.fullmatch(word):
+        if not value[i] and near and _month_word(word):
+            value[i] = True
+    for i, word in enumerate(words):  # "7. Mai 2014", "3 de agosto de 2014", "August 3 , 2014"
+        if (
+            not value[i]
+            and word in (",", "de", "-")
+            and 0 < i < len(words) - 1
+            and value[i - 1]
+            and value[i + 1]
+        ):
             value[i] = True
     pairs: list[tuple[str, str]] = []
     i = 0
@@ -118,10 +157,105 @@ def _word_pairs(cell: str) -> list[tuple[str, str]]:
         label, found = " ".join(words[i:j]), " ".join(words[j:k])
         if found.startswith("#") and label:  # "INVOICE #INV-7": the '#' belongs to the label
             label, found = label + " #", found[1:]
+        # "Facture n° 42 du 2 juillet 2015": a date after a connector dates what precedes it.
+        connector = set(fold(label).split())
+        if pairs and connector and connector <= DATE_CONNECTORS and find_date(found) is not None:
+            kind = [w for w in pairs[-1][0].split() if keywords(w) & _DOC_WORDS]
+            label = " ".join([*kind, "date"])
         if label and found and _is_label_text(label):
             pairs.append((label, found))
         i = k if k > i else i + 1
     return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    text: str
+    left: float
+    right: float
+    top: float
+    size: float
+    line: Line
+
+
+def _rows(page: Page) -> list[list[_Cell]]:
+    """Visual rows of a PDF page: lines whose tops are within a few points, cells by x.
+
+    PDF text runs of one row can sit on slightly different baselines (a bigger font for the
+    total, a superscript), which the reader keeps as separate lines.
+    """
+    rows: list[list[_Cell]] = []
+    last_top = -1e9
+    for line in page.lines:
+        if len(line.xs) != len(line.cells):
+            return []
+        cells = []
+        for i, (text, x) in enumerate(zip(line.cells, line.xs, strict=True)):
+            width = len(text) * line.size * 0.5
+            right = x + width
+            if i + 1 < len(line.xs):
+                right = min(right, line.xs[i + 1])
+            cells.append(_Cell(text, x, right, line.top, line.size, line))
+        if rows and abs(line.top - last_top) <= min(3.0, line.size * 0.4):
+            rows[-1] = sorted(rows[-1] + cells, key=lambda c: c.left)
+        else:
+            rows.append(cells)
+            last_top = line.top
+    return rows
+
+
+def _looks_like_label(text: str) -> bool:
+    text = text.strip()
+    if not text or len(text) > 50 or len(text.split()) > 6 or not re.search(r"[^\W\d_]", text):
+        return False
+    return len(re.findall(r"\d", text)) <= 4
+
+
+def _currency_mark(text: str) -> bool:
+    """A cell holding only a currency symbol or code, or a tax mark ("€", "EUR", "TTC")."""
+    bare = text.strip()
+    return len(bare) <= 4 and (currency_code(bare) is not None or bare.upper() in ("TTC", "HT"))
+
+
+def _is_value(text: str) -> bool:
+    return bool(re.search(r"\d", text)) and len(text) <= 60
+
+
+def _geometry_pairs(page: Page) -> list[tuple[str, str, tuple[Line, ...], bool]]:
+    """(label, value, lines, weak) read off positions: right of a label, or under it.
+
+    Labels are short text cells; the value is the next cell on the same visual row, the last
+    cell of that row (amount columns), or the cell below that overlaps the label's span.
+    """
+    rows = _rows(page)
+    out: list[tuple[str, str, tuple[Line, ...], bool]] = []
+    for r, row in enumerate(rows):
+        reach = row[0].top + 2.6 * max(c.size for c in row)
+        below = [c for nxt in rows[r + 1 : r + 4] if nxt[0].top <= reach for c in nxt]
+        for i, cell in enumerate(row):
+            if not _looks_like_label(cell.text):
+                continue
+            label = cell.text.rstrip(": ")
+            rest = row[i + 1 :]
+            if len(rest) > 1 and _currency_mark(rest[0].text) and _is_value(rest[1].text):
+                rest = [replace(rest[1], text=f"{rest[0].text} {rest[1].text}"), *rest[2:]]
+            if rest and _is_value(rest[0].text):
+                tail = " ".join(c.text for c in rest[1:3] if _currency_mark(c.text))
+                value = f"{rest[0].text} {tail}".strip()
+                out.append((label, value, (cell.line, rest[0].line), False))
+                last = rest[-1]
+                if len(rest) > 1 and _is_value(last.text):
+                    out.append((label, last.text, (cell.line, last.line), True))
+                elif len(rest) > 2 and _is_value(rest[-2].text):
+                    value = f"{rest[-2].text} {last.text}"
+                    out.append((label, value, (cell.line, last.line), True))
+            else:
+                for under in below:
+                    overlap = min(cell.right, under.right) - max(cell.left, under.left)
+                    if overlap > 0 and _is_value(under.text):
+                        out.append((label, under.text, (cell.line, under.line), True))
+                        break
+    return out
 
 
 def _is_label_text(text: str) -> bool:
@@ -136,6 +270,7 @@ class _Reader:
         self.doc = doc
         self.file_id = file_id
         self.day_first = prefers_day_first(doc.text)
+        self.decimal = decimal_separator(doc.text)
         self.blocks: list[Block] = [b for p in doc.pages for b in page_blocks(p)]
         self.candidates = self._candidates()
         self.doc_currency = self._doc_currency()
@@ -167,6 +302,10 @@ class _Reader:
                     section, section_age, recent = frozenset(keywords(block.text)), 0, []
                 elif block.type == "key_value":
                     recent.append(frozenset(keywords(block.rows[0][0])))
+            for label, value, lines, weak in _geometry_pairs(page):
+                words = frozenset(keywords(label))
+                if words:
+                    out.append(_Candidate(words, frozenset(), value, page, lines, len(out), weak))
         return out
 
     def _block_candidates(
@@ -235,7 +374,17 @@ class _Reader:
         A candidate that a sibling field (``rivals``) matches better belongs to that sibling:
         "Invoice date" is not the due date even though both mention a date.
         """
-        scored = [(field.score(c), c) for c in self.candidates]
+        shared: set[str] = set()
+        for rival, _ in rivals:
+            shared |= field.own & rival.own
+        # "Date" alone is the invoice date, not the due date: when a sibling shares a word,
+        # the label must carry this field's own distinguishing word (or a listed wording).
+        need = field.own - shared - _DOC_WORDS - _ISSUE_WORDS if shared - _DOC_WORDS else set()
+        scored = [
+            (field.score(c), c)
+            for c in self.candidates
+            if not need or need & c.label or c.phrase in field.phrases
+        ]
         ranked = sorted(
             (
                 (score, any(r.score(c) >= score for r, _ in rivals), c.order, c)
@@ -244,16 +393,25 @@ class _Reader:
             ),
             key=lambda t: (-t[0], t[1], t[2]),
         )
+        found: tuple[Any, _Candidate, float] | None = None
         for score, _, _, cand in ranked:
+            if found is not None and score < found[2]:
+                break
             if any(
                 rival.claims(cand, score, self_field=field) and conv(cand) is not None
                 for rival, conv in rivals
             ):
                 continue
             value = convert(cand)
-            if value is not None:
-                return value, cand, score
-        return None
+            if value is None:
+                continue
+            if found is None:
+                found = (value, cand, score)
+                if not field.total:
+                    break
+            elif _amount(value) > _amount(found[0]):  # equal wording: the largest total
+                found = (value, cand, score)
+        return found
 
     def citation(self, cand: _Candidate) -> dict[str, Any]:
         points, _ = polygon(cand.lines)
@@ -341,9 +499,15 @@ class _Extractor:
             parent |= keywords(split_identifier(name))
         description = str(schema.get("description") or "")
         desc = keywords(description)
-        phrases = {" ".join(sorted(keywords(p))) for p in re.split(r"[,;:()/]| or ", description)}
+        parts = [*re.split(r"[,;:()/]| or ", description), str(schema.get("extend:name") or "")]
+        phrases = {" ".join(sorted(keywords(p))) for p in parts}
+        total = "total" in own and _kind(schema) in ("currency", "number", "integer")
         return _Field(
-            frozenset(own), frozenset(parent - own), frozenset(desc), frozenset(phrases - {""})
+            frozenset(own),
+            frozenset(parent - own),
+            frozenset(desc),
+            frozenset(phrases - {""}),
+            total,
         )
 
     def value(
@@ -375,11 +539,11 @@ class _Extractor:
             return self.array(path, key, schema, parents)
         field = self.field_of(key, schema, parents)
         rivals = tuple(
-            (self.field_of(k, v, parents), self.converter(_kind(v), v))
+            (self.field_of(k, v, parents), self.converter(_kind(v), v, k))
             for k, v in siblings.items()
             if k != key
         )
-        found = self.r.best(field, self.converter(kind, schema), rivals)
+        found = self.r.best(field, self.converter(kind, schema, key), rivals)
         if found is None and kind == "string":
             found = self._fallback_name(field)
         if found is None and kind == "enum":
@@ -403,14 +567,14 @@ class _Extractor:
                 return cand.value, cand, 3.0
         return None
 
-    def converter(self, kind: str, schema: dict[str, Any]) -> Any:
+    def converter(self, kind: str, schema: dict[str, Any], key: str = "") -> Any:
         r = self.r
         if kind == "date":
             return lambda c: (d := find_date(c.value, day_first=r.day_first)) and d[0].isoformat()
         if kind in ("number", "integer"):
 
             def number(c: _Candidate) -> Any:
-                found = find_number(c.value)
+                found = find_number(c.value, r.decimal)
                 if found is None:
                     return None
                 return int(found[0]) if kind == "integer" else found[0]
@@ -419,7 +583,7 @@ class _Extractor:
         if kind == "currency":
 
             def money(c: _Candidate) -> Any:
-                found = find_money(c.value)
+                found = find_money(c.value, r.decimal)
                 if found is None or find_date(c.value) is not None:
                     return None
                 code = (
@@ -446,6 +610,11 @@ class _Extractor:
                 return None
 
             return enum
+        name = split_identifier(key) + " " + str(schema.get("extend:name") or "")
+        if (
+            keywords(name) & _ID_WORDS
+        ):  # an identifier ("number", "id", "reference") always holds a digit
+            return lambda c: c.value if re.search(r"\d", c.value) else None
         return lambda c: c.value if not re.fullmatch(r"[_.\s-]*", c.value) else None
 
     def _enum_scan(self, path: str, schema: dict[str, Any]) -> Any:
@@ -455,7 +624,7 @@ class _Extractor:
         descriptions = list(schema.get("extend:descriptions") or [])
         descriptions += [""] * (len(options) - len(descriptions))
         present = set(tokens(self.r.doc.text))
-        desc_words = [keywords(str(d)) for d in descriptions[: len(options)]]
+        desc_words = [set(keywords(str(d))) for d in descriptions[: len(options)]]
         shared = set.intersection(*desc_words) if desc_words else set()
         scores = {
             option: 5 * len(keywords(option) & present) + len((words - shared) & present)
@@ -605,6 +774,13 @@ class _Extractor:
         else:
             self.metadata[path] = self._empty()
         return out
+
+
+def _amount(value: Any) -> float:
+    """The amount of a converted number or currency value (for "largest total" ties)."""
+    if isinstance(value, dict):
+        value = value.get("amount")
+    return float(value) if isinstance(value, int | float) else float("-inf")
 
 
 def _summary_row(cells: tuple[str, ...], mapping: dict[str, int]) -> bool:
