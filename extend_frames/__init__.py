@@ -38,12 +38,12 @@ from extend_frames.frames import (
     extract,
     parse,
     read_batch,
+    read_results,
     result_schema,
     split,
     summarize,
 )
 from extend_frames.jobs import Concurrency, Polling
-from extend_frames.store import read_results
 from extend_frames.webhooks import (
     WebhookEvent,
     WebhookHub,

@@ -13,6 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "extend_frames"
 RANK = {
     "_errors": 0,
     "_version": 0,
+    "_operations": 0,
+    "_columns": 0,
     "api": 1,
     "store": 1,
     "webhooks": 1,

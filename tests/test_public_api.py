@@ -66,40 +66,55 @@ def test_every_error_derives_from_one_root() -> None:
     assert all(issubclass(e, xf.ExtendError) for e in errors)
 
 
+OPERATIONS = ("parse", "extract", "classify", "split")
+ALL_OPERATIONS = [*OPERATIONS, *(f"a{op}" for op in OPERATIONS)]
+
+
 def test_operations_take_the_frame_first_and_everything_else_by_keyword() -> None:
-    for name in ("parse", "extract", "classify", "split", "aparse", "aextract"):
+    for name in ALL_OPERATIONS:
         params = list(inspect.signature(getattr(xf, name)).parameters.values())
         assert params[0].name == "df"
         assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:]), name
+        named, options = params[1:-1], params[-1]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in named), name
+        assert options.kind is inspect.Parameter.VAR_KEYWORD, name
     for name in ("extract", "classify", "split"):
         assert "processor" in inspect.signature(getattr(xf, name)).parameters
-    assert inspect.iscoroutinefunction(xf.aextract)
-    assert not inspect.iscoroutinefunction(xf.extract)
+    for name in OPERATIONS:
+        assert inspect.iscoroutinefunction(getattr(xf, f"a{name}")), name
+        assert not inspect.iscoroutinefunction(getattr(xf, name)), name
 
 
 def test_all_operations_share_one_set_of_options() -> None:
-    """The eight operation functions spell their options out (for readable, typed
-    signatures); this keeps them from drifting apart when an option is added."""
-    from extend_frames.frames._public import AsyncProcessorOp, ProcessorOp
+    """Every operation (and the df.xf namespace) names only its own parameters and takes
+    the shared ones as **options: Unpack[JobOptions]; collect takes the waiting subset."""
+    import polars as pl
+    import typing_extensions as te
 
-    def options(fn: object) -> list[tuple[str, object]]:
-        params = inspect.signature(fn).parameters.values()  # type: ignore[arg-type]
-        skip = {"self", "df", "processor", "config"}
-        return [(p.name, p.default) for p in params if p.name not in skip]
+    from extend_frames.frames._options import Options, keys_of
 
-    reference = options(xf.parse)
-    for fn in (
-        xf.aparse,
-        xf.extract,
-        xf.aextract,
-        xf.classify,
-        xf.aclassify,
-        xf.split,
-        xf.asplit,
-        ProcessorOp.__call__,
-        AsyncProcessorOp.__call__,
-    ):
-        assert options(fn) == reference, fn
-    for fn in (xf.extract, xf.aextract, xf.classify, xf.aclassify, xf.split, xf.asplit):
-        assert "config" in inspect.signature(fn).parameters
+    own = {"df", "file_column", "text_column", "config"}
+    for name in ALL_OPERATIONS:
+        fn = getattr(xf, name)
+        params = inspect.signature(fn).parameters
+        expected = own | ({"processor"} if name.lstrip("a") != "parse" else set()) | {"options"}
+        assert set(params) == expected, name
+        hints = te.get_type_hints(fn, include_extras=True)
+        assert hints["options"] == te.Unpack[xf.frames.JobOptions], name
+    namespace = pl.DataFrame({"file": []}).xf
+    for name in OPERATIONS:
+        method = inspect.signature(getattr(namespace, name)).parameters
+        assert list(method) == list(inspect.signature(getattr(xf, name)).parameters)[1:], name
+    hints = te.get_type_hints(xf.collect, include_extras=True)
+    assert hints["options"] == te.Unpack[xf.frames.WaitOptions]
+    # The resolved options carry exactly the keys the operations accept.
+    assert keys_of(xf.frames.JobOptions) == set(Options.__dataclass_fields__)
+    assert keys_of(xf.frames.WaitOptions) < keys_of(xf.frames.JobOptions)
+
+
+def test_an_unknown_option_is_refused_with_the_nearest_name() -> None:
+    import polars as pl
+    import pytest
+
+    with pytest.raises(xf.InputError, match=r"unexpected keyword argument 'outptu'.*'output'"):
+        xf.extract(pl.DataFrame({"file": ["x"]}), processor="ex_a", outptu="/tmp/x")  # type: ignore[call-arg]

@@ -28,6 +28,14 @@ from extend_frames._errors import (
     OutcomeUnknownError,
     TransportError,
 )
+from extend_frames._operations import (
+    MAX_PAGE_SIZE,
+    OPERATIONS,
+    PROCESSOR_KINDS,
+    Operation,
+    OperationSpec,
+    ProcessorKind,
+)
 from extend_frames._version import __version__
 from extend_frames.api._config import (
     RateLimits,
@@ -51,20 +59,19 @@ __all__ = ["Client"]
 
 logger = logging.getLogger("extend_frames.api")
 
-Operation = Literal["parse", "extract", "classify", "split"]
-ProcessorKind = Literal["extractor", "classifier", "splitter"]
-
-_OPERATIONS = ("parse", "extract", "classify", "split")
-_PROCESSOR_KEY = {"extract": "extractor", "classify": "classifier", "split": "splitter"}
-_PROCESSOR_FILTER = {"extract": "extractorId", "classify": "classifierId", "split": "splitterId"}
-_PROCESSOR_KINDS = ("extractor", "classifier", "splitter")
-_MAX_INPUTS = 1000
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 
-def _check_operation(operation: str) -> None:
-    if operation not in _OPERATIONS:
-        raise InputError(f"unknown operation {operation!r}; use one of {', '.join(_OPERATIONS)}")
+def _spec(operation: str) -> OperationSpec:
+    spec = OPERATIONS.get(operation)
+    if spec is None:
+        raise InputError(f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}")
+    return spec
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in PROCESSOR_KINDS:
+        raise InputError(f"unknown processor kind {kind!r}; use one of {PROCESSOR_KINDS}")
 
 
 def _seg(value: str) -> str:
@@ -435,8 +442,7 @@ class Client:
         ``"latest"`` is the newest published version, else the draft: what a batch without a
         version uses (SPEC §4.4, §10.1).
         """
-        if kind not in _PROCESSOR_KINDS:
-            raise InputError(f"unknown processor kind {kind!r}; use one of {_PROCESSOR_KINDS}")
+        _check_kind(kind)
         path = f"/{kind}s/{_seg(id)}/versions/{_seg(version or 'latest')}"
         response = await self._request("GET", path, kind=RequestKind.READ)
         result: dict[str, Any] = self._json(response)
@@ -451,8 +457,7 @@ class Client:
         Counts as WRITE. Never retried after it may have been accepted (a second POST would
         make a second processor): an ambiguous failure raises :class:`OutcomeUnknownError`.
         """
-        if kind not in _PROCESSOR_KINDS:
-            raise InputError(f"unknown processor kind {kind!r}; use one of {_PROCESSOR_KINDS}")
+        _check_kind(kind)
         if not isinstance(name, str) or not name:
             raise InputError("create_processor needs a non-empty name=")
         response = await self._request(
@@ -477,8 +482,7 @@ class Client:
 
         Not retried after it may have been accepted (it would publish twice).
         """
-        if kind not in _PROCESSOR_KINDS:
-            raise InputError(f"unknown processor kind {kind!r}; use one of {_PROCESSOR_KINDS}")
+        _check_kind(kind)
         if release_type not in ("major", "minor"):
             raise InputError(f"release_type must be 'major' or 'minor', got {release_type!r}")
         body: dict[str, Any] = {"releaseType": release_type}
@@ -505,16 +509,16 @@ class Client:
         "overrideConfig"?}``). Never retried after it may have been accepted: a 5xx or a lost
         answer raises :class:`OutcomeUnknownError` (reconcile with :meth:`list_runs_since`).
         """
-        _check_operation(operation)
-        if not isinstance(inputs, list) or not 1 <= len(inputs) <= _MAX_INPUTS:
+        spec = _spec(operation)
+        if not isinstance(inputs, list) or not 1 <= len(inputs) <= spec.max_inputs:
             count = len(inputs) if isinstance(inputs, list) else type(inputs).__name__
-            raise InputError(f"a batch takes 1 to {_MAX_INPUTS} inputs, got {count}")
+            raise InputError(f"a batch takes 1 to {spec.max_inputs} inputs, got {count}")
         body: dict[str, Any] = {"inputs": inputs}
         body.update(_run_settings(operation, processor, config, what="batches", required=True))
         if priority is not None:
             body["priority"] = priority
         response = await self._request(
-            "POST", f"/{operation}_runs/batch", kind=RequestKind.CREATE, json_body=body
+            "POST", f"{spec.run_path}/batch", kind=RequestKind.CREATE, json_body=body
         )
         return BatchRun.from_json(self._json(response))
 
@@ -537,7 +541,7 @@ class Client:
         batches). Like a batch POST it has no idempotency key: an ambiguous failure raises
         :class:`OutcomeUnknownError` (reconcile with :meth:`list_runs_since` on ``metadata``).
         """
-        _check_operation(operation)
+        spec = _spec(operation)
         if not isinstance(file, dict) or len({"url", "id", "text"} & file.keys()) != 1:
             raise InputError("file must be an object with exactly one of url, id or text")
         if "text" in file and operation in ("parse", "split"):
@@ -545,7 +549,7 @@ class Client:
                 f"single {operation} runs take a url or a file id, not text: upload the text "
                 "first (Client.upload_file) or send it through a batch"
             )
-        if operation == "parse" and priority is not None:
+        if spec.kind is None and priority is not None:
             raise InputError("single parse runs take no priority (batches and processor runs do)")
         body: dict[str, Any] = {"file": file}
         body.update(_run_settings(operation, processor, config, what="runs", required=False))
@@ -554,15 +558,15 @@ class Client:
         if priority is not None:
             body["priority"] = priority
         response = await self._request(
-            "POST", f"/{operation}_runs", kind=RequestKind.CREATE, json_body=body
+            "POST", spec.run_path, kind=RequestKind.CREATE, json_body=body
         )
         result = self._json(response)
         if not isinstance(result, dict) or not result.get("id"):
             raise APIError(
-                f"POST /{operation}_runs: the answer is not a run object; check base_url "
+                f"POST {spec.run_path}: the answer is not a run object; check base_url "
                 "points at an Extend-compatible server",
                 method="POST",
-                path=f"/{operation}_runs",
+                path=spec.run_path,
             )
         return result
 
@@ -582,7 +586,7 @@ class Client:
         status: str | None = None,
         sort_by: str = "createdAt",
         sort_dir: str = "asc",
-        page_size: int = 1000,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every run summary matching the filters, following ``nextPageToken`` page by page.
 
@@ -590,26 +594,29 @@ class Client:
         Parse lists take no sorting or processor filter and read ``limit`` rather than
         ``maxPageSize`` on some servers, so both are sent (SPEC §7.2).
         """
-        _check_operation(operation)
+        spec = _spec(operation)
         if isinstance(page_size, bool) or not isinstance(page_size, int):
-            raise InputError(f"page_size must be an int from 1 to 1000, got {page_size!r}")
-        if not 1 <= page_size <= _MAX_INPUTS:
-            raise InputError(f"page_size must be from 1 to 1000, got {page_size}")
+            raise InputError(
+                f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
+            )
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InputError(f"page_size must be from 1 to {MAX_PAGE_SIZE}, got {page_size}")
         params: dict[str, Any] = {"maxPageSize": page_size}
         if batch_id is not None:
             params["batchId"] = batch_id
         if status is not None:
             params["status"] = status
-        if operation == "parse":
+        if spec.processor_filter is None:
             if processor_id is not None:
-                raise InputError("parse runs have no processor: drop processor_id=")
-            params["limit"] = page_size
-        else:
-            if processor_id is not None:
-                params[_PROCESSOR_FILTER[operation]] = processor_id
+                raise InputError(f"{operation} runs have no processor: drop processor_id=")
+        elif processor_id is not None:
+            params[spec.processor_filter] = processor_id
+        if spec.sortable:
             params["sortBy"] = sort_by
             params["sortDir"] = sort_dir
-        path = f"/{operation}_runs"
+        else:
+            params["limit"] = page_size  # some servers read limit here, not maxPageSize
+        path = spec.run_path
         token: str | None = None
         while True:
             page_params = dict(params)
@@ -654,11 +661,11 @@ class Client:
         stops at the first run *updated* before the time, which is exact in both orders. Pass a
         time a minute before the submission to absorb clock skew.
         """
-        _check_operation(operation)
+        spec = _spec(operation)
         if created_after.tzinfo is None:
             raise InputError("created_after must be timezone-aware (e.g. datetime.now(UTC))")
-        if operation == "parse":
-            runs = self.iter_runs("parse")
+        if not spec.sortable:
+            runs = self.iter_runs(operation)
         else:
             if not processor_id:
                 raise InputError(f"{operation} runs are listed per processor: pass processor_id")
@@ -667,7 +674,7 @@ class Client:
             )
         async for run in runs:
             created = _timestamp(run.get("createdAt"))
-            stop_on = created if operation != "parse" else _timestamp(run.get("updatedAt"))
+            stop_on = created if spec.sortable else _timestamp(run.get("updatedAt"))
             if stop_on is not None and stop_on < created_after:
                 return
             if created is None or created >= created_after:
@@ -675,29 +682,29 @@ class Client:
 
     async def get_run(self, operation: Operation, run_id: str) -> dict[str, Any]:
         """The full run JSON (``GET /{operation}_runs/{id}``), parsed."""
-        _check_operation(operation)
-        params = {"responseType": "json"} if operation == "parse" else None
-        response = await self._request(
-            "GET", f"/{operation}_runs/{_seg(run_id)}", kind=RequestKind.READ, params=params
-        )
+        response = await self._get_run(operation, run_id)
         result = self._json(response)
         if not isinstance(result, dict):
+            path = f"{OPERATIONS[operation].run_path}/{run_id}"
             raise APIError(
-                f"GET /{operation}_runs/{run_id}: expected a run object, got "
+                f"GET {path}: expected a run object, got "
                 f"{type(result).__name__}; check base_url points at an Extend-compatible server",
                 method="GET",
-                path=f"/{operation}_runs/{run_id}",
+                path=path,
             )
         return result
 
     async def get_run_bytes(self, operation: Operation, run_id: str) -> bytes:
         """The full run JSON as the raw body bytes, for bulk decoding (parse output inline)."""
-        _check_operation(operation)
-        params = {"responseType": "json"} if operation == "parse" else None
-        response = await self._request(
-            "GET", f"/{operation}_runs/{_seg(run_id)}", kind=RequestKind.READ, params=params
+        return (await self._get_run(operation, run_id)).content
+
+    async def _get_run(self, operation: Operation, run_id: str) -> httpx.Response:
+        spec = _spec(operation)
+        # Parse runs can answer with a presigned outputUrl instead: ask for the output inline.
+        params = {"responseType": "json"} if spec.kind is None else None
+        return await self._request(
+            "GET", f"{spec.run_path}/{_seg(run_id)}", kind=RequestKind.READ, params=params
         )
-        return response.content
 
     async def create_webhook_endpoint(
         self,
@@ -738,18 +745,16 @@ def _run_settings(
     required: bool,
 ) -> dict[str, Any]:
     """The processor reference or config part of a create body (batch: processor required)."""
-    if operation == "parse":
+    spec = OPERATIONS[operation]
+    if spec.processor_field is None:
         if processor is not None:
             raise InputError(f"parse {what} take config=, not processor=")
         return {"config": config} if config is not None else {}
     if processor is not None and (not isinstance(processor, dict) or not processor.get("id")):
-        raise InputError(
-            f"processor= must be {{'id': ...}} (the {_PROCESSOR_KEY[operation]} to run)"
-        )
+        raise InputError(f"processor= must be {{'id': ...}} (the {spec.kind} to run)")
     if required and processor is None:
         raise InputError(
-            f"{operation} {what} need processor={{'id': ...}} "
-            f"(the {_PROCESSOR_KEY[operation]} to run)"
+            f"{operation} {what} need processor={{'id': ...}} (the {spec.kind} to run)"
         )
     if config is not None and (required or processor is not None):
         raise InputError(
@@ -757,7 +762,7 @@ def _run_settings(
             "processor={'id': ..., 'overrideConfig': {...}}"
         )
     if processor is not None:
-        return {_PROCESSOR_KEY[operation]: processor}
+        return {spec.processor_field: processor}
     return {"config": config} if config is not None else {}
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import enum
 import threading
 
+from extend_frames._operations import OPERATIONS
 from extend_frames.api._clock import Clock
 
 __all__ = ["Category", "Pacer", "category_for"]
@@ -46,7 +47,7 @@ _IDLE = 1.0
 _SUSTAINED = 3.0
 # The cubic's scale: the return to w_max takes cbrt((1 - beta) / _CUBIC) seconds (< 1.3 s).
 _CUBIC = 0.4
-_RUN_CREATE_PATHS = frozenset({"/parse_runs", "/extract_runs", "/classify_runs", "/split_runs"})
+_RUN_CREATE_PATHS = frozenset(spec.run_path for spec in OPERATIONS.values())
 
 
 class Category(enum.Enum):

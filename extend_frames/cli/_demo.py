@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-_OPERATIONS = ("parse", "classify", "extract", "split")
+_DEMO_ORDER = ("parse", "classify", "extract", "split")  # the order the demo runs them
 
 
 def register(subparsers: Any) -> None:
@@ -111,7 +111,7 @@ def run_demo(
     )
     say(f"Sample documents: {truth.height} in {samples.directory} ({kinds})")
 
-    outputs = {op: root / op for op in _OPERATIONS}
+    outputs = {op: root / op for op in _DEMO_ORDER}
     frames: dict[str, pl.DataFrame] = {}
     result = DemoResult(root, outputs, frames)
     with Emulator() as emu:
@@ -135,7 +135,7 @@ def run_demo(
         inputs = {"parse": docs, "classify": docs, "extract": invoices, "split": packets}
         processors = {"classify": ids["classifier"], "extract": ids["extractor"]}
         processors["split"] = ids["splitter"]
-        for op in _OPERATIONS:
+        for op in _DEMO_ORDER:
             begin = time.monotonic()
             if op == "parse":
                 frames[op] = xf.parse(inputs[op], output=str(outputs[op]), **common)
@@ -158,7 +158,7 @@ def run_demo(
     result.seconds = time.monotonic() - started
     say()
     say("Parquet results (read back with xf.read_results(path), or `extend-frames status path`):")
-    for op in _OPERATIONS:
+    for op in _DEMO_ORDER:
         say(f"  {op:<9}{outputs[op]}")
     say(f"Done in {result.seconds:.1f} s.")
     return result
@@ -171,7 +171,7 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
 
     say()
     say("Rows by status:")
-    for op in _OPERATIONS:
+    for op in _DEMO_ORDER:
         summary = xf.summarize(frames[op])
         by = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
         say(f"  {op:<9}{summary.rows:>3} rows ({by}), {summary.credits:g} credits, "

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from extend_frames._errors import ExtendError, InputError
+from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
 
 #: Exit codes shared by every job subcommand and ``status``.
 EXIT_OK = 0  # complete, no FAILED/CANCELLED row
@@ -26,7 +27,6 @@ EXIT_USAGE = 2  # bad arguments (argparse)
 EXIT_ROWS_FAILED = 3  # complete, but some rows FAILED or CANCELLED (they are in the output)
 EXIT_INCOMPLETE = 4  # status only: the output exists but the job has not finished
 
-_OPERATIONS = ("parse", "extract", "classify", "split")
 _FORMATS = ("csv", "parquet", "ndjson")
 _EXTENSIONS = {
     ".csv": "csv",
@@ -78,7 +78,7 @@ _DESCRIPTIONS = {
 
 
 def register(subparsers: Any) -> None:
-    for operation in _OPERATIONS:
+    for operation in OPERATIONS:
         _register_job(subparsers, operation)
     _register_status(subparsers)
 
@@ -145,7 +145,10 @@ def _register_job(subparsers: Any, operation: str) -> None:
         help="resume (default) continues a job in DIR; overwrite starts again",
     )
     job.add_argument(
-        "--batch-size", type=int, default=1000, help="documents per batch (1-1000, default 1000)"
+        "--batch-size",
+        type=int,
+        default=MAX_BATCH_INPUTS,
+        help=f"documents per batch (1-{MAX_BATCH_INPUTS}, default {MAX_BATCH_INPUTS})",
     )
     job.add_argument("--priority", type=int, help="Extend batch priority (1-100)")
     job.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -410,8 +413,10 @@ def _job(args: argparse.Namespace, operation: str) -> int:
 
     if (args.input is None) == (args.glob is None):
         raise _UsageError("give either INPUT (a table) or --glob PATTERN (files), not both")
-    if not 1 <= args.batch_size <= 1000:
-        raise _UsageError(f"--batch-size must be between 1 and 1000, got {args.batch_size}")
+    if not 1 <= args.batch_size <= MAX_BATCH_INPUTS:
+        raise _UsageError(
+            f"--batch-size must be between 1 and {MAX_BATCH_INPUTS}, got {args.batch_size}"
+        )
     options = storage_options(args.storage_option)
     text_column: str | None = getattr(args, "text_column", None)
     if args.glob is not None:

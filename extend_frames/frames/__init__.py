@@ -2,7 +2,8 @@
 
 from extend_frames.frames import _namespace  # noqa: F401  (registers df.xf)
 from extend_frames.frames._attach import aread_batch, read_batch
-from extend_frames.frames._ops import STATUS, JobSummary, summarize
+from extend_frames.frames._collect import STATUS_DTYPE
+from extend_frames.frames._options import JobOptions, WaitOptions
 from extend_frames.frames._public import (
     aclassify,
     acollect,
@@ -15,11 +16,18 @@ from extend_frames.frames._public import (
     parse,
     split,
 )
+from extend_frames.frames._read import job_status, read_results
 from extend_frames.frames._result_schema import result_schema, spark_compatible
+from extend_frames.frames._summary import JobSummary, summarize
+
+#: The dtype of the ``status`` column (kept under its wave-1 name).
+STATUS = STATUS_DTYPE
 
 __all__ = [
     "STATUS",
+    "JobOptions",
     "JobSummary",
+    "WaitOptions",
     "aclassify",
     "acollect",
     "aextract",
@@ -29,8 +37,10 @@ __all__ = [
     "classify",
     "collect",
     "extract",
+    "job_status",
     "parse",
     "read_batch",
+    "read_results",
     "result_schema",
     "spark_compatible",
     "split",

@@ -18,10 +18,12 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from extend_frames._columns import ROW, STATUS_VALUES
 from extend_frames._errors import NotFoundError, StoreError
+from extend_frames._operations import OPERATIONS
 from extend_frames.api import Client
+from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._decode import decode_runs
-from extend_frames.frames._ops import STATUS
 from extend_frames.frames._schema import confidence_dtype, output_dtype
 from extend_frames.jobs import (
     Concurrency,
@@ -38,10 +40,8 @@ from extend_frames.store import JobStore
 
 logger = logging.getLogger("extend_frames")
 
-ROW = "__row"
 METADATA_PREFIX = "metadata."  # a run's metadata key "doc_id" becomes column "metadata.doc_id"
 PART_ROWS = 1000
-_KIND = {"extract": "extractor", "classify": "classifier", "split": "splitter"}
 
 
 async def aread_batch(
@@ -95,8 +95,9 @@ async def _read(
     )
     proc_id, version = processor_of(operation, runs[0]) if runs else (None, None)
     config: dict[str, Any] | None = None
-    if proc_id is not None:
-        resolved = await client.get_processor(_KIND[operation], proc_id, version)  # type: ignore[arg-type]
+    kind = OPERATIONS[operation].kind
+    if proc_id is not None and kind is not None:
+        resolved = await client.get_processor(kind, proc_id, version)
         config = dict(resolved.get("config") or {})
     out_dtype = output_dtype(operation, config)
     conf_dtype = confidence_dtype(config) if operation == "extract" else None
@@ -196,11 +197,11 @@ def metadata_columns(runs: Sequence[dict[str, Any]]) -> pl.DataFrame:
 def _rows(decoded: pl.DataFrame, batch_id: str, start: int, meta: pl.DataFrame) -> pa.Table:
     """The result columns of one part: ids, status, typed output, metadata columns, position."""
     status = pl.col("status")
-    known = status.is_in(STATUS.categories.to_list())
+    known = status.is_in(list(STATUS_VALUES))
     frame = decoded.select(
         pl.lit(batch_id, dtype=pl.String).alias("batch_id"),
         "run_id",
-        pl.when(known).then(status).otherwise(pl.lit("FAILED")).cast(STATUS).alias("status"),
+        pl.when(known).then(status).otherwise(pl.lit("FAILED")).cast(STATUS_DTYPE).alias("status"),
         pl.when(known)
         .then(pl.col("failure_reason"))
         .otherwise(pl.concat_str(pl.lit("UNKNOWN_STATUS:"), status))

@@ -40,10 +40,11 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 from polars._typing import PolarsDataType
 
+from extend_frames._columns import DECODED_COLUMNS
 from extend_frames._errors import ExtendError, InputError
+from extend_frames._operations import OPERATIONS
 from extend_frames.frames._schema import (
     CLASSIFY_DTYPE,
-    OPERATIONS,
     PARSE_DTYPE,
     SPLIT_DTYPE,
 )
@@ -54,20 +55,7 @@ _TIMESTAMP = pl.Datetime("us", "UTC")
 _Mode: TypeAlias = Literal["exact", "lenient", "drop"]
 
 # The columns decode_runs returns, in order (output/output_confidence dtypes vary).
-RESULT_COLUMNS = (
-    "run_id",
-    "status",
-    "failure_reason",
-    "failure_message",
-    "metadata_job",
-    "metadata_row",
-    "output",
-    "output_confidence",
-    "credits",
-    "file_id",
-    "created_at",
-    "updated_at",
-)
+RESULT_COLUMNS = DECODED_COLUMNS
 
 _SPLIT_WIRE = pl.Struct(
     {

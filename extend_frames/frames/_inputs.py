@@ -17,11 +17,11 @@ from typing import Any
 
 import polars as pl
 
+from extend_frames._columns import RESULT_COLUMNS, ROW
 from extend_frames._errors import InputError
-from extend_frames.frames._schema import OPERATIONS
+from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS, processor_prefix_owner
 
 __all__ = [
-    "MAX_BATCH_SIZE",
     "RESERVED_COLUMNS",
     "classify_references",
     "input_fingerprint",
@@ -31,40 +31,9 @@ __all__ = [
     "validate",
 ]
 
-MAX_BATCH_SIZE = 1000  # Extend's hard limit of inputs per batch request (SPEC section 5)
-
 #: Columns the result frame adds; an input column with one of these names would be shadowed.
-RESERVED_COLUMNS = (
-    "run_id",
-    "batch_id",
-    "status",
-    "failure_reason",
-    "failure_message",
-    "output",
-    "output_confidence",
-    "credits",
-    "file_id",
-    "created_at",
-    "updated_at",
-)
+RESERVED_COLUMNS = RESULT_COLUMNS
 
-# Processor id prefixes per operation (SPEC 1.4: the agent guide says sp_, the SDK spl_).
-_PREFIXES: dict[str, tuple[str, ...]] = {
-    "extract": ("ex_",),
-    "classify": ("cl_",),
-    "split": ("spl_", "sp_"),
-}
-_KIND_OF_PREFIX = {
-    "ex_": ("an extractor", "extract"),
-    "cl_": ("a classifier", "classify"),
-    "spl_": ("a splitter", "split"),
-    "sp_": ("a splitter", "split"),
-    "exv_": ("an extractor version", "extract"),
-    "extv_": ("an extractor version", "extract"),
-    "clv_": ("a classifier version", "classify"),
-    "clsv_": ("a classifier version", "classify"),
-    "splv_": ("a splitter version", "split"),
-}
 _ID_BODY = re.compile(r"[A-Za-z0-9_-]+")
 _VERSION = re.compile(r"[A-Za-z0-9._-]+")  # "latest", "draft", "2.1" or a version id
 _SHOWN = 5  # rows named in an error message before "and N more"
@@ -234,7 +203,7 @@ def parse_processor(operation: str, processor: Any) -> tuple[str | None, str | N
                 f"parse takes no processor (got {processor!r}); pass parse options as config=..."
             )
         return None, None
-    prefixes = _PREFIXES[operation]
+    prefixes = OPERATIONS[operation].processor_prefixes
     wanted = " or ".join(f"{p}..." for p in prefixes)
     if processor is None:
         raise InputError(f"{operation} needs processor=: an id like {wanted}")
@@ -263,13 +232,14 @@ def parse_processor(operation: str, processor: Any) -> tuple[str | None, str | N
         )
     prefix = next((p for p in prefixes if ident.startswith(p)), None)
     if prefix is None:
-        other = next((p for p in _KIND_OF_PREFIX if ident.startswith(p)), None)
+        owner = processor_prefix_owner(ident)
         hint = ""
-        if other is not None:
-            what, op = _KIND_OF_PREFIX[other]
+        if owner is not None:
+            spec, is_version = owner
+            what = f"{spec.kind_label} version" if is_version else spec.kind_label
             hint = f": it is {what} id" + (
-                f"; use xf.{op} for it"
-                if op != operation
+                f"; use xf.{spec.name} for it"
+                if spec.name != operation
                 else "; pass the processor id and the version separately, e.g. (id, '2.1')"
             )
         raise InputError(f"{operation} needs a processor id like {wanted}, got {ident!r}{hint}")
@@ -288,7 +258,7 @@ def validate(
     file_column: str | None,
     text_column: str | None = None,
     key: str | Sequence[str] | None = None,
-    batch_size: int = MAX_BATCH_SIZE,
+    batch_size: int = MAX_BATCH_INPUTS,
     processor: Any = None,
 ) -> None:
     """Raise :class:`InputError` for any whole-frame problem, before a request is sent.
@@ -297,10 +267,12 @@ def validate(
     """
     parse_processor(operation, processor)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise InputError(f"batch_size must be an integer from 1 to 1000, got {batch_size!r}")
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise InputError(
-            f"batch_size must be from 1 to {MAX_BATCH_SIZE} (Extend's limit per batch), "
+            f"batch_size must be an integer from 1 to {MAX_BATCH_INPUTS}, got {batch_size!r}"
+        )
+    if not 1 <= batch_size <= MAX_BATCH_INPUTS:
+        raise InputError(
+            f"batch_size must be from 1 to {MAX_BATCH_INPUTS} (Extend's limit per batch), "
             f"got {batch_size}"
         )
     if file_column is not None and text_column is not None:
@@ -364,7 +336,7 @@ def _validate_key(df: pl.DataFrame, key: str | Sequence[str]) -> None:
                 f"key column {column!r} has dtype {df.schema[column]}; a key must be made of "
                 "scalar columns (strings, integers, dates...)"
             )
-    frame = df.select(columns).with_row_index("__row")
+    frame = df.select(columns).with_row_index(ROW)
     nulls = frame.filter(pl.any_horizontal(pl.col(columns).is_null()))
     if nulls.height:
         raise InputError(

@@ -1,71 +1,70 @@
-"""The public functions: ``parse``, ``extract``, ``classify``, ``split`` and their async twins.
+"""The public functions: ``parse``, ``extract``, ``classify``, ``split``, their async twins,
+and ``collect``.
 
-The data comes first and positionally; everything else is keyword-only. The sync functions run
-the async engine to completion (on a private loop in a worker thread when called from inside a
-running loop, e.g. Jupyter).
+The data comes first and positionally; everything else is keyword-only. Each function spells
+out what is specific to it; the options they share are written once, in
+:mod:`extend_frames.frames._options` (``**options: Unpack[JobOptions]``). The sync functions
+run the async ones to completion (on a private loop in a worker thread when called from inside
+a running loop, e.g. Jupyter).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+import inspect
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import polars as pl
+from typing_extensions import Unpack
 
-from extend_frames.api import Client
-from extend_frames.frames._ops import JobOptions, run_operation
-from extend_frames.frames._ops import collect as _collect
-from extend_frames.jobs import Concurrency, Operation, Polling, run_sync
+from extend_frames._operations import Operation
+from extend_frames.frames._options import JobOptions, WaitOptions, resolve
+from extend_frames.frames._plan import plan_job, plan_stored
+from extend_frames.frames._run import execute
+from extend_frames.jobs import run_sync
+from extend_frames.store import JobStore
 
-Wait = Literal["poll", "webhook"]
-Mode = Literal["resume", "overwrite"]
+P = ParamSpec("P")
+T = TypeVar("T")
 
-
-def _options(
-    client: Client | None,
-    output: str | None,
-    storage_options: Mapping[str, Any] | None,
-    batch_size: int,
-    key: str | Sequence[str] | None,
-    wait: Wait,
-    webhook: Any,
-    progress: bool,
-    mode: Mode,
-    polling: Polling | None,
-    concurrency: Concurrency | None,
-    priority: int | None,
-    text_column: str | None,
-    detach: bool,
-) -> JobOptions:
-    return JobOptions(
-        client=client,
-        output=output,
-        storage_options=storage_options,
-        batch_size=batch_size,
-        key=key,
-        wait=wait,
-        webhook=webhook,
-        progress=progress,
-        mode=mode,
-        polling=polling,
-        concurrency=concurrency,
-        priority=priority,
-        text_column=text_column,
-        detach=detach,
-    )
+#: A processor: ``"ex_abc"``, ``"ex_abc@2.1"`` or ``("ex_abc", "2.1")``.
+ProcessorRef: TypeAlias = "str | tuple[str, str | None]"
 
 
-async def _arun(
+def _blocking(afn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P, T]:
+    """The sync twin of ``afn``: same signature (for type checkers, ``inspect`` and IDEs),
+    runs it to completion."""
+
+    def fn(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(lambda: afn(*args, **kwargs))
+
+    fn.__name__ = fn.__qualname__ = afn.__name__.removeprefix("a")
+    fn.__doc__ = doc
+    fn.__annotations__ = dict(afn.__annotations__)
+    fn.__signature__ = inspect.signature(afn)  # type: ignore[attr-defined]
+    return fn
+
+
+async def _run(
     operation: Operation,
     df: Any,
     processor: Any,
-    config: Mapping[str, Any] | None,
     file_column: str,
-    opts: JobOptions,
+    text_column: str | None,
+    config: Mapping[str, Any] | None,
+    options: Mapping[str, Any],
 ) -> pl.DataFrame:
-    return await run_operation(
-        operation, df, file_column=file_column, processor=processor, config=config, options=opts
+    opts = resolve(operation, options)
+    plan = plan_job(
+        operation,
+        df,
+        processor=processor,
+        file_column=file_column,
+        text_column=text_column,
+        config=config,
+        options=opts,
     )
+    return await execute(plan, opts)
 
 
 async def aparse(
@@ -74,115 +73,24 @@ async def aparse(
     file_column: str = "file",
     text_column: str | None = None,
     config: Mapping[str, Any] | None = None,
-    client: Client | None = None,
-    output: str | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    batch_size: int = 1000,
-    key: str | Sequence[str] | None = None,
-    wait: Wait = "poll",
-    webhook: Any = None,
-    progress: bool = True,
-    mode: Mode = "resume",
-    polling: Polling | None = None,
-    concurrency: Concurrency | None = None,
-    priority: int | None = None,
-    detach: bool = False,
+    **options: Unpack[JobOptions],
 ) -> pl.DataFrame:
     """Async twin of :func:`parse`."""
-    opts = _options(
-        client,
-        output,
-        storage_options,
-        batch_size,
-        key,
-        wait,
-        webhook,
-        progress,
-        mode,
-        polling,
-        concurrency,
-        priority,
-        text_column,
-        detach,
-    )
-    return await _arun("parse", df, None, config, file_column, opts)
+    return await _run("parse", df, None, file_column, text_column, config, options)
 
 
-def parse(
-    df: Any,
-    *,
-    file_column: str = "file",
-    text_column: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    client: Client | None = None,
-    output: str | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    batch_size: int = 1000,
-    key: str | Sequence[str] | None = None,
-    wait: Wait = "poll",
-    webhook: Any = None,
-    progress: bool = True,
-    mode: Mode = "resume",
-    polling: Polling | None = None,
-    concurrency: Concurrency | None = None,
-    priority: int | None = None,
-    detach: bool = False,
-) -> pl.DataFrame:
+parse = _blocking(
+    aparse,
     """Parse every document of ``df`` into markdown and page chunks.
 
     ``output``: chunks: the text per page; ``output.markdown``: the whole document.
+    ``config`` is Extend's parse config. The shared options (``output=``, ``batch_size=``,
+    ``wait=``...) are listed in :class:`~extend_frames.frames._options.JobOptions`.
 
     >>> out = xf.parse(files, file_column="url")  # doctest: +SKIP
     >>> out.select("url", "status", pl.col("output").struct.field("markdown"))  # doctest: +SKIP
-    """
-    return run_sync(
-        lambda: aparse(
-            df,
-            file_column=file_column,
-            text_column=text_column,
-            config=config,
-            client=client,
-            output=output,
-            storage_options=storage_options,
-            batch_size=batch_size,
-            key=key,
-            wait=wait,
-            webhook=webhook,
-            progress=progress,
-            mode=mode,
-            polling=polling,
-            concurrency=concurrency,
-            priority=priority,
-            detach=detach,
-        )
-    )
-
-
-class ProcessorOp(Protocol):
-    """Signature of :func:`extract`, :func:`classify` and :func:`split`."""
-
-    def __call__(
-        self,
-        df: Any,
-        *,
-        processor: Any,
-        file_column: str = "file",
-        text_column: str | None = None,
-        config: Mapping[str, Any] | None = None,
-        client: Client | None = None,
-        output: str | None = None,
-        storage_options: Mapping[str, Any] | None = None,
-        batch_size: int = 1000,
-        key: str | Sequence[str] | None = None,
-        wait: Wait = "poll",
-        webhook: Any = None,
-        progress: bool = True,
-        mode: Mode = "resume",
-        polling: Polling | None = None,
-        concurrency: Concurrency | None = None,
-        priority: int | None = None,
-        detach: bool = False,
-    ) -> pl.DataFrame: ...
+    """,
+)
 
 
 class AsyncProcessorOp(Protocol):
@@ -192,119 +100,34 @@ class AsyncProcessorOp(Protocol):
         self,
         df: Any,
         *,
-        processor: Any,
+        processor: ProcessorRef,
         file_column: str = "file",
         text_column: str | None = None,
         config: Mapping[str, Any] | None = None,
-        client: Client | None = None,
-        output: str | None = None,
-        storage_options: Mapping[str, Any] | None = None,
-        batch_size: int = 1000,
-        key: str | Sequence[str] | None = None,
-        wait: Wait = "poll",
-        webhook: Any = None,
-        progress: bool = True,
-        mode: Mode = "resume",
-        polling: Polling | None = None,
-        concurrency: Concurrency | None = None,
-        priority: int | None = None,
-        detach: bool = False,
+        **options: Unpack[JobOptions],
     ) -> pl.DataFrame: ...
 
 
-def _processor_fn(operation: Operation, doc: str) -> tuple[ProcessorOp, AsyncProcessorOp]:
-    async def afn(
+def _processor_op(operation: Operation) -> AsyncProcessorOp:
+    async def run(
         df: Any,
         *,
-        processor: Any,
+        processor: ProcessorRef,
         file_column: str = "file",
         text_column: str | None = None,
         config: Mapping[str, Any] | None = None,
-        client: Client | None = None,
-        output: str | None = None,
-        storage_options: Mapping[str, Any] | None = None,
-        batch_size: int = 1000,
-        key: str | Sequence[str] | None = None,
-        wait: Wait = "poll",
-        webhook: Any = None,
-        progress: bool = True,
-        mode: Mode = "resume",
-        polling: Polling | None = None,
-        concurrency: Concurrency | None = None,
-        priority: int | None = None,
-        detach: bool = False,
+        **options: Unpack[JobOptions],
     ) -> pl.DataFrame:
-        opts = _options(
-            client,
-            output,
-            storage_options,
-            batch_size,
-            key,
-            wait,
-            webhook,
-            progress,
-            mode,
-            polling,
-            concurrency,
-            priority,
-            text_column,
-            detach,
-        )
-        return await _arun(operation, df, processor, config, file_column, opts)
+        return await _run(operation, df, processor, file_column, text_column, config, options)
 
-    def fn(
-        df: Any,
-        *,
-        processor: Any,
-        file_column: str = "file",
-        text_column: str | None = None,
-        config: Mapping[str, Any] | None = None,
-        client: Client | None = None,
-        output: str | None = None,
-        storage_options: Mapping[str, Any] | None = None,
-        batch_size: int = 1000,
-        key: str | Sequence[str] | None = None,
-        wait: Wait = "poll",
-        webhook: Any = None,
-        progress: bool = True,
-        mode: Mode = "resume",
-        polling: Polling | None = None,
-        concurrency: Concurrency | None = None,
-        priority: int | None = None,
-        detach: bool = False,
-    ) -> pl.DataFrame:
-        return run_sync(
-            lambda: afn(
-                df,
-                processor=processor,
-                file_column=file_column,
-                text_column=text_column,
-                config=config,
-                client=client,
-                output=output,
-                storage_options=storage_options,
-                batch_size=batch_size,
-                key=key,
-                wait=wait,
-                webhook=webhook,
-                progress=progress,
-                mode=mode,
-                polling=polling,
-                concurrency=concurrency,
-                priority=priority,
-                detach=detach,
-            )
-        )
-
-    fn.__name__, afn.__name__ = operation, f"a{operation}"
-    fn.__qualname__, afn.__qualname__ = operation, f"a{operation}"
-    fn.__doc__ = doc
-    afn.__doc__ = f"Async twin of :func:`{operation}`."
-    return fn, afn
+    run.__name__ = run.__qualname__ = f"a{operation}"
+    run.__doc__ = f"Async twin of :func:`{operation}`."
+    return run
 
 
-extract, aextract = _processor_fn(
-    "extract",
+aextract = _processor_op("extract")
+extract = _blocking(
+    aextract,
     """Extract typed fields from every document of ``df`` with an extractor.
 
     ``processor``: an extractor id (``"ex_..."``), optionally with a version (``"ex_...@2.1"``).
@@ -316,8 +139,9 @@ extract, aextract = _processor_fn(
     >>> out.select("url", "status", "output").unnest("output")  # doctest: +SKIP
     """,
 )
-classify, aclassify = _processor_fn(
-    "classify",
+aclassify = _processor_op("classify")
+classify = _blocking(
+    aclassify,
     """Classify every document of ``df`` with a classifier (``processor="cl_..."``).
 
     ``output`` is a struct of ``id``, ``type``, ``confidence`` and ``insights``.
@@ -325,8 +149,9 @@ classify, aclassify = _processor_fn(
     >>> out = xf.classify(files, processor="cl_abc123", file_column="url")  # doctest: +SKIP
     """,
 )
-split, asplit = _processor_fn(
-    "split",
+asplit = _processor_op("split")
+split = _blocking(
+    asplit,
     """Split every document of ``df`` into sub-documents with a splitter (``"spl_..."``).
 
     ``output`` is a list of splits (type, start_page, end_page, file_id...). Split does not take
@@ -337,58 +162,23 @@ split, asplit = _processor_fn(
 )
 
 
-async def acollect(
-    output: str,
-    *,
-    storage_options: Mapping[str, Any] | None = None,
-    client: Client | None = None,
-    wait: Wait = "poll",
-    webhook: Any = None,
-    progress: bool = True,
-    polling: Polling | None = None,
-    concurrency: Concurrency | None = None,
-) -> pl.DataFrame:
+async def acollect(output: str, **options: Unpack[WaitOptions]) -> pl.DataFrame:
     """Async twin of :func:`collect`."""
-    opts = JobOptions(
-        client=client,
-        wait=wait,
-        webhook=webhook,
-        progress=progress,
-        polling=polling,
-        concurrency=concurrency,
-    )
-    return await _collect(output, storage_options=storage_options, options=opts)
+    opts = resolve("collect", options, WaitOptions, output=output)
+    store = JobStore.open(output, storage_options=opts.store_options)
+    return await execute(plan_stored(store), opts)
 
 
-def collect(
-    output: str,
-    *,
-    storage_options: Mapping[str, Any] | None = None,
-    client: Client | None = None,
-    wait: Wait = "poll",
-    webhook: Any = None,
-    progress: bool = True,
-    polling: Polling | None = None,
-    concurrency: Concurrency | None = None,
-) -> pl.DataFrame:
+collect = _blocking(
+    acollect,
     """Finish the job kept at ``output``: wait for its batches, collect, return every row.
 
     Only the path is needed (the input rows, processor and config were kept there), so a job
     submitted with ``detach=True`` can be collected by another process, hours later; an
-    interrupted job resumes the same way.
+    interrupted job resumes the same way. Takes the waiting options of the operations
+    (``client=``, ``wait=``, ``webhook=``, ``progress=``, ``polling=``, ``concurrency=``).
 
     >>> xf.extract(files, processor="ex_...", output="s3://lake/j/", detach=True)  # doctest: +SKIP
     >>> out = xf.collect("s3://lake/j/")  # later, from anywhere  # doctest: +SKIP
-    """
-    return run_sync(
-        lambda: acollect(
-            output,
-            storage_options=storage_options,
-            client=client,
-            wait=wait,
-            webhook=webhook,
-            progress=progress,
-            polling=polling,
-            concurrency=concurrency,
-        )
-    )
+    """,
+)

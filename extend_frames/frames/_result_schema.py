@@ -15,10 +15,12 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from extend_frames._columns import BATCH_ID, UNIT
 from extend_frames._errors import InputError
+from extend_frames._operations import OPERATIONS
+from extend_frames.frames._collect import join_batch
 from extend_frames.frames._decode import decode_runs
-from extend_frames.frames._ops import _join
-from extend_frames.frames._schema import OPERATIONS, confidence_dtype, output_dtype
+from extend_frames.frames._schema import confidence_dtype, output_dtype
 
 __all__ = ["result_schema", "spark_compatible"]
 
@@ -48,8 +50,8 @@ def result_schema(
     conf = confidence_dtype(config) if operation == "extract" else None
     decoded = decode_runs(
         operation, [], output_dtype=output_dtype(operation, config), confidence_dtype=conf
-    ).with_columns(pl.Series("batch_id", [], dtype=pl.String))
-    joined = _join(pl.DataFrame(schema={"__unit": pl.String}), decoded, operation)  # type: ignore[arg-type]
+    ).with_columns(pl.Series(BATCH_ID, [], dtype=pl.String))
+    joined = join_batch(pl.DataFrame(schema={UNIT: pl.String}), decoded, operation)  # type: ignore[arg-type]
     schema = joined.to_arrow().schema
     return spark_compatible(schema) if spark else schema
 

@@ -18,27 +18,23 @@ and ``chunks`` keeps each chunk's ``type``, ``content`` and 1-based inclusive pa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
 import polars as pl
 
 from extend_frames._errors import InputError
+from extend_frames._operations import OPERATIONS
 
 __all__ = [
     "CLASSIFY_DTYPE",
     "CURRENCY_DTYPE",
-    "OPERATIONS",
     "PARSE_DTYPE",
     "SIGNATURE_DTYPE",
     "SPLIT_DTYPE",
-    "Operation",
     "confidence_dtype",
     "output_dtype",
     "schema_dtype",
 ]
-
-Operation: TypeAlias = Literal["parse", "extract", "classify", "split"]
-OPERATIONS: tuple[Operation, ...] = ("parse", "extract", "classify", "split")
 
 CURRENCY_DTYPE = pl.Struct({"amount": pl.Float64, "iso_4217_currency_code": pl.String})
 SIGNATURE_DTYPE = pl.Struct(

@@ -1,5 +1,6 @@
 """The jobs layer: the batch engine (plan -> submit -> wait -> collect), ledger and resume."""
 
+from extend_frames._operations import OPERATIONS, Operation
 from extend_frames.jobs._attach import (
     check_batch_id,
     fetch_run_bodies,
@@ -15,12 +16,10 @@ from extend_frames.jobs._spec import (
     BATCH_FAILED,
     FILE_NOT_READABLE,
     INVALID_INPUT,
-    OPERATIONS,
     RUN_NOT_FOUND,
     Chunk,
     Concurrency,
     JobSpec,
-    Operation,
     Polling,
     Unit,
 )

@@ -15,20 +15,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from extend_frames._errors import ExtendError, InputError
+from extend_frames._operations import MAX_PAGE_SIZE, OPERATIONS, Operation, operations_for_batch_id
 from extend_frames.api import Client
-from extend_frames.jobs._spec import Concurrency, Operation
+from extend_frames.jobs._spec import Concurrency
 
 logger = logging.getLogger("extend_frames.jobs")
 
-PAGE_SIZE = 1000  # runs per list page (Extend's maximum)
-_BATCH_ID = re.compile(r"^(bpar|bpr)_[A-Za-z0-9_-]{1,200}$")
-_PROCESSOR_KINDS: tuple[Operation, ...] = ("extract", "classify", "split")
-# Where a run names the processor (and version) it ran with, per operation.
-_PROCESSOR_FIELDS = {
-    "extract": ("extractor", "extractorVersion"),
-    "classify": ("classifier", "classifierVersion"),
-    "split": ("splitter", "splitterVersion"),
-}
+PAGE_SIZE = MAX_PAGE_SIZE  # runs per list page
+_PREFIXES = "|".join(sorted({re.escape(s.batch_prefix) for s in OPERATIONS.values()}))
+_BATCH_ID = re.compile(rf"^(?:{_PREFIXES})[A-Za-z0-9_-]{{1,200}}$")
 
 
 def check_batch_id(batch_id: object) -> str:
@@ -44,9 +39,10 @@ def check_batch_id(batch_id: object) -> str:
 async def find_operation(client: Client, batch_id: str) -> Operation:
     """The operation whose runs a batch holds: parse by prefix, else the first processor run
     kind whose list filtered by ``batchId`` is not empty (one request per kind tried)."""
-    if check_batch_id(batch_id).startswith("bpar_"):
-        return "parse"
-    for operation in _PROCESSOR_KINDS:
+    candidates = operations_for_batch_id(check_batch_id(batch_id))
+    if len(candidates) == 1:
+        return candidates[0]
+    for operation in candidates:
         async for _run in client.iter_runs(operation, batch_id=batch_id, page_size=1):
             logger.info(
                 "batch %s: a bpr_ batch; its runs are listed under /%s_runs, so it is an %s batch",
@@ -72,9 +68,10 @@ async def list_batch_runs(client: Client, operation: Operation, batch_id: str) -
 
 def processor_of(operation: Operation, run: dict[str, Any]) -> tuple[str | None, str | None]:
     """(processor id, version) a run says it used; (None, None) for parse runs."""
-    if operation == "parse":
+    proc_field = OPERATIONS[operation].kind  # a run names its processor under its kind
+    if proc_field is None:
         return None, None
-    proc_field, version_field = _PROCESSOR_FIELDS[operation]
+    version_field = f"{proc_field}Version"
     proc = _object(run.get(proc_field))
     version = _object(run.get(version_field))
     proc_id = proc.get("id") or version.get(f"{proc_field}Id")

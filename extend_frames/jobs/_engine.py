@@ -27,6 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from extend_frames._errors import InvalidRequestError, OutcomeUnknownError
+from extend_frames._operations import OPERATIONS
 from extend_frames.api import Client
 from extend_frames.jobs._digest import bytes_digest
 from extend_frames.jobs._progress import NoProgress, Progress
@@ -47,12 +48,6 @@ from extend_frames.jobs._wait import PollingWaiter, Waiter
 logger = logging.getLogger("extend_frames.jobs")
 
 _NON_TERMINAL = frozenset({"PENDING", "PROCESSING", "CANCELLING"})
-_RUN_OBJECT = {
-    "parse": "parse_run",
-    "extract": "extract_run",
-    "classify": "classify_run",
-    "split": "split_run",
-}
 
 #: Called with a chunk's index and its decoded results (one row per unit, plus ``batch_id``);
 #: returns the table to persist/return for that chunk (typically the input rows joined to them).
@@ -348,7 +343,7 @@ class Engine:
                     self.spec.operation,
                     inputs=inputs,
                     processor=self.spec.processor_ref(),
-                    config=self.spec.override_config if self.spec.operation == "parse" else None,
+                    config=self.spec.override_config if self.spec.processor_ref() is None else None,
                     priority=self.spec.priority,
                 )
             except OutcomeUnknownError:
@@ -444,9 +439,9 @@ class Engine:
             spec.operation,
             file=file,
             processor=spec.processor_ref(),
-            config=spec.override_config if spec.operation == "parse" else None,
+            config=spec.override_config if spec.processor_ref() is None else None,
             metadata=spec.metadata(key),
-            priority=spec.priority if spec.operation != "parse" else None,
+            priority=spec.priority if spec.processor_ref() is not None else None,
         )
         return str(run["id"])
 
@@ -567,7 +562,7 @@ class Engine:
     def _pending_body(self, key: str) -> bytes:
         return json.dumps(
             {
-                "object": _RUN_OBJECT[self.spec.operation],
+                "object": OPERATIONS[self.spec.operation].run_object,
                 "id": None,
                 "status": "PENDING",
                 "metadata": self.spec.metadata(key),
@@ -577,7 +572,7 @@ class Engine:
     def _failure_body(self, key: str, reason: str, message: str) -> bytes:
         return json.dumps(
             {
-                "object": _RUN_OBJECT[self.spec.operation],
+                "object": OPERATIONS[self.spec.operation].run_object,
                 "id": None,
                 "status": "FAILED",
                 "failureReason": reason,

@@ -14,16 +14,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-Operation = Literal["parse", "extract", "classify", "split"]
-OPERATIONS: tuple[Operation, ...] = ("parse", "extract", "classify", "split")
-
-# The processor reference key each batch endpoint expects (SPEC §5).
-PROCESSOR_FIELD: dict[Operation, str | None] = {
-    "parse": None,
-    "extract": "extractor",
-    "classify": "classifier",
-    "split": "splitter",
-}
+from extend_frames._operations import OPERATIONS, Operation
 
 # The namespace our join key lives under in each input's `metadata` (SPEC §4.2).
 METADATA_NAMESPACE = "extend_frames"
@@ -80,7 +71,7 @@ class JobSpec:
     route: Literal["batch", "single"] = "batch"  # single: one POST /{operation}_runs per unit
 
     def processor_ref(self) -> dict[str, Any] | None:
-        if PROCESSOR_FIELD[self.operation] is None:
+        if OPERATIONS[self.operation].kind is None:
             return None
         ref: dict[str, Any] = {"id": self.processor_id}
         if self.processor_version:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
+from extend_frames._columns import RESULT_COLUMNS
 from extend_frames._errors import InputError
+from extend_frames._operations import OPERATIONS
 from extend_frames.api import Client
 from extend_frames.frames import result_schema
-from extend_frames.frames._inputs import RESERVED_COLUMNS as RESULT_COLUMNS
 from extend_frames.jobs import Operation, run_sync
 from extend_frames.store import JobStore
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["run_spark_job", "spark_path", "spark_result_schema"]
 
-_KIND = {"extract": "extractor", "classify": "classifier", "split": "splitter"}
 _PARTS = "part-*.parquet"
 
 
@@ -140,7 +140,8 @@ def spark_result_schema(
     Extract's output struct needs the processor's config: the version the job ran with
     (pinned in its manifest) is fetched once.
     """
-    if operation not in _KIND:
+    kind = OPERATIONS[operation].kind if operation in OPERATIONS else None
+    if kind is None:
         return result_schema(operation, spark=True)
     store = JobStore.open(output, storage_options=dict(storage_options or {}))
     manifest = store.read_manifest() or {}
@@ -150,7 +151,7 @@ def spark_result_schema(
 
     async def fetch() -> dict[str, Any]:
         try:
-            return await api.get_processor(_KIND[operation], str(processor_id), version)  # type: ignore[arg-type]
+            return await api.get_processor(kind, str(processor_id), version)
         finally:
             await api.aclose()
 

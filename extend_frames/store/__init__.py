@@ -12,7 +12,7 @@ from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning
 from extend_frames.store._lock import LockInfo
 from extend_frames.store._manifest import IDENTITY_FIELDS, decode_schema, encode_schema
 from extend_frames.store._paths import display_path
-from extend_frames.store._read import JobSummary, ledger_summary, read_results
+from extend_frames.store._read import StoredJobStatus, ledger_summary, read_results
 from extend_frames.store._store import JobStore
 
 __all__ = [
@@ -20,9 +20,9 @@ __all__ = [
     "STATES",
     "ChunkState",
     "JobStore",
-    "JobSummary",
     "LedgerWarning",
     "LockInfo",
+    "StoredJobStatus",
     "decode_schema",
     "display_path",
     "encode_schema",

@@ -16,14 +16,12 @@ from extend_frames.store._ledger import STATES
 from extend_frames.store._lock import LockInfo
 from extend_frames.store._store import JobStore
 
-#: The column the engine writes into every part: the row's position in the input (int64).
-ROW = "__row"
-
 
 @overload
 def read_results(
     path: str | os.PathLike[str],
     *,
+    row_column: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
     lazy: Literal[False] = False,
 ) -> pl.DataFrame: ...
@@ -31,35 +29,38 @@ def read_results(
 def read_results(
     path: str | os.PathLike[str],
     *,
+    row_column: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
     lazy: Literal[True],
 ) -> pl.LazyFrame: ...
 def read_results(
     path: str | os.PathLike[str],
     *,
+    row_column: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
     lazy: bool = False,
 ) -> pl.DataFrame | pl.LazyFrame:
-    """The results stored at ``path``, rows in input order (sorted by ``__row``, then dropped).
+    """The rows stored at ``path``: sorted by ``row_column`` (which is then dropped) when the
+    parts have it, else in chunk order. (The frames layer passes its row-position column.)
 
-    Parts without a ``__row`` column come back in chunk order. An unfinished job gives the
-    chunks collected so far (``JobStore.open(path).is_complete()`` tells which case it is).
+    An unfinished job gives the chunks collected so far (``JobStore.open(path).is_complete()``
+    tells which case it is).
 
     >>> import extend_frames.store as xs, pyarrow as pa
     >>> s = xs.JobStore.open("memory://doc/read_results")
-    >>> s.write_part(1, pa.table({"__row": [2], "v": ["c"]}))
-    >>> s.write_part(0, pa.table({"__row": [1, 0], "v": ["b", "a"]}))
-    >>> xs.read_results("memory://doc/read_results")["v"].to_list()
+    >>> s.write_part(1, pa.table({"pos": [2], "v": ["c"]}))
+    >>> s.write_part(0, pa.table({"pos": [1, 0], "v": ["b", "a"]}))
+    >>> xs.read_results("memory://doc/read_results", row_column="pos")["v"].to_list()
     ['a', 'b', 'c']
     """
     lf = JobStore.open(path, storage_options=storage_options).scan()
-    if ROW in lf.collect_schema().names():
-        lf = lf.sort(ROW).drop(ROW)
+    if row_column is not None and row_column in lf.collect_schema().names():
+        lf = lf.sort(row_column).drop(row_column)
     return lf if lazy else lf.collect()
 
 
 @dataclass(frozen=True, slots=True)
-class JobSummary:
+class StoredJobStatus:
     """What ``extend-frames status OUTPUT`` shows: progress by batch, rows by status, credits.
 
     ``chunks_total`` comes from the manifest's ``n_chunks`` if the engine recorded it.
@@ -103,7 +104,7 @@ class JobSummary:
 
 def ledger_summary(
     path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
-) -> JobSummary:
+) -> StoredJobStatus:
     """Summarise the output at ``path`` from its manifest, ledger and parts (read-only).
 
     >>> import extend_frames.store as xs
@@ -129,7 +130,7 @@ def ledger_summary(
         counts = lf.group_by(pl.col("status").cast(pl.String)).len().collect()
         by_status = {str(s): int(n) for s, n in counts.iter_rows()}
     n_chunks = manifest.get("n_chunks")
-    return JobSummary(
+    return StoredJobStatus(
         path=store.path,
         complete=store.is_complete(),
         operation=manifest.get("operation"),

@@ -73,7 +73,7 @@ class JobStore:
 
     >>> import extend_frames.store as xs, pyarrow as pa
     >>> store = xs.JobStore.open("memory://doc/jobstore")
-    >>> store.write_part(0, pa.table({"__row": [0, 1], "x": ["a", "b"]}))
+    >>> store.write_part(0, pa.table({"pos": [0, 1], "x": ["a", "b"]}))
     >>> store.parts(), store.read()["x"].to_list()
     ([0], ['a', 'b'])
     """

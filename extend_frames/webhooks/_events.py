@@ -17,11 +17,15 @@ from typing import Any
 import httpx
 
 from extend_frames._errors import TransportError, WebhookVerificationError
+from extend_frames._operations import OPERATIONS
 from extend_frames.webhooks._signature import API_VERSION_HEADER, TIMESTAMP_HEADER, header, verify
 
 __all__ = ["BATCH_EVENT_PREFIXES", "WebhookEvent", "decode", "fetch_signed_payload", "parse"]
 
-BATCH_EVENT_PREFIXES = ("batch_processor_run.", "batch_parse_run.")
+#: ``batch_processor_run.`` and ``batch_parse_run.``: the events that carry a BatchRun.
+BATCH_EVENT_PREFIXES = tuple(
+    dict.fromkeys(s.batch_events[0].partition(".")[0] + "." for s in OPERATIONS.values())
+)
 SIGNED_DATA_URL = "signed_data_url"
 _DEFAULT_FETCH_BYTES = 256 * 2**20
 

@@ -88,11 +88,12 @@ def test_read_results_sorts_by_row_and_drops_it(target: Target) -> None:
     store.write_part(2, _table([5, 4]))
     store.write_part(0, _table([1, 0], "FAILED"))
     store.write_part(1, _table([3, 2]))
-    out = read_results(target.url, storage_options=target.storage_options)
+    so = target.storage_options
+    out = read_results(target.url, row_column="__row", storage_options=so)
     assert isinstance(out, pl.DataFrame)
     assert out.columns == ["status", "credits"]
     assert out["status"].to_list() == ["FAILED", "FAILED"] + ["PROCESSED"] * 4
-    lazy = read_results(target.url, storage_options=target.storage_options, lazy=True)
+    lazy = read_results(target.url, row_column="__row", storage_options=so, lazy=True)
     assert isinstance(lazy, pl.LazyFrame)
     assert lazy.collect().equals(out)
 
@@ -101,7 +102,7 @@ def test_read_results_without_row_column_keeps_chunk_order(target: Target) -> No
     store = target.open()
     for chunk in (3, 0, 11, 2):  # written out of order, with a gap
         store.write_part(chunk, pa.table({"chunk": [chunk] * 3, "i": [0, 1, 2]}))
-    out = read_results(target.url, storage_options=target.storage_options)
+    out = read_results(target.url, row_column="__row", storage_options=target.storage_options)
     assert out["chunk"].to_list() == [0] * 3 + [2] * 3 + [3] * 3 + [11] * 3
     assert out["i"].to_list() == [0, 1, 2] * 4
 
@@ -110,7 +111,7 @@ def test_empty_output_reads_as_empty_frame_with_the_job_schema(target: Target) -
     store = target.open()
     assert read_results(target.url, storage_options=target.storage_options).shape == (0, 0)
     store.write_manifest({"operation": "parse", "schema": SCHEMA})
-    out = read_results(target.url, storage_options=target.storage_options)
+    out = read_results(target.url, row_column="__row", storage_options=target.storage_options)
     assert out.columns == ["status", "credits"]
     assert out.height == 0
 

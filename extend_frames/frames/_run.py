@@ -1,0 +1,243 @@
+"""Stage 2, run: pin the processor version, then run the engine in memory or on a store.
+
+Without ``output=`` the batches' tables are kept in memory and assembled; with it, the job is
+kept at the output path (input rows, manifest, ledger, one Parquet part per batch), so a
+crashed or detached job is finished from there by :func:`~extend_frames.frames.collect`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from extend_frames._columns import CHUNK, ROW, UNIT
+from extend_frames._operations import OPERATIONS
+from extend_frames._version import __version__
+from extend_frames.api import Client
+from extend_frames.frames._collect import assemble, join_batch
+from extend_frames.frames._decode import decode_runs
+from extend_frames.frames._options import Options
+from extend_frames.frames._plan import Plan
+from extend_frames.frames._progress import BarProgress
+from extend_frames.frames._schema import confidence_dtype, output_dtype
+from extend_frames.frames._summary import JobSummary, remember, summarize
+from extend_frames.frames._webhook import webhook_waiter
+from extend_frames.jobs import (
+    ChunkHistory,
+    Engine,
+    JobSpec,
+    NoProgress,
+    Polling,
+    PollingWaiter,
+    Progress,
+    Waiter,
+)
+from extend_frames.store import JobStore
+
+__all__ = ["execute"]
+
+logger = logging.getLogger("extend_frames")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every path of a run shares: the plan with its pinned version and output dtypes."""
+
+    plan: Plan
+    options: Options
+    client: Client
+    version: str | None
+    out_dtype: pl.DataType
+    conf_dtype: pl.DataType | None
+    rows_by_chunk: dict[int, pl.DataFrame]
+    polling: Polling
+    progress: Progress
+
+    def spec(self, job_id: str) -> JobSpec:
+        operation, out, conf = self.plan.operation, self.out_dtype, self.conf_dtype
+        return JobSpec(
+            operation=operation,
+            job_id=job_id,
+            decode=lambda bodies: decode_runs(
+                operation, bodies, output_dtype=out, confidence_dtype=conf
+            ),
+            processor_id=self.plan.processor_id,
+            processor_version=self.version,
+            override_config=self.plan.config,
+            priority=self.options.priority,
+            storage_options=self.options.store_options or None,
+        )
+
+    def finish(self, index: int, decoded: pl.DataFrame) -> pa.Table:
+        rows = self.rows_by_chunk[index]
+        return join_batch(rows, decoded, self.plan.operation).to_arrow()
+
+    def engine(self, job_id: str, waiter: Waiter, **stored: Any) -> Engine:
+        return Engine(
+            self.spec(job_id),
+            self.client,
+            finish=self.finish,
+            waiter=waiter,
+            polling=self.polling,
+            concurrency=self.options.concurrency,
+            progress=self.progress,
+            **stored,
+        )
+
+
+async def execute(plan: Plan, options: Options) -> pl.DataFrame:
+    """Run ``plan`` to the end (or, with ``detach``, to submission) and return every row."""
+    started = time.monotonic()
+    client = options.client or Client()
+    try:
+        run = await _prepare(plan, options, client)
+        try:
+            async with _waiter(run) as waiter:
+                if options.output is None:
+                    result = await _run_in_memory(run, waiter)
+                else:
+                    result = await _run_stored(run, waiter)
+        finally:
+            run.progress.close()
+    finally:
+        # Always: this loop's connections must close before the loop ends (the sync API runs
+        # on a private loop). The client itself stays usable for the caller.
+        await client.aclose()
+    counted = summarize(result)
+    summary = JobSummary(
+        counted.rows,
+        counted.by_status,
+        counted.credits,
+        time.monotonic() - started,
+        options.output,
+        len(plan.chunks),
+    )
+    remember(result, summary)
+    logger.info("extend %s: %s", plan.operation, summary)
+    return result
+
+
+async def _prepare(plan: Plan, options: Options, client: Client) -> _Run:
+    version, proc_config = await _pin_processor(plan, options, client)
+    parts = plan.rows.select(*plan.input_columns, ROW, UNIT, CHUNK)
+    by_chunk = parts.partition_by(CHUNK, as_dict=True, include_key=False)
+    return _Run(
+        plan=plan,
+        options=options,
+        client=client,
+        version=version,
+        out_dtype=output_dtype(plan.operation, proc_config),
+        conf_dtype=confidence_dtype(proc_config) if plan.operation == "extract" else None,
+        rows_by_chunk={int(k[0]): v for k, v in by_chunk.items()},
+        polling=options.polling or Polling(),
+        progress=BarProgress(f"extend {plan.operation}") if options.progress else NoProgress(),
+    )
+
+
+async def _pin_processor(
+    plan: Plan, options: Options, client: Client
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The processor version to run and its config (None, None for parse).
+
+    "latest" is pinned to the concrete version, so every batch (and a resume next week) runs
+    the same schema even if someone publishes a new version meanwhile; a resumed job runs the
+    version it started with.
+    """
+    version = plan.processor_version
+    if options.output is not None and version in (None, "latest") and options.mode == "resume":
+        stored = JobStore.open(options.output, storage_options=options.store_options)
+        manifest = stored.read_manifest()
+        if manifest is not None and manifest.get("processor_id") == plan.processor_id:
+            version = manifest.get("processor_version") or version
+    kind = OPERATIONS[plan.operation].kind
+    if plan.processor_id is None or kind is None:
+        return version, None
+    resolved = await client.get_processor(kind, plan.processor_id, version)
+    if version in (None, "latest") and resolved.get("version") not in (None, "draft"):
+        version = str(resolved["version"])
+    return version, dict(resolved.get("config") or {})
+
+
+@contextlib.asynccontextmanager
+async def _waiter(run: _Run) -> AsyncIterator[Waiter]:
+    """Polling, or (``wait="webhook"``, not detached) a webhook endpoint for the run's life."""
+    if run.options.wait != "webhook" or run.options.detach:
+        yield PollingWaiter(run.polling)
+        return
+    hook = webhook_waiter(run.client, run.options.webhook, run.polling, run.plan.operation)
+    async with hook as waiter:
+        yield waiter
+
+
+async def _run_in_memory(run: _Run, waiter: Waiter) -> pl.DataFrame:
+    engine = run.engine(uuid.uuid4().hex, waiter)
+    run.progress.start(run.plan.rows.height)
+    tables = await engine.run(run.plan.chunks)
+    return assemble([tables[c.index] for c in run.plan.chunks], run.plan.rows.height)
+
+
+async def _run_stored(run: _Run, waiter: Waiter) -> pl.DataFrame:
+    """Run (or resume) the job with its ledger and parts at ``options.output``."""
+    plan, options = run.plan, run.options
+    assert options.output is not None
+    store = JobStore.open(options.output, storage_options=options.store_options)
+    with store.lock(owner=f"extend_frames {plan.operation}"):
+        if options.mode == "overwrite":
+            await asyncio.to_thread(store.clear)
+        job_id = _open_job(run, store)
+        ledger = await asyncio.to_thread(store.ledger)
+        history = {i: ChunkHistory.fold(s.records) for i, s in ledger.items()}
+        done = {
+            c.index
+            for c in plan.chunks
+            if history.get(c.index, ChunkHistory()).collected and store.has_part(c.index)
+        }
+        engine = run.engine(job_id, waiter, ledger=store, history=history, detach=options.detach)
+        already = sum(len(run.rows_by_chunk[i]) for i in done)
+        run.progress.start(plan.rows.height, already_done=already)
+        tables = await engine.run(plan.chunks, done=done)
+        if options.detach:
+            # Submitted, not collected: rows come back PENDING (or as done so far).
+            stored = {i: store.read_part(i) for i in done}
+            return assemble(
+                [tables[c.index] if c.index in tables else stored[c.index] for c in plan.chunks],
+                plan.rows.height,
+            )
+        result = store.read().sort(ROW).drop(ROW)
+        summary = summarize(result)
+        store.mark_success(
+            {"rows": summary.rows, "by_status": summary.by_status, "credits": summary.credits}
+        )
+        return result
+
+
+def _open_job(run: _Run, store: JobStore) -> str:
+    """The job id at ``store``: the stored one (after checking it is the same job) or new."""
+    plan = run.plan
+    existing = store.read_manifest()
+    if existing is not None:
+        store.check_manifest({**plan.identity, "processor_version": run.version})
+        return str(existing["job_id"])
+    job_id = uuid.uuid4().hex
+    store.write_input(plan.rows.to_arrow())
+    store.write_manifest(
+        {
+            **plan.identity,
+            "processor_version": run.version,
+            "override_config": plan.config,
+            "job_id": job_id,
+            "rows": plan.rows.height,
+            "n_chunks": len(plan.chunks),
+            "library_version": __version__,
+        }
+    )
+    return job_id

@@ -1,0 +1,67 @@
+"""The summary of a job's result frame: rows by status, credits, wall time (``df.xf.summary()``).
+
+Not to be confused with the store's :class:`~extend_frames.store.StoredJobStatus`, which
+describes a job's *output path* (batches by ledger state, lock holder) for
+``extend-frames status``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import polars as pl
+
+from extend_frames._columns import CREDITS, STATUS
+
+__all__ = ["JobSummary", "remember", "summarize"]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """Counts by status, credits and wall time of one job (``df.xf.summary()``)."""
+
+    rows: int
+    by_status: dict[str, int]
+    credits: float
+    seconds: float | None = None
+    output: str | None = None
+    batches: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
+        took = f" in {self.seconds:.1f} s" if self.seconds is not None else ""
+        return f"{self.rows} rows ({parts}), {self.credits:g} credits{took}"
+
+
+def summarize(df: pl.DataFrame) -> JobSummary:
+    """Summary of a result frame: rows by status and total credits (plus the wall time, output
+    and batch count if ``df`` is the frame a job just returned).
+
+    >>> print(summarize(pl.DataFrame({"status": ["PROCESSED", "FAILED"], "credits": [1.5, None]})))
+    2 rows (FAILED 1, PROCESSED 1), 1.5 credits
+    """
+    counts = df.get_column(STATUS).cast(pl.String).value_counts()
+    by_status = {str(s): int(n) for s, n in counts.iter_rows()}
+    credits = float(df.get_column(CREDITS).fill_null(0).sum()) if CREDITS in df else 0.0
+    counted = JobSummary(df.height, by_status, credits)
+    known = _SUMMARIES.get(id(df))
+    if known is not None and known.rows == df.height:
+        return replace(counted, seconds=known.seconds, output=known.output, batches=known.batches)
+    return counted
+
+
+# Why a module global: wall time is not a column and a polars DataFrame takes no attributes, yet
+# ``df.xf.summary()`` must find it from the frame alone. So each job's summary is kept by its
+# result frame's identity for as long as that frame lives (a finalizer drops the entry, so a
+# reused id never finds a stale summary). Entries are only added and popped (atomic in CPython).
+_SUMMARIES: dict[int, JobSummary] = {}
+
+
+def remember(result: pl.DataFrame, summary: JobSummary) -> None:
+    """Keep ``summary`` for ``summarize(result)`` while ``result`` lives."""
+    key = id(result)
+    _SUMMARIES[key] = summary
+    weakref.finalize(result, _SUMMARIES.pop, key, None)
