@@ -362,3 +362,11 @@ def test_dates_follow_the_document_language() -> None:
     english = _invoice(b"Invoice No.: 5\nDate: 03/04/2014\nTotal: 12.00 USD\n", "en.txt")
     assert german["invoice_date"] == dt.date(2014, 4, 3).isoformat()
     assert english["invoice_date"] == dt.date(2014, 3, 4).isoformat()
+
+
+def test_two_labelled_values_on_one_row_stay_two_pairs() -> None:
+    """'Invoice No: INV-0' and 'Date: 2024-01-02' side by side are not one label and value."""
+    runs = [(60, 60, "Invoice No: INV-0", 9), (300, 60, "Date: 2024-01-02", 9)]
+    runs += [(380, 200, "Total", 9), (480, 200, "1,234.50 USD", 9)]
+    value = _invoice(_pdf(runs), "two.pdf")
+    assert _fields(value) == ("INV-0", "2024-01-02", None, 1234.5, "USD")

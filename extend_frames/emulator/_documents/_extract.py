@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from functools import lru_cache
 from typing import Any
 
 from ._address import PART_WORDS, looks_like_address, parse_address
@@ -55,6 +56,8 @@ _ISSUE_WORDS = frozenset({"issu", "issue", "creation", "creat", "dat"})
 # Total-amount wording: the grand total (gross, due) beats net, subtotal and tax lines.
 _GROSS_WORDS = frozenset({"gross", "grand", "due", "payable", "balance"})
 _PART_WORDS = frozenset({"net", "sub", "subtotal", "tax"})
+_LETTER = re.compile(r"[^\W\d_]")
+_HAS_VALUE = re.compile(r"\d|[$€£¥₹]|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])|zł")
 _ID_WORDS = frozenset({"number", "reference", "code"})  # identifiers: values hold a digit
 _NUMBER_PREFIX = re.compile(r"(?i)(?<![a-z])(n[°º]|nr\.|no\.|#)(?=[a-z0-9])")
 _YES = frozenset({"yes", "y", "true", "x", "✓", "✔", "checked", "signed", "paid"})
@@ -118,18 +121,21 @@ class _Field:
 def _value_token(token: str) -> bool:
     bare = token.strip("(),;")
     return (
-        bool(re.search(r"\d", token))
+        any(ch.isdigit() for ch in token)
         or bare in ISO_CODES
         or bare in ("$", "€", "£", "¥", "₹", "CHF", "zł")
     )
 
 
+@lru_cache(maxsize=8192)
 def _month_word(word: str) -> bool:
     return fold(word).strip(".,") in MONTHS
 
 
 def _word_pairs(cell: str) -> list[tuple[str, str]]:
     """(label, value) pairs in text written without separators, left to right."""
+    if not _HAS_VALUE.search(cell):
+        return []
     words = _NUMBER_PREFIX.sub(r"\1 ", cell).split()  # "n°562044387" -> "n° 562044387"
     value = [_value_token(w) for w in words]
     for i, word in enumerate(words):  # "3 March 2025", "May 26, 2023": month names join dates
@@ -158,8 +164,8 @@ def _word_pairs(cell: str) -> list[tuple[str, str]]:
         if found.startswith("#") and label:  # "INVOICE #INV-7": the '#' belongs to the label
             label, found = label + " #", found[1:]
         # "Facture n° 42 du 2 juillet 2015": a date after a connector dates what precedes it.
-        connector = set(fold(label).split())
-        if pairs and connector and connector <= DATE_CONNECTORS and find_date(found) is not None:
+        connector = set(fold(label).split()) if pairs and 0 < len(label) <= 6 else set()
+        if connector and connector <= DATE_CONNECTORS and find_date(found) is not None:
             kind = [w for w in pairs[-1][0].split() if keywords(w) & _DOC_WORDS]
             label = " ".join([*kind, "date"])
         if label and found and _is_label_text(label):
@@ -206,9 +212,9 @@ def _rows(page: Page) -> list[list[_Cell]]:
 
 def _looks_like_label(text: str) -> bool:
     text = text.strip()
-    if not text or len(text) > 50 or len(text.split()) > 6 or not re.search(r"[^\W\d_]", text):
+    if not text or len(text) > 50 or len(text.split()) > 6 or not _LETTER.search(text):
         return False
-    return len(re.findall(r"\d", text)) <= 4
+    return sum(ch.isdigit() for ch in text) <= 4
 
 
 def _currency_mark(text: str) -> bool:
@@ -218,7 +224,7 @@ def _currency_mark(text: str) -> bool:
 
 
 def _is_value(text: str) -> bool:
-    return bool(re.search(r"\d", text)) and len(text) <= 60
+    return len(text) <= 60 and any(ch.isdigit() for ch in text)
 
 
 def _geometry_pairs(page: Page) -> list[tuple[str, str, tuple[Line, ...], bool]]:
@@ -273,6 +279,11 @@ class _Reader:
         self.decimal = decimal_separator(doc.text)
         self.blocks: list[Block] = [b for p in doc.pages for b in page_blocks(p)]
         self.candidates = self._candidates()
+        # word -> candidates whose label or context has it: a field only scores those.
+        self.by_word: dict[str, list[_Candidate]] = {}
+        for cand in self.candidates:
+            for word in cand.label | cand.context:
+                self.by_word.setdefault(word, []).append(cand)
         self.doc_currency = self._doc_currency()
 
     # ------------------------------------------------------------ candidates
@@ -380,9 +391,11 @@ class _Reader:
         # "Date" alone is the invoice date, not the due date: when a sibling shares a word,
         # the label must carry this field's own distinguishing word (or a listed wording).
         need = field.own - shared - _DOC_WORDS - _ISSUE_WORDS if shared - _DOC_WORDS else set()
+        words = field.own | field.parent | field.desc
+        pool = {c.order: c for w in words for c in self.by_word.get(w, ())}
         scored = [
             (field.score(c), c)
-            for c in self.candidates
+            for c in pool.values()
             if not need or need & c.label or c.phrase in field.phrases
         ]
         ranked = sorted(

@@ -51,6 +51,7 @@ def key_value(line: Line) -> tuple[str, str] | None:
         len(cells) == 2
         and _is_label(cells[0])
         and (cells[0].endswith(":") or not cells[1].endswith(":"))
+        and not _INLINE_KV.match(cells[0])  # "Invoice No: 7" | "Date: 1/2": two pairs, not one
     ):
         return cells[0].rstrip(":").strip(), cells[1].strip()
     if len(cells) == 1:

@@ -229,9 +229,16 @@ def _label_words(word: str) -> tuple[str, ...]:
     return (stem(_ABBREVIATIONS.get(word, word)),)
 
 
-@lru_cache(maxsize=32768)
 def label_keywords(text: str) -> frozenset[str]:
     """Keywords of a label or field name in any of the six languages, as English words."""
+    return _label_keywords(_DIGITS.sub("0", text))  # digits never count: share the cache
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=32768)
+def _label_keywords(text: str) -> frozenset[str]:
     text = _NUMBER_SIGN.sub(" number ", fold(text).replace("_", " "))
     out: set[str] = set()
     for raw in re.findall(r"[a-z0-9]+", text):
