@@ -14,10 +14,12 @@ from extend_frames.frames._public import (
     collect,
     extract,
     parse,
+    run_stored,
     split,
 )
 from extend_frames.frames._read import job_status, read_results
 from extend_frames.frames._result_schema import result_schema, spark_compatible
+from extend_frames.frames._run import StoredRun
 from extend_frames.frames._summary import JobSummary, summarize
 
 #: The dtype of the ``status`` column (kept under its wave-1 name).
@@ -27,6 +29,7 @@ __all__ = [
     "STATUS",
     "JobOptions",
     "JobSummary",
+    "StoredRun",
     "WaitOptions",
     "aclassify",
     "acollect",
@@ -42,6 +45,7 @@ __all__ = [
     "read_batch",
     "read_results",
     "result_schema",
+    "run_stored",
     "spark_compatible",
     "split",
     "summarize",

@@ -18,9 +18,9 @@ import polars as pl
 from typing_extensions import Unpack
 
 from extend_frames._operations import Operation
-from extend_frames.frames._options import JobOptions, WaitOptions, resolve
-from extend_frames.frames._plan import plan_job, plan_stored
-from extend_frames.frames._run import execute
+from extend_frames.frames._options import JobOptions, Options, WaitOptions, resolve
+from extend_frames.frames._plan import Plan, plan_job, plan_stored
+from extend_frames.frames._run import StoredRun, execute, execute_stored
 from extend_frames.jobs import run_sync
 from extend_frames.store import JobStore
 
@@ -45,7 +45,7 @@ def _blocking(afn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P,
     return fn
 
 
-async def _run(
+def _planned(
     operation: Operation,
     df: Any,
     processor: Any,
@@ -53,7 +53,7 @@ async def _run(
     text_column: str | None,
     config: Mapping[str, Any] | None,
     options: Mapping[str, Any],
-) -> pl.DataFrame:
+) -> tuple[Plan, Options]:
     opts = resolve(operation, options)
     plan = plan_job(
         operation,
@@ -64,7 +64,24 @@ async def _run(
         config=config,
         options=opts,
     )
-    return await execute(plan, opts)
+    return plan, opts
+
+
+def run_stored(
+    operation: Operation,
+    df: Any,
+    *,
+    processor: Any = None,
+    file_column: str = "file",
+    text_column: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any],
+) -> StoredRun:
+    """For adapters that read a job's parts themselves (``extend_frames.spark``): the same
+    validation, options and resume as the public functions, but the result is never assembled
+    in memory; returns the job's counts and the processor config that types its parts."""
+    planned = _planned(operation, df, processor, file_column, text_column, config, options)
+    return run_sync(lambda: execute_stored(*planned))
 
 
 async def aparse(
@@ -76,7 +93,7 @@ async def aparse(
     **options: Unpack[JobOptions],
 ) -> pl.DataFrame:
     """Async twin of :func:`parse`."""
-    return await _run("parse", df, None, file_column, text_column, config, options)
+    return await execute(*_planned("parse", df, None, file_column, text_column, config, options))
 
 
 parse = _blocking(
@@ -118,7 +135,8 @@ def _processor_op(operation: Operation) -> AsyncProcessorOp:
         config: Mapping[str, Any] | None = None,
         **options: Unpack[JobOptions],
     ) -> pl.DataFrame:
-        return await _run(operation, df, processor, file_column, text_column, config, options)
+        planned = _planned(operation, df, processor, file_column, text_column, config, options)
+        return await execute(*planned)
 
     run.__name__ = run.__qualname__ = f"a{operation}"
     run.__doc__ = f"Async twin of :func:`{operation}`."

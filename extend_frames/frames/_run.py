@@ -13,13 +13,14 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._columns import CHUNK, ROW, UNIT
+from extend_frames._columns import CHUNK, CREDITS, ROW, STATUS, UNIT
+from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS
 from extend_frames._version import __version__
 from extend_frames.api import Client
@@ -43,7 +44,7 @@ from extend_frames.jobs import (
 )
 from extend_frames.store import JobStore
 
-__all__ = ["execute"]
+__all__ = ["StoredRun", "execute", "execute_stored"]
 
 logger = logging.getLogger("extend_frames")
 
@@ -56,6 +57,7 @@ class _Run:
     options: Options
     client: Client
     version: str | None
+    proc_config: dict[str, Any] | None
     out_dtype: pl.DataType
     conf_dtype: pl.DataType | None
     rows_by_chunk: dict[int, pl.DataFrame]
@@ -94,24 +96,22 @@ class _Run:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """A job run at its output without its result assembled in memory (:func:`execute_stored`)."""
+
+    summary: JobSummary
+    #: The processor version the job ran with and its config (None for parse): what
+    #: ``result_schema`` needs to type the parts.
+    processor_version: str | None
+    processor_config: dict[str, Any] | None
+
+
 async def execute(plan: Plan, options: Options) -> pl.DataFrame:
     """Run ``plan`` to the end (or, with ``detach``, to submission) and return every row."""
     started = time.monotonic()
-    client = options.client or Client()
-    try:
-        run = await _prepare(plan, options, client)
-        try:
-            async with _waiter(run) as waiter:
-                if options.output is None:
-                    result = await _run_in_memory(run, waiter)
-                else:
-                    result = await _run_stored(run, waiter)
-        finally:
-            run.progress.close()
-    finally:
-        # Always: this loop's connections must close before the loop ends (the sync API runs
-        # on a private loop). The client itself stays usable for the caller.
-        await client.aclose()
+    result, _ = await _drive(plan, options, materialize=True)
+    assert isinstance(result, pl.DataFrame)  # materialize=True always assembles
     counted = summarize(result)
     summary = JobSummary(
         counted.rows,
@@ -126,6 +126,47 @@ async def execute(plan: Plan, options: Options) -> pl.DataFrame:
     return result
 
 
+async def execute_stored(plan: Plan, options: Options) -> StoredRun:
+    """Run ``plan`` at ``options.output`` like :func:`execute`, but never hold the whole result:
+    parts are written as batches finish and only counted at the end (by a two-column scan), so
+    the caller's memory is the plan's keys and references plus one batch at a time. For
+    adapters that read the parts themselves (``extend_frames.spark``)."""
+    if options.output is None:
+        raise InputError("this job needs output= (the results are read from there)")
+    started = time.monotonic()
+    result, run = await _drive(plan, options, materialize=False)
+    counted = summarize(result) if isinstance(result, pl.DataFrame) else result
+    summary = replace(
+        counted,
+        seconds=time.monotonic() - started,
+        output=options.output,
+        batches=len(plan.chunks),
+    )
+    logger.info("extend %s: %s", plan.operation, summary)
+    return StoredRun(summary, run.version, run.proc_config)
+
+
+async def _drive(
+    plan: Plan, options: Options, *, materialize: bool
+) -> tuple[pl.DataFrame | JobSummary, _Run]:
+    client = options.client or Client()
+    try:
+        run = await _prepare(plan, options, client)
+        try:
+            async with _waiter(run) as waiter:
+                if options.output is None:
+                    result: pl.DataFrame | JobSummary = await _run_in_memory(run, waiter)
+                else:
+                    result = await _run_stored(run, waiter, materialize=materialize)
+        finally:
+            run.progress.close()
+    finally:
+        # Always: this loop's connections must close before the loop ends (the sync API runs
+        # on a private loop). The client itself stays usable for the caller.
+        await client.aclose()
+    return result, run
+
+
 async def _prepare(plan: Plan, options: Options, client: Client) -> _Run:
     version, proc_config = await _pin_processor(plan, options, client)
     parts = plan.rows.select(*plan.input_columns, ROW, UNIT, CHUNK)
@@ -135,6 +176,7 @@ async def _prepare(plan: Plan, options: Options, client: Client) -> _Run:
         options=options,
         client=client,
         version=version,
+        proc_config=proc_config,
         out_dtype=output_dtype(plan.operation, proc_config),
         conf_dtype=confidence_dtype(proc_config) if plan.operation == "extract" else None,
         rows_by_chunk={int(k[0]): v for k, v in by_chunk.items()},
@@ -185,8 +227,11 @@ async def _run_in_memory(run: _Run, waiter: Waiter) -> pl.DataFrame:
     return assemble([tables[c.index] for c in run.plan.chunks], run.plan.rows.height)
 
 
-async def _run_stored(run: _Run, waiter: Waiter) -> pl.DataFrame:
-    """Run (or resume) the job with its ledger and parts at ``options.output``."""
+async def _run_stored(
+    run: _Run, waiter: Waiter, *, materialize: bool = True
+) -> pl.DataFrame | JobSummary:
+    """Run (or resume) the job with its ledger and parts at ``options.output``; return every
+    row, or (``materialize=False``, not detached) only the counts, from the parts on disk."""
     plan, options = run.plan, run.options
     assert options.output is not None
     store = JobStore.open(options.output, storage_options=options.store_options)
@@ -212,12 +257,27 @@ async def _run_stored(run: _Run, waiter: Waiter) -> pl.DataFrame:
                 [tables[c.index] if c.index in tables else stored[c.index] for c in plan.chunks],
                 plan.rows.height,
             )
-        result = store.read().sort(ROW).drop(ROW)
-        summary = summarize(result)
+        result = store.read().sort(ROW).drop(ROW) if materialize else None
+        summary = (
+            summarize(result) if result is not None else await asyncio.to_thread(_count, store)
+        )
         store.mark_success(
             {"rows": summary.rows, "by_status": summary.by_status, "credits": summary.credits}
         )
-        return result
+        return summary if result is None else result
+
+
+def _count(store: JobStore) -> JobSummary:
+    """Rows by status and credits of the stored parts, reading only those two columns."""
+    counts = (
+        store.scan()
+        .select(pl.col(STATUS).cast(pl.String), pl.col(CREDITS).fill_null(0))
+        .group_by(STATUS)
+        .agg(pl.len().alias("rows"), pl.col(CREDITS).sum())
+        .collect()
+    )
+    by_status = {str(s): int(n) for s, n in counts.select(STATUS, "rows").iter_rows()}
+    return JobSummary(sum(by_status.values()), by_status, float(counts.get_column(CREDITS).sum()))
 
 
 def _open_job(run: _Run, store: JobStore) -> str:

@@ -9,7 +9,7 @@ the key, so wide input columns never leave the executors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +18,14 @@ import pyarrow as pa
 
 from extend_frames._columns import RESULT_COLUMNS
 from extend_frames._errors import InputError
-from extend_frames._operations import OPERATIONS
-from extend_frames.api import Client
-from extend_frames.frames import result_schema
-from extend_frames.jobs import Operation, run_sync
-from extend_frames.store import JobStore
+from extend_frames._operations import Operation
+from extend_frames.frames import result_schema, run_stored
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
 
-__all__ = ["run_spark_job", "spark_path", "spark_result_schema"]
+__all__ = ["run_spark_job", "spark_path", "spark_type"]
 
 _PARTS = "part-*.parquet"
 
@@ -37,16 +34,15 @@ def run_spark_job(
     operation: Operation,
     sdf: DataFrame,
     *,
-    runner: Callable[..., Any],
     processor: Any,
-    file_column: str,
-    text_column: str | None,
-    key: str | Sequence[str] | None,
-    output: str,
-    read_path: str | None,
-    options: dict[str, Any],
+    file_column: str = "file",
+    text_column: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    read_path: str | None = None,
+    options: Mapping[str, Any],
 ) -> DataFrame:
-    """Run ``operation`` over ``sdf`` through ``runner`` (the polars API); see the module doc."""
+    """Run ``operation`` over ``sdf`` on the driver; see the module docstring."""
+    key, output = options.get("key"), options.get("output")
     reference = _reference_column(sdf, file_column, text_column)
     keys = _key_columns(sdf, key, reference)
     if not isinstance(output, str) or not output:
@@ -62,19 +58,16 @@ def run_spark_job(
         )
     columns = list(dict.fromkeys([*keys, reference]))
     frame = _driver_frame(sdf.select(*columns).toArrow(), keys, reference, key is None)
-    refs = {"text_column": text_column} if text_column else {"file_column": reference}
-    runner(
+    stored = run_stored(
+        operation,
         frame,
-        **({} if operation == "parse" else {"processor": processor}),
-        **refs,
-        key=None if key is None else (keys[0] if len(keys) == 1 else keys),
-        output=output,
-        **options,
+        processor=processor,
+        file_column=file_column,
+        text_column=text_column,
+        config=config,
+        options=options,
     )
-    client = options.get("client")
-    schema = spark_result_schema(
-        operation, output, storage_options=options.get("storage_options"), client=client
-    )
+    schema = result_schema(operation, stored.processor_config, spark=True)
     return _join(sdf, keys, schema, spark_path(read_path or output))
 
 
@@ -128,41 +121,6 @@ def _driver_frame(table: pa.Table, keys: list[str], reference: str, derived: boo
     return frame.sort(keys)
 
 
-def spark_result_schema(
-    operation: Operation,
-    output: str,
-    *,
-    storage_options: Any = None,
-    client: Client | None = None,
-) -> pa.Schema:
-    """The Spark-compatible Arrow schema of the job at ``output``'s result columns.
-
-    Extract's output struct needs the processor's config: the version the job ran with
-    (pinned in its manifest) is fetched once.
-    """
-    kind = OPERATIONS[operation].kind if operation in OPERATIONS else None
-    if kind is None:
-        return result_schema(operation, spark=True)
-    store = JobStore.open(output, storage_options=dict(storage_options or {}))
-    manifest = store.read_manifest() or {}
-    processor_id, version = manifest.get("processor_id"), manifest.get("processor_version")
-    owned = client is None
-    api = client or Client()
-
-    async def fetch() -> dict[str, Any]:
-        try:
-            return await api.get_processor(kind, str(processor_id), version)
-        finally:
-            await api.aclose()
-
-    try:
-        resolved = run_sync(fetch)
-    finally:
-        if owned:
-            api.close()
-    return result_schema(operation, resolved.get("config") or {}, spark=True)
-
-
 def spark_path(output: str) -> str:
     """The path Spark reads ``output`` at: URLs as given, ``/dbfs/x`` as ``dbfs:/x``,
     ``/Volumes/...`` as given, other local paths as absolute ``file:`` URIs."""
@@ -175,7 +133,8 @@ def spark_path(output: str) -> str:
     return Path(output).expanduser().resolve().as_uri()
 
 
-def _spark_type(schema: pa.Schema) -> StructType:
+def spark_type(schema: pa.Schema) -> StructType:
+    """``schema`` (Spark-compatible Arrow) as a Spark ``StructType``."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema, prefer_timestamp_ntz=False)
@@ -186,7 +145,7 @@ def _join(sdf: DataFrame, keys: list[str], schema: pa.Schema, path: str) -> Data
     from pyspark.sql.types import StructType
 
     key_fields = [sdf.schema[k] for k in keys]
-    results = _spark_type(schema)
+    results = spark_type(schema)
     read_schema = StructType([*key_fields, *results.fields])
     parts = (
         sdf.sparkSession.read.schema(read_schema)

@@ -1,22 +1,22 @@
 """``parse``, ``extract``, ``classify`` and ``split`` over a PySpark DataFrame.
 
-Same options as the polars functions (passed straight through, so resume, ``cache=`` and
-``max_wait=`` behave the same), plus what Spark needs: ``key=`` to join results back on and
-``output=`` (required) where the parts are written and read from.
+Same options as the polars functions (the one definition, ``JobOptions``, passed straight
+through, so resume, caching and bounded waits behave the same), plus what Spark needs:
+``key=`` to join results back on, ``output=`` (required) where the parts are written and read
+from, and ``read_path=`` when Spark names that folder differently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import inspect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from extend_frames.frames import classify as _classify
-from extend_frames.frames import extract as _extract
-from extend_frames.frames import parse as _parse
-from extend_frames.frames import result_schema
-from extend_frames.frames import split as _split
-from extend_frames.jobs import Operation
-from extend_frames.spark._job import _spark_type, run_spark_job
+from typing_extensions import Unpack
+
+from extend_frames._operations import Operation
+from extend_frames.frames import JobOptions, result_schema
+from extend_frames.spark._job import run_spark_job, spark_type
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -28,7 +28,7 @@ __all__ = ["classify", "extract", "parse", "spark_schema", "split"]
 def spark_schema(operation: str, processor_config: Mapping[str, Any] | None = None) -> StructType:
     """The Spark schema of the result columns (``xf.result_schema(..., spark=True)`` as a
     ``StructType``): for a dbt contract or an empty table created before the first run."""
-    return _spark_type(result_schema(operation, processor_config, spark=True))
+    return spark_type(result_schema(operation, processor_config, spark=True))
 
 
 def parse(
@@ -36,68 +36,69 @@ def parse(
     *,
     file_column: str = "file",
     text_column: str | None = None,
-    key: str | Sequence[str] | None = None,
-    output: str,
+    config: Mapping[str, Any] | None = None,
     read_path: str | None = None,
-    **options: Any,
+    **options: Unpack[JobOptions],
 ) -> DataFrame:
     """Parse every document of ``sdf``; returns ``sdf`` with the typed result columns.
 
     ``key``: the column(s) results are joined back on, unique and never null; without it the
-    reference column is the key (then it must be unique and never null). ``output``: a folder
-    both this process (fsspec) and Spark can read; ``read_path`` overrides how Spark names it
-    (e.g. ``s3a://`` for ``s3://``). Other options are those of :func:`extend_frames.parse`.
+    reference column is the key (then it must be unique and never null). ``output``
+    (required): a folder both this process (fsspec) and Spark can read; ``read_path``
+    overrides how Spark names it (e.g. ``s3a://`` for ``s3://``). The other options are those
+    of :func:`extend_frames.parse`, with the same meaning.
 
     >>> out = xfs.parse(sdf, file_column="url", output="/Volumes/m/d/v/parse")  # doctest: +SKIP
     """
     return run_spark_job(
         "parse",
         sdf,
-        runner=_parse,
         processor=None,
         file_column=file_column,
         text_column=text_column,
-        key=key,
-        output=output,
+        config=config,
         read_path=read_path,
         options=options,
     )
 
 
-def _processor_op(operation: Operation, runner: Any) -> Any:
-    def fn(
+class SparkProcessorOp(Protocol):
+    """Signature of :func:`extract`, :func:`classify` and :func:`split`."""
+
+    def __call__(
+        self,
         sdf: DataFrame,
         *,
-        processor: Any,
+        processor: str | tuple[str, str | None],
         file_column: str = "file",
         text_column: str | None = None,
-        key: str | Sequence[str] | None = None,
-        output: str,
+        config: Mapping[str, Any] | None = None,
         read_path: str | None = None,
-        **options: Any,
-    ) -> DataFrame:
-        return run_spark_job(
-            operation,
-            sdf,
-            runner=runner,
-            processor=processor,
-            file_column=file_column,
-            text_column=text_column,
-            key=key,
-            output=output,
-            read_path=read_path,
-            options=options,
-        )
+        **options: Unpack[JobOptions],
+    ) -> DataFrame: ...
 
-    fn.__name__ = fn.__qualname__ = operation
-    fn.__doc__ = (
+
+def _processor_op(operation: Operation) -> SparkProcessorOp:
+    def run(sdf: DataFrame, *, processor: Any, **arguments: Any) -> DataFrame:
+        spark_args = {k: arguments.pop(k) for k in _SPARK_ARGS if k in arguments}
+        return run_spark_job(operation, sdf, processor=processor, **spark_args, options=arguments)
+
+    run.__name__ = run.__qualname__ = operation
+    run.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
+    run.__doc__ = (
         f"{operation.capitalize()} every document of ``sdf`` with ``processor``; returns "
         "``sdf`` joined on the key to the typed result columns (every row once).\n\n"
         f"Arguments as :func:`parse`, plus ``processor`` as in :func:`extend_frames.{operation}`."
     )
-    return fn
+    return cast(SparkProcessorOp, run)
 
 
-extract = _processor_op("extract", _extract)
-classify = _processor_op("classify", _classify)
-split = _processor_op("split", _split)
+#: The Spark-specific arguments (the rest are the polars API's options).
+_SPARK_ARGS = ("file_column", "text_column", "config", "read_path")
+_CALL = inspect.signature(SparkProcessorOp.__call__)
+_SIGNATURE = _CALL.replace(parameters=list(_CALL.parameters.values())[1:])  # without self
+
+
+extract = _processor_op("extract")
+classify = _processor_op("classify")
+split = _processor_op("split")

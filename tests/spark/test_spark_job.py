@@ -7,6 +7,7 @@ in a child process with its own JVM, as a crashed dbt run or a Connect client wo
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import os
 import signal
@@ -174,8 +175,22 @@ def test_bad_keys_fail_before_any_request(spark: Any, tmp_path: Path) -> None:
                 key="doc",
                 **common,
             )
+        with pytest.raises(xf.InputError, match="unexpected keyword argument 'bogus'"):
+            xfs.extract(dupes.dropDuplicates(["doc"]), key="doc", bogus=1, **common)
         assert emu.stats()["requests_total"] == 0
     assert not (tmp_path / "o").exists()
+
+
+def test_the_options_are_the_polars_apis_options() -> None:
+    """One options definition: whatever the polars API takes, the Spark functions take."""
+    pytest.importorskip("pyspark")
+    from extend_frames import spark as xfs
+
+    for fn in (xfs.parse, xfs.extract, xfs.classify, xfs.split):
+        params = inspect.signature(fn).parameters
+        assert params["options"].kind is inspect.Parameter.VAR_KEYWORD
+        assert "JobOptions" in str(params["options"].annotation)
+        assert next(iter(params)) == "sdf"
 
 
 def test_the_package_never_touches_spark_context() -> None:
