@@ -296,9 +296,58 @@ ENGLISH = [
 ]  # fmt: skip
 
 
+# German table layout: labels in a header row over their values, a due date in a sentence,
+# no currency printed anywhere (a German invoice: euros), the company name repeated below.
+GERMAN_TABLE = [
+    (60, 50, "Lieferant GmbH", 14), (60, 64, "Lieferantenstraße 20 - 80333 München", 7),
+    (60, 120, "Kunden AG Mitte", 10), (60, 132, "Kundenstraße 15", 10),
+    (60, 200, "Rechnung", 14),
+    (60, 220, "Rechnungsnummer", 8), (160, 220, "Rechnungsdatum", 8),
+    (260, 220, "Kundennummer", 8), (360, 220, "Lieferdatum", 8),
+    (60, 230, "471102", 8), (160, 230, "05.03.2013", 8), (260, 230, "GE2020211", 8),
+    (360, 230, "06.03.2013", 8),
+    (60, 260, "Pos.", 8), (90, 260, "Artikel", 8), (300, 260, "Menge", 8), (450, 260, "Betrag", 8),
+    (60, 272, "1", 8), (90, 272, "Trennblätter A4", 8), (300, 272, "20", 8),
+    (450, 272, "198,00", 8),
+    (300, 332, "Nettobetrag", 8), (450, 332, "473,00", 8),
+    (300, 344, "Umsatzsteuer", 8), (450, 344, "56,87", 8),
+    (300, 356, "Bruttobetrag", 8), (450, 356, "529,87", 8),
+    (60, 400, "Zahlbar innerhalb 30 Tagen netto bis 04.04.2013, 3% Skonto bis 15.03.2013", 8),
+    (60, 700, "Lieferant GmbH - Geschäftsführer Hans Muster - HRB 12345", 6),
+]  # fmt: skip
+
+# English, the invoice block top right, "Balance Due" after "Total" and "Amount Paid".
+ENGLISH_RIGHT = [
+    (60, 50, "Globex Corporation", 14), (400, 50, "INVOICE", 18),
+    (400, 80, "Invoice #", 9), (480, 80, "10042", 9),
+    (400, 92, "Date", 9), (480, 92, "Jan 5, 2024", 9),
+    (400, 104, "Due Date", 9), (480, 104, "Feb 4, 2024", 9),
+    (60, 300, "Description", 9), (300, 300, "Qty", 9), (480, 300, "Amount", 9),
+    (60, 312, "Consulting", 9), (300, 312, "10", 9), (480, 312, "$1,500.00", 9),
+    (380, 340, "Subtotal", 9), (480, 340, "$1,500.00", 9),
+    (380, 352, "Tax (8%)", 9), (480, 352, "$120.00", 9),
+    (380, 364, "Total", 9), (480, 364, "$1,620.00", 9),
+    (380, 376, "Amount Paid", 9), (480, 376, "$0.00", 9),
+    (380, 388, "Balance Due", 9), (480, 388, "$1,620.00", 9),
+]  # fmt: skip
+
+# French with "N° :" and the date on one row, day-first slash dates, "Net à payer".
+FRENCH_NUMERIC = [
+    (60, 50, "ACME Services SAS", 14), (60, 100, "FACTURE", 16),
+    (60, 130, "N° : F2024-118", 9), (300, 130, "Date : 05/02/2024", 9),
+    (60, 142, "Échéance : 06/03/2024", 9),
+    (300, 300, "Total HT", 9), (450, 300, "1 250,00 EUR", 9),
+    (300, 312, "TVA 20 %", 9), (450, 312, "250,00", 9),
+    (300, 324, "Net à payer", 9), (450, 324, "1 500,00 EUR", 9),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("runs", "expected"),
     [
+        (GERMAN_TABLE, ("471102", "2013-03-05", "2013-04-04", 529.87, "EUR")),
+        (ENGLISH_RIGHT, ("10042", "2024-01-05", "2024-02-04", 1620.0, "USD")),
+        (FRENCH_NUMERIC, ("F2024-118", "2024-02-05", "2024-03-06", 1500.0, "EUR")),
         (GERMAN, ("RE-2014-0815", "2014-05-07", "2014-05-21", 1190.0, "EUR")),
         (FRENCH, ("FA-2017-0010", "2017-11-13", "2017-12-13", 671.15, "EUR")),
         (DUTCH, ("16117778", "2016-04-21", "2016-04-28", 37.51, "EUR")),
@@ -306,7 +355,7 @@ ENGLISH = [
         (ITALIAN, ("2020/042", "2020-05-07", "2020-06-06", 2440.0, "EUR")),
         (ENGLISH, ("42183017", "2014-08-03", None, 4.11, "USD")),
     ],
-    ids=["de", "fr", "nl", "es", "it", "en"],
+    ids=["de-table", "en-right", "fr-numeric", "de", "fr", "nl", "es", "it", "en"],
 )
 def test_invoices_in_six_languages_and_layouts(
     runs: list[tuple[float, float, str, float]], expected: tuple[Any, ...]
@@ -370,3 +419,17 @@ def test_two_labelled_values_on_one_row_stay_two_pairs() -> None:
     runs += [(380, 200, "Total", 9), (480, 200, "1,234.50 USD", 9)]
     value = _invoice(_pdf(runs), "two.pdf")
     assert _fields(value) == ("INV-0", "2024-01-02", None, 1234.5, "USD")
+
+
+@pytest.mark.parametrize(
+    ("runs", "vendor"),
+    [
+        (GERMAN_TABLE, "Lieferant GmbH"),  # printed twice, the customer's AG once
+        (ENGLISH_RIGHT, "Globex Corporation"),  # the first line, next to the title
+        (FRENCH_NUMERIC, "ACME Services SAS"),
+    ],
+)
+def test_the_vendor_is_the_company_the_document_names_as_issuer(
+    runs: list[tuple[float, float, str, float]], vendor: str
+) -> None:
+    assert _invoice(_pdf(runs), "vendor.pdf")["vendor"]["name"] == vendor

@@ -30,6 +30,7 @@ from ._text import (
     find_number,
     fold,
     label_keywords,
+    language,
     prefers_day_first,
     split_identifier,
     tokens,
@@ -56,6 +57,18 @@ _ISSUE_WORDS = frozenset({"issu", "issue", "creation", "creat", "dat"})
 # Total-amount wording: the grand total (gross, due) beats net, subtotal and tax lines.
 _GROSS_WORDS = frozenset({"gross", "grand", "due", "payable", "balance"})
 _PART_WORDS = frozenset({"net", "sub", "subtotal", "tax"})
+# "Musterfirma GmbH", "Au bon moulin SARL", "Exact Belgium II BVBA": up to five name words
+# (not starting with a digit) and a legal form.
+_COMPANY = re.compile(
+    r"(?<![\w&])(?:[^\W\d_][\w&'.-]*\s+){1,5}?(?:[\w&'.-]+\s+)?"
+    r"(?:GmbH|AG|SARL|SAS|SASU|SA|S\.A\.|BV|B\.V\.|BVBA|NV|N\.V\.|Ltd\.?|Limited|Inc\.?|LLC|"
+    r"plc|PLC|S\.L\.|SL|S\.r\.l\.|Srl|SRL|SpA|S\.p\.A\.|KG|e\.K\.|Oy|AB|A/S|LLP|Pty Ltd|"
+    r"Corporation|Corp\.?|a\.G\.)"
+    r"(?![\w])"
+)
+# Letterhead lines that are section labels, not a company name ("Adresse de livraison").
+_EURO_LANGUAGES = frozenset({"de", "fr", "nl", "es", "it"})
+_NOT_A_NAME = frozenset({"address", "delivery", "customer", "recipient", "buyer", "ship"})
 _LETTER = re.compile(r"[^\W\d_]")
 _HAS_VALUE = re.compile(r"\d|[$€£¥₹]|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])|zł")
 _ID_WORDS = frozenset({"number", "reference", "code"})  # identifiers: values hold a digit
@@ -73,6 +86,7 @@ class _Candidate:
     lines: tuple[Line, ...]
     order: int
     weak: bool = False  # label guessed without a separator
+    loose: bool = False  # label = the words of a sentence before the value (extras are free)
     phrase: str = dc_field(default="", compare=False)  # the label words, sorted (set on creation)
 
     def __post_init__(self) -> None:
@@ -92,7 +106,7 @@ class _Field:
         own = len(self.own & label)
         parent = len(self.parent & (label | cand.context))
         desc = len(self.desc & label - self.own - self.parent)
-        extra = len(label - self.own - self.parent - self.desc)
+        extra = 0 if cand.loose else len(label - self.own - self.parent - self.desc)
         # The description lists this exact wording ("dated", "pay by", "units"): trust it.
         phrase = 3.0 if cand.phrase in self.phrases else 0.0
         if own == 0 and parent == 0 and desc < 2 and not phrase:
@@ -108,7 +122,7 @@ class _Field:
                 score += 1.5
             elif label & (_PART_WORDS - self.own):
                 score -= 2.0
-        return score * (0.8 if cand.weak else 1.0)
+        return score * (0.5 if cand.loose else 0.8 if cand.weak else 1.0)
 
     def claims(self, cand: _Candidate, score: float, *, self_field: _Field) -> bool:
         """Does this (sibling) field match ``cand`` better than ``self_field`` does?"""
@@ -324,13 +338,19 @@ class _Reader:
     ) -> list[_Candidate]:
         out: list[_Candidate] = []
 
-        def add(label: str, value: str, lines: tuple[Line, ...], *, weak: bool = False) -> None:
+        def add(
+            label: str,
+            value: str,
+            lines: tuple[Line, ...],
+            *,
+            weak: bool = False,
+            loose: bool = False,
+        ) -> None:
             value = value.strip()
             label_tokens = frozenset(keywords(label))
             if value and label_tokens:
-                out.append(
-                    _Candidate(label_tokens, context, value, page, lines, order + len(out), weak)
-                )
+                n = order + len(out)
+                out.append(_Candidate(label_tokens, context, value, page, lines, n, weak, loose))
 
         if block.type == "key_value":
             add(block.rows[0][0], block.rows[0][1], block.lines)
@@ -364,8 +384,15 @@ class _Reader:
             else:
                 # "Invoice No. 2024-0042", "Total due $1,234.00", "Invoice number INV-7 total
                 # 12.50": runs of label words, each followed by a run of value tokens.
-                for label, value in _word_pairs(cell):
+                pairs = _word_pairs(cell)
+                for label, value in pairs:
                     add(label, value, (line,), weak=True)
+                # "Zahlbar innerhalb 30 Tagen bis 04.04.2013": a date in a sentence is dated
+                # by all the words before it (loosely: other words cost nothing).
+                for i in range(1, min(len(pairs), 4)):
+                    if find_date(pairs[i][1]) is not None:
+                        words = " ".join(p[0] for p in pairs[: i + 1])
+                        add(words, pairs[i][1], (line,), weak=True, loose=True)
 
     def _doc_currency(self) -> str | None:
         for cand in self.candidates:
@@ -373,7 +400,10 @@ class _Reader:
                 code = currency_code(cand.value.upper())
                 if code:
                     return code
-        return currency_code(self.doc.text)
+        code = currency_code(self.doc.text)
+        if code is None and language(self.doc.text) in _EURO_LANGUAGES:
+            return "EUR"  # a German, French, ... invoice that writes no currency: euros
+        return code
 
     # ------------------------------------------------------------ matching
 
@@ -441,6 +471,33 @@ class _Reader:
             out = {"fileId": self.file_id, **out}
         return out
 
+    def company(self) -> _Candidate | None:
+        """A company name with its legal form that the document prints more than once.
+
+        The issuer's name recurs (letterhead, footer, bank details, "payable to"); a
+        customer's usually appears once. Among repeated names, the most frequent wins, then
+        the first printed.
+        """
+        seen: dict[str, list[tuple[str, Page, Line]]] = {}
+        for page in self.doc.pages:
+            for line in page.lines:
+                for cell in line.cells:
+                    m = _COMPANY.search(cell)
+                    if m is not None:
+                        name = m.group(0).strip(" ,-")
+                        seen.setdefault(fold(name), []).append((name, page, line))
+        repeated = [v for v in seen.values() if len(v) >= 2]
+        if repeated:
+            name, page, line = max(repeated, key=len)[0]
+            return _Candidate(frozenset(), frozenset(), name, page, (line,), -1)
+        if self.doc.pages:  # printed once: only as the very first lines of the first page
+            head = self.doc.pages[0].lines[:2]
+            for occurrences in seen.values():
+                name, page, line = occurrences[0]
+                if page is self.doc.pages[0] and any(line is h for h in head):
+                    return _Candidate(frozenset(), frozenset(), name, page, (line,), -1)
+        return None
+
     def letterhead(self) -> _Candidate | None:
         """The first prominent line of page 1 that is not a document title (the issuer's name)."""
         if not self.doc.pages:
@@ -451,7 +508,12 @@ class _Reader:
                 continue
             for line in block.lines[:3]:
                 words = keywords(line.text)
-                if words and not words <= _TITLE_WORDS and not re.search(r"\d", line.text):
+                if (
+                    words
+                    and not words <= _TITLE_WORDS
+                    and not words & _NOT_A_NAME
+                    and not re.search(r"\d", line.text)
+                ):
                     return _Candidate(frozenset(), frozenset(), line.text, page, (line,), -1)
         return None
 
@@ -575,7 +637,7 @@ class _Extractor:
     def _fallback_name(self, field: _Field) -> tuple[Any, _Candidate, float] | None:
         wanted = field.own | field.parent
         if ("name" in wanted and wanted & _ISSUER_WORDS) or field.own & _ISSUER_WORDS:
-            cand = self.r.letterhead()
+            cand = self.r.company() or self.r.letterhead()
             if cand is not None:
                 return cand.value, cand, 3.0
         return None

@@ -174,6 +174,8 @@ _LABEL_WORDS: dict[str, tuple[str, ...]] = {
     "rechnungsbetrag": ("total", "amount"), "factuurbedrag": ("total", "amount"),
     "steuernummer": ("tax", "number"), "konto": ("account",), "compte": ("account",),
     "rekening": ("account",), "cuenta": ("account",), "conto": ("account",),
+    "adresse": ("address",), "adres": ("address",), "direccion": ("address",),
+    "indirizzo": ("address",), "anschrift": ("address",), "sold": ("seller",),
     "seite": ("page",), "pagina": ("page",), "blatt": ("page",),
 }  # fmt: skip
 
@@ -260,12 +262,30 @@ def language(text: str) -> str:
 
 
 _LANGUAGE_WORDS = {
-    "en": _word_set("the and invoice total due date amount to of for number bill from"),
-    "de": _word_set("der die das und rechnung datum betrag summe mit fur bis nicht zu"),
-    "fr": _word_set("le la les et facture du des de montant pour total ttc vous"),
-    "nl": _word_set("de het een en factuur datum bedrag totaal voor van te betalen"),
-    "es": _word_set("el la los las y factura fecha importe total para del con"),
-    "it": _word_set("il la le e fattura data importo totale per del della di"),
+    "en": _word_set(
+        "the and invoice total due date amount to of for number bill from qty price tax "
+        "subtotal balance paid payment terms thank you please description customer"
+    ),
+    "de": _word_set(
+        "der die das und rechnung datum betrag summe mit fur bis nicht zu mwst ust netto "
+        "brutto gesamt zahlbar nr kunde menge preis lieferung bitte vom seite ihre wir"
+    ),
+    "fr": _word_set(
+        "le la les et facture du des de montant pour total ttc vous echeance tva ht payer "
+        "reglement siret adresse client prix quantite designation conditions paiement"
+    ),
+    "nl": _word_set(
+        "de het een en factuur datum bedrag totaal voor van te betalen btw factuurdatum "
+        "vervaldatum klant aantal prijs omschrijving excl incl uw"
+    ),
+    "es": _word_set(
+        "el la los las y factura fecha importe total para del con iva cliente cantidad "
+        "precio vencimiento forma pago base imponible"
+    ),
+    "it": _word_set(
+        "il la le e fattura data importo totale per del della di iva scadenza cliente "
+        "quantita prezzo imponibile pagamento"
+    ),
 }
 
 # ---------------------------------------------------------------- dates
