@@ -9,6 +9,7 @@ from typing import Any
 
 from extend_frames._errors import ExtendError
 from extend_frames.cli._jobs import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
     _add_api_options,
@@ -32,7 +33,8 @@ def register(subparsers: Any) -> None:
         "  extend-frames collect-batch bpar_Hc4nW8sJ2dQx6Rm0 --output s3://lake/b/ --json\n\n"
         "exit codes:\n  0  every run PROCESSED\n"
         "  1  error: bad batch id, batch not found, API or store error (message on stderr)\n"
-        "  2  usage error (bad arguments)\n  3  some runs FAILED or CANCELLED (in the output)",
+        "  2  usage error (bad arguments)\n  3  some runs FAILED or CANCELLED (in the output)\n"
+        "  130  interrupted (Ctrl-C): rerun the same command to resume",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("batch_id", metavar="BATCH_ID", help="bpar_... (parse) or bpr_... (processor)")
@@ -65,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
         return _fail("collect-batch", " ".join([str(exc), *getattr(exc, "__notes__", ())]))
     except KeyboardInterrupt:
         print("extend-frames collect-batch: interrupted; rerun to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     summary = xf.summarize(df)
     code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
     shown = display_path(args.output)

@@ -26,6 +26,7 @@ EXIT_ERROR = 1  # bad input, API error, store error: nothing or not everything w
 EXIT_USAGE = 2  # bad arguments (argparse)
 EXIT_ROWS_FAILED = 3  # complete, but some rows FAILED or CANCELLED (they are in the output)
 EXIT_INCOMPLETE = 4  # status only: the output exists but the job has not finished
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT: stopped submitting; rerun the same command to resume
 
 _FORMATS = ("csv", "parquet", "ndjson")
 _EXTENSIONS = {
@@ -42,7 +43,8 @@ exit codes:
   0  complete, every row PROCESSED
   1  error: unreadable input, bad column/processor, API or store error (message on stderr)
   2  usage error (bad arguments)
-  3  complete, but some rows FAILED or CANCELLED (they are in the output with a reason)"""
+  3  complete, but some rows FAILED or CANCELLED (they are in the output with a reason)
+  130  interrupted (Ctrl-C): nothing more was submitted; rerun the same command to resume"""
 
 _EXAMPLES = {
     "parse": """\
@@ -402,7 +404,7 @@ def _run_job(args: argparse.Namespace) -> int:
             f"extend-frames {operation}: interrupted; rerun the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _job(args: argparse.Namespace, operation: str) -> int:

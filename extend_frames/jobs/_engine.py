@@ -185,7 +185,28 @@ class Engine:
                     group.create_task(one(chunk))
         except BaseExceptionGroup as group_error:
             raise _first_error(group_error) from None
+        except asyncio.CancelledError:
+            self._log_interrupted()
+            raise
         return results
+
+    def _log_interrupted(self) -> None:
+        """An interrupt or a cancel stopped the job: say what was sent and how to go on."""
+        s = self.stats
+        resume = (
+            "rerun the same call to resume (nothing submitted is sent again)"
+            if self.ledger is not None
+            else "without output= the work done is lost; pass output= to make jobs resumable"
+        )
+        logger.warning(
+            "extend %s: interrupted after %d batch(es) and %d single run(s) submitted and %d "
+            "run(s) fetched; %s",
+            self.spec.operation,
+            s.batches_submitted,
+            s.runs_submitted,
+            s.runs_fetched,
+            resume,
+        )
 
     # -- one chunk -------------------------------------------------------------------------
 

@@ -3,11 +3,20 @@ and a client tuned for the emulator (high rate limits, fast polling)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import httpx
 import polars as pl
 import pytest
 
@@ -22,6 +31,7 @@ from extend_frames.emulator.samples import (
 )
 
 FAST = xf.Polling.fast()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +97,47 @@ def create_processor(emu: Emulator | tuple[str, str], kind: str) -> str:
 def emulator() -> Iterator[Emulator]:
     with Emulator() as emu:
         yield emu
+
+
+@dataclass
+class RemoteEmulator:
+    """An emulator in its own process (``extend-frames emulator``), as a user's would run."""
+
+    url: str
+    api_key: str
+    process: subprocess.Popen[bytes]
+
+    def stats(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.url}/_emulator/stats").json())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_remote_emulator(api_key: str, *args: str) -> Iterator[RemoteEmulator]:
+    """Start ``extend-frames emulator`` (plus ``args``, e.g. speed flags), wait until it
+    answers (bounded), stop it afterwards."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "extend_frames.cli", "emulator", "--port", str(port)]
+    cmd += ["--api-key", api_key, *args]
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:  # readiness: bounded poll of the operator endpoint
+        try:
+            httpx.get(f"{url}/_emulator/stats", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"emulator did not start: {process.stderr}") from None
+            time.sleep(0.05)
+    try:
+        yield RemoteEmulator(url, api_key, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

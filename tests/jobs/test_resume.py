@@ -12,17 +12,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import fsspec
-import httpx
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,57 +29,17 @@ import extend_frames as xf
 from extend_frames.emulator import Emulator, Faults
 from tests._s3 import MotoS3, moto_s3_server
 
-from .conftest import FAST, create_processor, make_client
+from .conftest import FAST, RemoteEmulator, create_processor, make_client, run_remote_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 1_000  # 10 batches of 100
 API_KEY = "sk_kill_test"
 
 
-@dataclass
-class RemoteEmulator:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def stats(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/_emulator/stats").json())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def remote_emulator() -> Iterator[RemoteEmulator]:
-    port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "extend_frames.cli",
-        "emulator",
-        "--port",
-        str(port),
-        "--api-key",
-        API_KEY,
-    ]
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:  # readiness: bounded poll of the operator endpoint
-        try:
-            httpx.get(f"{url}/_emulator/stats", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"emulator did not start: {process.stderr}") from None
-            time.sleep(0.05)
-    try:
-        yield RemoteEmulator(url, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with run_remote_emulator(API_KEY) as emu:
+        yield emu
 
 
 @pytest.fixture(scope="module")
