@@ -357,10 +357,27 @@ FRENCH_NUMERIC = [
     ],
     ids=["de-table", "en-right", "fr-numeric", "de", "fr", "nl", "es", "it", "en"],
 )
+@pytest.mark.parametrize("per_word", [False, True], ids=["runs", "word-runs"])
 def test_invoices_in_six_languages_and_layouts(
-    runs: list[tuple[float, float, str, float]], expected: tuple[Any, ...]
+    runs: list[tuple[float, float, str, float]], expected: tuple[Any, ...], per_word: bool
 ) -> None:
+    """Also when the PDF writes one text run per word, as many PDF writers do."""
+    runs = _word_runs(runs) if per_word else runs
     assert _fields(_invoice(_pdf(runs), "invoice.pdf")) == expected
+
+
+def _word_runs(
+    runs: list[tuple[float, float, str, float]],
+) -> list[tuple[float, float, str, float]]:
+    """The same text, each word its own run at the place it had."""
+    pdf = FPDF(unit="pt", format="A4")
+    out = []
+    for x, y, text, size in runs:
+        pdf.set_font("Helvetica", "", size)
+        for word in text.split(" "):
+            out.append((x, y, word, size))
+            x += pdf.get_string_width(word + " ")
+    return out
 
 
 def test_a_schema_of_other_names_reads_the_same_labels() -> None:

@@ -292,7 +292,7 @@ def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) 
                 rows.setdefault(round(y / 2), []).append((x, size, part.strip()))
     lines = []
     for key in sorted(rows, reverse=True):
-        runs = sorted(rows[key])
+        runs = _phrases(sorted(rows[key]))
         size = max(r[1] for r in runs)
         baseline = height - key * 2
         cells = tuple(r[2] for r in runs)
@@ -310,6 +310,21 @@ def _pdf_lines(fragments: list[tuple[float, float, float, str]], height: float) 
             )
         )
     return lines
+
+
+def _phrases(runs: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """Join runs a word space apart: PDF writers often emit one run per word ("Invoice"
+    "Number:" "INV-1"), and a reader sees the phrase; a wider gap separates cells."""
+    out: list[tuple[float, float, str]] = []
+    for x, size, text in runs:
+        if out:
+            px, psize, ptext = out[-1]
+            end = px + len(ptext) * psize * 0.5  # the width estimate used for boxes
+            if x - end <= 0.9 * min(size, psize):
+                out[-1] = (px, max(size, psize), f"{ptext} {text}")
+                continue
+        out.append((x, size, text))
+    return out
 
 
 def _placed(texts: list[str], width: float) -> list[Line]:
