@@ -146,10 +146,11 @@ def _month_word(word: str) -> bool:
     return fold(word).strip(".,") in MONTHS
 
 
-def _word_pairs(cell: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=16384)
+def _word_pairs(cell: str) -> tuple[tuple[str, str], ...]:
     """(label, value) pairs in text written without separators, left to right."""
     if not _HAS_VALUE.search(cell):
-        return []
+        return ()
     words = _NUMBER_PREFIX.sub(r"\1 ", cell).split()  # "n°562044387" -> "n° 562044387"
     value = [_value_token(w) for w in words]
     for i, word in enumerate(words):  # "3 March 2025", "May 26, 2023": month names join dates
@@ -185,7 +186,7 @@ def _word_pairs(cell: str) -> list[tuple[str, str]]:
         if label and found and _is_label_text(label):
             pairs.append((label, found))
         i = k if k > i else i + 1
-    return pairs
+    return tuple(pairs)
 
 
 @dataclass(frozen=True, slots=True)
