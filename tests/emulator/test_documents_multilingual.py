@@ -450,3 +450,11 @@ def test_the_vendor_is_the_company_the_document_names_as_issuer(
     runs: list[tuple[float, float, str, float]], vendor: str
 ) -> None:
     assert _invoice(_pdf(runs), "vendor.pdf")["vendor"]["name"] == vendor
+
+
+def test_a_page_number_next_to_the_title_is_not_the_invoice_number() -> None:
+    runs = [(60, 60, "INVOICE", 12), (450, 60, "Page 1 of 2", 12)]
+    runs += [(60, 100, "Nr.", 9), (160, 100, "A-77", 9), (60, 112, "Datum", 9)]
+    runs += [(160, 112, "02.01.2024", 9), (380, 200, "Summe", 9), (480, 200, "12,00", 9)]
+    value = _invoice(_pdf(runs), "paged.pdf")
+    assert _fields(value) == ("A-77", "2024-01-02", None, 12.0, "EUR")

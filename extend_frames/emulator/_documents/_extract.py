@@ -69,6 +69,21 @@ _COMPANY = re.compile(
 # Letterhead lines that are section labels, not a company name ("Adresse de livraison").
 _EURO_LANGUAGES = frozenset({"de", "fr", "nl", "es", "it"})
 _NOT_A_NAME = frozenset({"address", "delivery", "customer", "recipient", "buyer", "ship"})
+# "Page 1 of 2", "Seite 1 von 3", "Page : 1 / 1", "1/2": a page number is nobody's value.
+_PAGE_WORDS = re.compile(
+    r"(?i)^\s*(?:page|seite|pagina|página|blatt|p\.)\s*:?\s*\d+(?:\s*(?:/|of|von|de|sur|di|van)"
+    r"\s*\d+)?\s*$"
+)
+_PAGE_BARE = re.compile(r"^\s*(\d{1,3})\s*/\s*(\d{1,3})\s*$")
+
+
+def _page_number(text: str) -> bool:
+    if _PAGE_WORDS.match(text):
+        return True
+    m = _PAGE_BARE.match(text)
+    return m is not None and 0 < int(m.group(1)) <= int(m.group(2))
+
+
 _LETTER = re.compile(r"[^\W\d_]")
 _HAS_VALUE = re.compile(r"\d|[$€£¥₹]|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])|zł")
 _ID_WORDS = frozenset({"number", "reference", "code"})  # identifiers: values hold a digit
@@ -239,7 +254,7 @@ def _currency_mark(text: str) -> bool:
 
 
 def _is_value(text: str) -> bool:
-    return len(text) <= 60 and any(ch.isdigit() for ch in text)
+    return len(text) <= 60 and any(ch.isdigit() for ch in text) and not _page_number(text)
 
 
 def _geometry_pairs(page: Page) -> list[tuple[str, str, tuple[Line, ...], bool]]:
