@@ -10,6 +10,7 @@ from __future__ import annotations
 from extend_frames._errors import (
     APIError,
     AuthenticationError,
+    BatchTimeoutError,
     ExtendError,
     InputError,
     InvalidRequestError,
@@ -56,6 +57,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BatchRun",
+    "BatchTimeoutError",
     "Client",
     "Concurrency",
     "ExtendError",

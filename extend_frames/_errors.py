@@ -2,20 +2,28 @@
 
 Every error the library raises on purpose derives from :class:`ExtendError`::
 
-    ExtendError
-    ├── InputError                 bad input, found before any request is sent
-    ├── APIError                   the API answered with an error
-    │   ├── AuthenticationError    401
-    │   ├── PermissionDeniedError  403
-    │   ├── NotFoundError          404
-    │   ├── InvalidRequestError    400 / 422
-    │   ├── UsageBlockedError      402
-    │   ├── RateLimitedError       429, after the retry policy gave up
-    │   ├── ServerError            5xx, after the retry policy gave up
-    │   └── OutcomeUnknownError    a create request may or may not have been accepted
-    ├── TransportError             no response (connection, timeout) after retries
-    ├── WebhookVerificationError   a webhook delivery failed verification
-    └── StoreError                 the output location cannot be used as asked
+    ExtendError                    transient?
+    ├── InputError                 no    bad input, found before any request is sent
+    ├── APIError                   .retryable  the API answered with an error
+    │   ├── AuthenticationError    no    401
+    │   ├── PermissionDeniedError  no    403
+    │   ├── NotFoundError          no    404
+    │   ├── InvalidRequestError    no    400 / 422
+    │   ├── UsageBlockedError      no    402
+    │   ├── RateLimitedError       yes   429, after the retry policy gave up
+    │   ├── ServerError            yes   5xx, after the retry policy gave up
+    │   └── OutcomeUnknownError    yes   a create request may or may not have been accepted
+    ├── TransportError             yes   no response (connection, timeout) after retries
+    ├── BatchTimeoutError          yes   a batch did not end within Polling(timeout=...)
+    ├── WebhookVerificationError   no    a webhook delivery failed verification
+    └── StoreError                 no    the output location cannot be used as asked
+
+**Transient** errors may go away if the same call is made again later, unchanged (a rerun with
+``output=`` resumes without paying twice); **terminal** ones need a change first (the input,
+the key, credits, the path). ``exc.transient`` says which; the CLI's exit code follows it
+(``extend-frames --help``). Errors carry their context as attributes where it applies:
+``path`` (the output path, or an API error's request path), ``rows`` (input row positions),
+``batch_id`` and ``run_id``.
 
 Messages say what failed, on which row/batch/run, and what to do. They never contain an API key,
 a webhook secret or a presigned URL.
@@ -23,9 +31,13 @@ a webhook secret or a presigned URL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BatchTimeoutError",
     "ExtendError",
     "InputError",
     "InvalidRequestError",
@@ -42,7 +54,33 @@ __all__ = [
 
 
 class ExtendError(Exception):
-    """Root of every error raised on purpose by extend_frames."""
+    """Root of every error raised on purpose by extend_frames.
+
+    ``path``, ``rows``, ``batch_id`` and ``run_id`` hold the context where it applies (None
+    otherwise); ``transient`` whether the same call may succeed later, unchanged.
+    """
+
+    #: The class's marking: transient (retry later) or terminal (change something first).
+    TRANSIENT: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *args: object,
+        path: str | None = None,
+        rows: Sequence[int] | None = None,
+        batch_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.path = path
+        self.rows: tuple[int, ...] | None = tuple(rows) if rows is not None else None
+        self.batch_id = batch_id
+        self.run_id = run_id
+
+    @property
+    def transient(self) -> bool:
+        """True: the same call may succeed later (rerun it); False: change something first."""
+        return self.TRANSIENT
 
 
 class InputError(ExtendError, ValueError):
@@ -67,6 +105,8 @@ class APIError(ExtendError):
         retryable: bool = False,
         method: str | None = None,
         path: str | None = None,
+        batch_id: str | None = None,
+        run_id: str | None = None,
     ) -> None:
         self.message = message
         self.status = status
@@ -74,11 +114,18 @@ class APIError(ExtendError):
         self.request_id = request_id
         self.retryable = retryable
         self.method = method
-        self.path = path
-        super().__init__(self._render())
+        super().__init__(
+            self._render_with(method, path), path=path, batch_id=batch_id, run_id=run_id
+        )
 
-    def _render(self) -> str:
-        where = f"{self.method} {self.path}: " if self.method and self.path else ""
+    @property
+    def transient(self) -> bool:
+        """The server said the request may be retried (``retryable``), or the class is transient
+        (429, 5xx, outcome unknown)."""
+        return self.retryable or self.TRANSIENT
+
+    def _render_with(self, method: str | None, path: str | None) -> str:
+        where = f"{method} {path}: " if method and path else ""
         head = " ".join(str(p) for p in (self.status, self.code) if p is not None)
         rid = f" (request id {self.request_id})" if self.request_id else ""
         return f"{where}{head + ': ' if head else ''}{self.message}{rid}"
@@ -114,9 +161,13 @@ class UsageBlockedError(APIError):
 class RateLimitedError(APIError):
     """429 that outlasted the retry policy."""
 
+    TRANSIENT = True
+
 
 class ServerError(APIError):
     """5xx that outlasted the retry policy."""
+
+    TRANSIENT = True
 
 
 class OutcomeUnknownError(APIError):
@@ -124,12 +175,27 @@ class OutcomeUnknownError(APIError):
 
     The request was sent, and then the connection failed, timed out or the server answered 5xx.
     Extend has no idempotency key, so the request is never retried blindly: reconcile (list the
-    runs created since, match their metadata) before deciding to submit again.
+    runs created since, match their metadata) before deciding to submit again. Transient: a
+    rerun with ``output=`` reconciles and resumes.
     """
+
+    TRANSIENT = True
 
 
 class TransportError(ExtendError):
     """No HTTP response could be obtained (connection refused/reset, timeout) after retries."""
+
+    TRANSIENT = True
+
+
+class BatchTimeoutError(ExtendError, TimeoutError):
+    """A batch did not end within ``Polling(timeout=...)`` (``batch_id`` says which).
+
+    Also a :class:`TimeoutError`. Transient: the batch is still running at Extend; rerun the
+    same call with ``output=`` (or ``xf.collect(output)``) to resume waiting.
+    """
+
+    TRANSIENT = True
 
 
 class WebhookVerificationError(ExtendError):

@@ -11,6 +11,7 @@ PUBLIC = [
     "APIError",
     "AuthenticationError",
     "BatchRun",
+    "BatchTimeoutError",
     "Client",
     "Concurrency",
     "ExtendError",

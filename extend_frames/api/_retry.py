@@ -193,7 +193,9 @@ class RetryBudget:
         )
 
 
-# Shared by every client that does not bring its own: "process-wide".
+# Why a module global: the budget is "process-wide" by design, shared by every client that
+# does not bring its own, so that many clients in one process cannot multiply the retries a
+# struggling server sees. It is thread-safe (its own lock) and a RetryPolicy may replace it.
 _DEFAULT_BUDGET = RetryBudget()
 
 

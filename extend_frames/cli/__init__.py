@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from extend_frames.cli._exit import EXIT_USAGE, codes_help
+
 # Subcommand modules, in the order --help lists them.
 _COMMANDS: tuple[str, ...] = ("_demo", "_jobs", "_attach", "_emulator", "_samples")
 
@@ -21,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run Extend's document processing over a table of files, "
         "or serve a local Extend-compatible emulator.",
         epilog="Start with 'extend-frames demo' (offline). 'extend-frames COMMAND --help' "
-        "shows each command's options, examples and exit codes.",
+        "shows each command's options and examples.\n\n" + codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
@@ -35,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     code: int = func(args)
     return code
 

@@ -8,10 +8,16 @@ import sys
 from typing import Any
 
 from extend_frames._errors import ExtendError
-from extend_frames.cli._jobs import (
+from extend_frames.cli._exit import (
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
+    EXIT_TRANSIENT,
+    EXIT_USAGE,
+    codes_help,
+)
+from extend_frames.cli._jobs import (
     _add_api_options,
     _add_storage_options,
     _bad_rows,
@@ -31,10 +37,9 @@ def register(subparsers: Any) -> None:
         "again.",
         epilog="examples:\n  extend-frames collect-batch bpr_Xj8mK2pL9nR4vT7q --output out/b/\n"
         "  extend-frames collect-batch bpar_Hc4nW8sJ2dQx6Rm0 --output s3://lake/b/ --json\n\n"
-        "exit codes:\n  0  every run PROCESSED\n"
-        "  1  error: bad batch id, batch not found, API or store error (message on stderr)\n"
-        "  2  usage error (bad arguments)\n  3  some runs FAILED or CANCELLED (in the output)\n"
-        "  130  interrupted (Ctrl-C): rerun the same command to resume",
+        + codes_help(
+            EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("batch_id", metavar="BATCH_ID", help="bpar_... (parse) or bpr_... (processor)")
@@ -64,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             client.close()
     except ExtendError as exc:
-        return _fail("collect-batch", " ".join([str(exc), *getattr(exc, "__notes__", ())]))
+        return _fail("collect-batch", exc)
     except KeyboardInterrupt:
         print("extend-frames collect-batch: interrupted; rerun to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

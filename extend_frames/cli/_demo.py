@@ -293,6 +293,7 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
 
 def _run(args: argparse.Namespace) -> int:
     from extend_frames._errors import ExtendError
+    from extend_frames.cli._exit import EXIT_OK, fail
 
     if args.count < 4:
         print(f"extend-frames demo: --count must be at least 4, got {args.count}", file=sys.stderr)
@@ -307,6 +308,5 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 1
     except ExtendError as exc:
-        print(f"extend-frames demo: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return fail("demo", exc)
+    return EXIT_OK

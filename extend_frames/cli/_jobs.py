@@ -2,7 +2,7 @@
 
 Each job reads a table (CSV, Parquet or NDJSON, local or any fsspec URL) or a glob of files,
 runs one operation through the public API into ``--output`` (Parquet parts, resumable), prints
-a short summary and exits with a code a scheduler can act on (see ``EXIT_CODES``).
+a short summary and exits with a code a scheduler can act on (see ``cli/_exit.py``).
 """
 
 from __future__ import annotations
@@ -19,14 +19,17 @@ from typing import Any, Literal
 
 from extend_frames._errors import ExtendError, InputError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
-
-#: Exit codes shared by every job subcommand and ``status``.
-EXIT_OK = 0  # complete, no FAILED/CANCELLED row
-EXIT_ERROR = 1  # bad input, API error, store error: nothing or not everything was done
-EXIT_USAGE = 2  # bad arguments (argparse)
-EXIT_ROWS_FAILED = 3  # complete, but some rows FAILED or CANCELLED (they are in the output)
-EXIT_INCOMPLETE = 4  # status only: the output exists but the job has not finished
-EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT: stopped submitting; rerun the same command to resume
+from extend_frames.cli._exit import (
+    EXIT_ERROR,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_TRANSIENT,
+    EXIT_USAGE,
+    codes_help,
+    fail,
+)
 
 _FORMATS = ("csv", "parquet", "ndjson")
 _EXTENSIONS = {
@@ -38,13 +41,9 @@ _EXTENSIONS = {
 }
 _PLANS = ("payg", "scale", "enterprise")
 
-_CODES_HELP = """\
-exit codes:
-  0  complete, every row PROCESSED
-  1  error: unreadable input, bad column/processor, API or store error (message on stderr)
-  2  usage error (bad arguments)
-  3  complete, but some rows FAILED or CANCELLED (they are in the output with a reason)
-  130  interrupted (Ctrl-C): nothing more was submitted; rerun the same command to resume"""
+_CODES_HELP = codes_help(
+    EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
+)
 
 _EXAMPLES = {
     "parse": """\
@@ -218,10 +217,7 @@ def _register_status(subparsers: Any) -> None:
         "(read-only, no API calls, safe while the job runs).",
         epilog="examples:\n  extend-frames status out/invoices/\n"
         "  extend-frames status s3://lake/invoices/ --json\n\n"
-        "exit codes:\n  0  complete, every row PROCESSED\n"
-        "  1  error (no job output at OUTPUT, unreadable)\n  2  usage error\n"
-        "  3  complete, but some rows FAILED or CANCELLED\n"
-        "  4  not complete yet (running, or interrupted: rerun the job command to resume)",
+        + codes_help(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_INCOMPLETE),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("output", metavar="OUTPUT", help="the job's --output (path or fsspec URL)")
@@ -378,9 +374,8 @@ class _UsageError(Exception):
     """Arguments argparse cannot check on its own (exit code 2, like argparse's)."""
 
 
-def _fail(command: str, message: str) -> int:
-    print(f"extend-frames {command}: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+def _fail(command: str, exc: BaseException | str) -> int:
+    return fail(command, exc)
 
 
 def _bad_rows(by_status: Mapping[str, int]) -> int:
@@ -398,7 +393,7 @@ def _run_job(args: argparse.Namespace) -> int:
         print(f"extend-frames {operation}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ExtendError as exc:
-        return _fail(operation, str(exc))
+        return _fail(operation, exc)
     except KeyboardInterrupt:
         print(
             f"extend-frames {operation}: interrupted; rerun the same command to resume",
@@ -511,7 +506,7 @@ def _run_status(args: argparse.Namespace) -> int:
             )
         summary = ledger_summary(args.output, storage_options=options)
     except ExtendError as exc:
-        return _fail("status", str(exc))
+        return _fail("status", exc)
     by_status = summary.rows_by_status or {}
     if not summary.complete:
         code = EXIT_INCOMPLETE

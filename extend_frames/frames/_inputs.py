@@ -341,13 +341,15 @@ def _validate_key(df: pl.DataFrame, key: str | Sequence[str]) -> None:
     if nulls.height:
         raise InputError(
             f"key {_name(columns)} is null in {_rows(nulls)}; every row needs a key value "
-            "(fill it, or leave key=None to derive keys from the file references)"
+            "(fill it, or leave key=None to derive keys from the file references)",
+            rows=nulls.get_column(ROW).to_list(),
         )
     dupes = frame.filter(pl.struct(columns).is_duplicated())
     if dupes.height:
         raise InputError(
             f"key {_name(columns)} is not unique: {_rows(dupes)} share key values; make the "
-            "key unique (add a column to it), or leave key=None to derive keys"
+            "key unique (add a column to it), or leave key=None to derive keys",
+            rows=dupes.get_column(ROW).to_list(),
         )
 
 

@@ -115,7 +115,8 @@ def plan_stored(store: JobStore) -> Plan:
     if manifest is None or table is None:
         raise StoreError(
             f"{store.path} holds no extend_frames job to collect (no manifest or input); "
-            "start one with output= (and detach=True to collect it later)"
+            "start one with output= (and detach=True to collect it later)",
+            path=store.path,
         )
     rows = pl.from_arrow(table)
     assert isinstance(rows, pl.DataFrame)

@@ -1,5 +1,6 @@
 """The jobs layer: the batch engine (plan -> submit -> wait -> collect), ledger and resume."""
 
+from extend_frames._errors import BatchTimeoutError
 from extend_frames._operations import OPERATIONS, Operation
 from extend_frames.jobs._attach import (
     check_batch_id,
@@ -23,7 +24,7 @@ from extend_frames.jobs._spec import (
     Polling,
     Unit,
 )
-from extend_frames.jobs._wait import BatchTimeoutError, PollingWaiter, Waiter, WebhookWaiter
+from extend_frames.jobs._wait import PollingWaiter, Waiter, WebhookWaiter
 
 __all__ = [
     "BATCH_FAILED",

@@ -13,12 +13,9 @@ import random
 import time
 from typing import Any, Protocol
 
+from extend_frames._errors import BatchTimeoutError
 from extend_frames.api import BatchRun, Client
 from extend_frames.jobs._spec import Polling
-
-
-class BatchTimeoutError(TimeoutError):
-    """A batch did not end within the polling timeout."""
 
 
 class Waiter(Protocol):
@@ -50,7 +47,8 @@ class PollingWaiter:
             if timeout is not None and time.monotonic() - started > timeout:
                 raise BatchTimeoutError(
                     f"batch {batch_id} is still {batch.status} after {timeout:.0f} s; rerun the "
-                    "same call with output= to resume waiting, or raise Polling(timeout=...)"
+                    "same call with output= to resume waiting, or raise Polling(timeout=...)",
+                    batch_id=batch_id,
                 )
             elapsed = time.monotonic() - started
             await asyncio.sleep(self.polling.delay(attempt, self._rng, elapsed))

@@ -31,6 +31,8 @@ from fsspec.implementations.memory import MemoryFileSystem
 from extend_frames._errors import StoreError
 from extend_frames.store._paths import display_path, redact, temp_name
 
+# Why a module global: fsspec's memory:// filesystem is one store per process, so its
+# create-only writes (exists-then-write) need one process-wide lock to be atomic.
 _MEMORY_LOCK = threading.Lock()
 
 

@@ -87,6 +87,8 @@ def read_lock(backend: Backend) -> LockInfo | None:
 
 # Tokens of the locks this process holds right now: a lock with our pid but another token was
 # left by a `with` block of this process that never released it (e.g. interrupted in Jupyter).
+# Why a module global: "held by this process" is a per-process fact, whichever JobStore object
+# took the lock; the set is only touched under _ACTIVE_LOCK.
 _ACTIVE: set[str] = set()
 _ACTIVE_LOCK = threading.Lock()
 
@@ -145,7 +147,8 @@ def _acquire(backend: Backend, mine: LockInfo, data: bytes, *, force: bool) -> L
                 raise StoreError(
                     f"{backend.url} is locked by {holder.describe()}: another job is writing "
                     f"there. Wait for it to finish, or remove {backend.show(LOCK)} if that "
-                    "process is dead (or pass force=True)."
+                    "process is dead (or pass force=True).",
+                    path=backend.url,
                 ) from None
             backend.delete([backend.path(LOCK)])
             continue
@@ -154,12 +157,14 @@ def _acquire(backend: Backend, mine: LockInfo, data: bytes, *, force: bool) -> L
             who = now.describe() if now else "nobody (it vanished)"
             raise StoreError(
                 f"{backend.url}: lost the race for the lock to {who}. Another job started "
-                "at the same moment; wait for it, or choose another output path."
+                "at the same moment; wait for it, or choose another output path.",
+                path=backend.url,
             )
         return mine
     raise StoreError(
         f"{backend.url}: could not take the lock after 3 attempts (it keeps changing hands). "
-        "Another job is starting there; wait for it, or choose another output path."
+        "Another job is starting there; wait for it, or choose another output path.",
+        path=backend.url,
     )
 
 

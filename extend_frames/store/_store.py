@@ -189,7 +189,8 @@ class JobStore:
                 raise ValueError("not a JSON object")
         except ValueError as exc:
             raise StoreError(
-                f"{self._b.show(MANIFEST)} is not valid JSON ({exc}). " + _OVERWRITE_HINT
+                f"{self._b.show(MANIFEST)} is not valid JSON ({exc}). " + _OVERWRITE_HINT,
+                path=self._b.url,
             ) from None
         self._manifest = manifest
         self._schema = None
@@ -223,18 +224,21 @@ class JobStore:
             if foreign:
                 raise StoreError(
                     f"{self._b.url} is not empty and is not an extend_frames output (found "
-                    f"{', '.join(sorted(foreign)[:3])}). Choose an empty or new output path."
+                    f"{', '.join(sorted(foreign)[:3])}). Choose an empty or new output path.",
+                    path=self._b.url,
                 )
             if any(PART_RE.match(n) for n in names):
                 raise StoreError(
-                    f"{self._b.url} has result parts but no manifest. " + _OVERWRITE_HINT
+                    f"{self._b.url} has result parts but no manifest. " + _OVERWRITE_HINT,
+                    path=self._b.url,
                 )
             return None
         diffs = differences(stored, expected)
         if diffs:
             raise StoreError(
                 f"{self._b.url} holds the results of a different job; these differ: "
-                f"{'; '.join(diffs)}. " + _OVERWRITE_HINT
+                f"{'; '.join(diffs)}. " + _OVERWRITE_HINT,
+                path=self._b.url,
             )
         return stored
 
@@ -286,7 +290,8 @@ class JobStore:
             return
         raise StoreError(
             f"{self._b.show(LEDGER)}: could not append a record (another process keeps writing "
-            "the ledger). Only the job holding the output's lock may write to it."
+            "the ledger). Only the job holding the output's lock may write to it.",
+            path=self._b.url,
         )
 
     @staticmethod
@@ -343,7 +348,7 @@ class JobStore:
         StoreError if ``table``'s schema differs from the job's (see :meth:`schema`).
         """
         if chunk < 0:
-            raise StoreError(f"chunk index must be >= 0, got {chunk}")
+            raise StoreError(f"chunk index must be >= 0, got {chunk}", path=self._b.url)
         expected = self.schema()
         if expected is not None and not _as_stored(table.schema).equals(
             _as_stored(expected), check_metadata=False
@@ -351,7 +356,8 @@ class JobStore:
             raise StoreError(
                 f"part {chunk} of {self._b.url} does not have the job's schema "
                 f"(expected {_fields(expected)}, got {_fields(table.schema)}). Every part of "
-                "one output must have one schema; this is a bug in the caller."
+                "one output must have one schema; this is a bug in the caller.",
+                path=self._b.url,
             )
         data = encode_parquet(table)
         self._b.makedirs()
@@ -377,7 +383,10 @@ class JobStore:
         with self._b.errors("read", name):
             raw = self._b.read(name)
         if raw is None:
-            raise StoreError(f"{self._b.show(name)} does not exist: chunk {chunk} has no results")
+            raise StoreError(
+                f"{self._b.show(name)} does not exist: chunk {chunk} has no results",
+                path=self._b.url,
+            )
         table: pa.Table = pq.read_table(pa.BufferReader(raw))
         return table
 
@@ -410,7 +419,9 @@ class JobStore:
         try:
             data = json.dumps(body, indent=2, sort_keys=True, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
-            raise StoreError(f"the success summary is not plain JSON: {exc}") from None
+            raise StoreError(
+                f"the success summary is not plain JSON: {exc}", path=self._b.url
+            ) from None
         with self._b.errors("write", SUCCESS):
             self._b.write_atomic(data, SUCCESS)
 
@@ -443,7 +454,8 @@ class JobStore:
             raise StoreError(
                 f"{self._b.url} is not an extend_frames output (no {MANIFEST}; found "
                 f"{', '.join(foreign[:3])}): refusing to overwrite it. Choose an empty or new "
-                "output path."
+                "output path.",
+                path=self._b.url,
             )
         owned = [n for n in names if n not in (MANIFEST, LEDGER) and is_owned(n) and n != "_lock"]
         with self._b.errors("clear", ""):

@@ -353,3 +353,27 @@ def test_other_input_into_the_same_output_exits_1_until_overwrite(
     assert emulator.stats()["inputs_submitted"] == before + 2
     got = xf.read_results(str(out)).get_column("file").to_list()
     assert got == rows.tail(2).get_column("file").to_list()
+
+
+def test_transient_errors_exit_75_and_terminal_ones_1(
+    cli: Cli, truth: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every batch POST answers 500: the outcome is unknown, nothing is submitted twice, and
+    the command exits 75 (rerun later, it resumes); a missing API key is terminal (1)."""
+    from extend_frames.emulator import Faults
+
+    faults = Faults(error_rates={"POST /extract_runs/batch": 1.0})
+    with Emulator(faults=faults) as emu:
+        monkeypatch.setenv("EXTEND_API_KEY", emu.api_key)
+        monkeypatch.setenv("EXTEND_BASE_URL", emu.url)
+        extractor = create_processor(emu, "extractor")
+        invoices(truth).head(2).write_csv(tmp_path / "in.csv")
+        args = ("extract", tmp_path / "in.csv", "--processor", extractor)
+        res = cli(*args, "--output", tmp_path / "out")
+        assert res.code == 75, res.err
+        assert res.err.startswith("extend-frames extract: transient error:")
+        assert emu.stats()["inputs_submitted"] == 0
+        monkeypatch.delenv("EXTEND_API_KEY")
+        terminal = cli(*args, "--output", tmp_path / "out2")
+        assert terminal.code == 1
+        assert terminal.err.startswith("extend-frames extract: error: no API key")

@@ -1,0 +1,62 @@
+"""The CLI's exit codes, in one place: what each means, and which one an error maps to.
+
+Errors map through their marking (``ExtendError.transient``): a transient error (network,
+429, 5xx, an ambiguous create, a batch timeout) exits 75, so a scheduler can retry the same
+command later, and the rerun resumes; a terminal one (bad input, authentication, credits, a
+path in use by another job) exits 1: change something first.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from extend_frames._errors import ExtendError
+
+EXIT_OK = 0  # complete, no FAILED/CANCELLED row
+EXIT_ERROR = 1  # a terminal error: bad input, API refusal, store error; fix, then rerun
+EXIT_USAGE = 2  # bad arguments (argparse)
+EXIT_ROWS_FAILED = 3  # complete, but some rows FAILED or CANCELLED (they are in the output)
+EXIT_INCOMPLETE = 4  # status: the output exists but the job has not finished
+EXIT_TRANSIENT = 75  # a transient error (EX_TEMPFAIL): rerun the same command later
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT (128 + 2): rerun the same command to resume
+
+#: Every exit code and what it means (``--help`` and the README show this table).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "complete, every row PROCESSED",
+    EXIT_ERROR: "terminal error: unreadable input, bad column/processor, authentication, "
+    "credits, store error (message on stderr); fix it, then rerun",
+    EXIT_USAGE: "usage error (bad arguments)",
+    EXIT_ROWS_FAILED: "complete, but some rows FAILED or CANCELLED (in the output, with a reason)",
+    EXIT_INCOMPLETE: "status: not complete yet (running, detached, or interrupted)",
+    EXIT_TRANSIENT: "transient error: network, rate limit, server error, ambiguous submission "
+    "or batch timeout; rerun the same command later (it resumes)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGINT): nothing more was submitted; rerun the same "
+    "command to resume",
+}
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code an exception ends the command with."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, ExtendError) and exc.transient:
+        return EXIT_TRANSIENT
+    return EXIT_ERROR
+
+
+def codes_help(*codes: int) -> str:
+    """The ``exit codes:`` block of a command's ``--help`` (all codes when none are named)."""
+    lines = [f"  {code:>3}  {EXIT_CODES[code]}" for code in (codes or tuple(EXIT_CODES))]
+    return "exit codes:\n" + "\n".join(lines)
+
+
+def fail(command: str, exc: BaseException | str) -> int:
+    """Print ``extend-frames COMMAND: error: ...`` on stderr; return the exit code."""
+    if isinstance(exc, str):
+        message, code = exc, EXIT_ERROR
+    else:
+        message = " ".join([str(exc), *getattr(exc, "__notes__", ())])
+        code = exit_code_for(exc)
+    kind = "transient error" if code == EXIT_TRANSIENT else "error"
+    print(f"extend-frames {command}: {kind}: {message}", file=sys.stderr)
+    return code
