@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -44,6 +44,7 @@ from extend_frames.jobs._spec import (
     Unit,
 )
 from extend_frames.jobs._wait import PollingWaiter, Waiter
+from extend_frames.store import ChunkState, fold_chunk
 
 logger = logging.getLogger("extend_frames.jobs")
 
@@ -77,29 +78,22 @@ class ChunkHistory:
     retry_keys: tuple[str, ...] | None = None  # the units the latest retry attempt reruns
 
     @classmethod
-    def fold(cls, records: Sequence[dict[str, Any]]) -> ChunkHistory:
-        h = cls()
-        for rec in records:
-            state = rec.get("state")
-            keys = tuple(rec.get("keys") or ())
-            if state == "intent":
-                h.open_intent = keys
-                h.intent_at = _parse_time(rec.get("at"))
-                h.file_ids.update(rec.get("file_ids") or {})
-            elif state == "submitted":
-                if rec.get("batch_id"):
-                    h.batches.append((str(rec["batch_id"]), keys))
-                h.adopted_runs.update(rec.get("run_ids") or {})
-                h.open_intent = None
-            elif state == "collected":
-                h.collected = True
-            elif state == "retry":  # a new attempt: earlier batches are not collected again
-                h = cls(
-                    attempt=int(rec.get("attempt") or h.attempt + 1),
-                    retry_keys=keys,
-                    file_ids=h.file_ids,
-                )
-        return h
+    def fold(cls, records: Sequence[Mapping[str, Any]]) -> ChunkHistory:
+        """The engine's working copy of the ledger's one fold (``store.fold_chunk``)."""
+        return cls.of(fold_chunk(records))
+
+    @classmethod
+    def of(cls, state: ChunkState) -> ChunkHistory:
+        return cls(
+            batches=list(state.batches),
+            adopted_runs=dict(state.adopted_runs),
+            open_intent=state.open_intent,
+            intent_at=_parse_time(state.intent_at),
+            file_ids=dict(state.file_ids),
+            collected=state.collected,
+            attempt=state.attempt,
+            retry_keys=state.retry_keys,
+        )
 
     def covered(self) -> set[str]:
         keys = {k for _, ks in self.batches for k in ks}
@@ -261,7 +255,7 @@ class Engine:
         table = self._decode_finish(chunk, bodies, batch_of)
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
-            await self._record(chunk.index, "collected", rows=table.num_rows, at=_iso(_now()))
+            await self._record(chunk.index, "collected", rows=table.num_rows)
         return table
 
     def _pending_chunk(
@@ -355,7 +349,7 @@ class Engine:
             keys = tuple(u.key for u in remaining)
             at = _now()
             uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
-            await self._record(index, "intent", keys=list(keys), at=_iso(at), file_ids=uploaded)
+            await self._record(index, "intent", keys=list(keys), file_ids=uploaded)
             inputs = [
                 {"file": files[u.key], "metadata": self.spec.metadata(u.key)} for u in remaining
             ]
@@ -385,8 +379,8 @@ class Engine:
             self.progress.submitted(len(keys))
             return
         raise OutcomeUnknownError(
-            f"chunk {index}: the batch submission failed ambiguously 3 times; no duplicate was "
-            "submitted. Rerun the same call with output= to reconcile and resume.",
+            f"batch {index} of the job: its submission failed ambiguously 3 times; no "
+            "duplicate was submitted. Rerun the same call with output= to reconcile and resume.",
         )
 
     async def _submit_single(
@@ -409,9 +403,7 @@ class Engine:
             keys = [u.key for u in remaining]
             at = _now()
             uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
-            await self._record(
-                index, "intent", keys=keys, at=_iso(at), file_ids=uploaded, route="single"
-            )
+            await self._record(index, "intent", keys=keys, file_ids=uploaded, route="single")
             outcomes = await asyncio.gather(
                 *(self._create_run(files[u.key], u.key) for u in remaining),
                 return_exceptions=True,
@@ -450,8 +442,9 @@ class Engine:
             if not remaining:
                 return refused
         raise OutcomeUnknownError(
-            f"chunk {index}: single-run submissions failed ambiguously 3 times; no duplicate "
-            "was submitted. Rerun the same call with output= to reconcile and resume.",
+            f"batch {index} of the job: its single-run submissions failed ambiguously 3 "
+            "times; no duplicate was submitted. Rerun the same call with output= to reconcile "
+            "and resume.",
         )
 
     async def _create_run(self, file: dict[str, Any], key: str) -> str:
@@ -652,10 +645,6 @@ def _read_bytes(path: str, storage_options: dict[str, Any] | None) -> tuple[byte
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(value: Any) -> datetime | None:

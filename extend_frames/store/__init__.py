@@ -8,7 +8,7 @@ see a partial Parquet file. This layer imports only fsspec, pyarrow, polars and 
 
 from __future__ import annotations
 
-from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning
+from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning, fold_chunk
 from extend_frames.store._lock import LockInfo
 from extend_frames.store._manifest import IDENTITY_FIELDS, decode_schema, encode_schema
 from extend_frames.store._paths import display_path
@@ -26,6 +26,7 @@ __all__ = [
     "decode_schema",
     "display_path",
     "encode_schema",
+    "fold_chunk",
     "ledger_summary",
     "read_results",
 ]

@@ -1,9 +1,9 @@
 """The append-only ledger: one small create-only JSON object per record, never rewritten.
 
 A record is named ``<seq:08d>-<chunk:05d>-<state>.json`` so a listing sorts in write order and
-tells the chunk and state without a GET. Because every record is its own object, written
-create-only, no read-modify-write ever happens and a crash can at worst tear the one record it
-was writing; a torn or foreign object is skipped with a :class:`LedgerWarning`.
+tells the chunk (one batch of the job) and state without a GET. Because every record is its own
+object, written create-only, no read-modify-write ever happens and a crash can at worst tear
+the one record it was writing; a torn or foreign object is skipped with a :class:`LedgerWarning`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from extend_frames._errors import StoreError
@@ -21,9 +21,21 @@ from extend_frames.store._paths import display_path
 State = Literal["intent", "submitted", "collected", "failed", "retry"]
 STATES: tuple[State, ...] = get_args(State)
 
+# -- the record schema: one spelling for the store, the engine and `extend-frames status` ----
+# Written by the store into every record (reserved: callers may not pass them):
+SEQ, CHUNK, STATE, TIME = "seq", "chunk", "state", "time"  # TIME: ISO 8601 UTC, microseconds
+# Written by the engine, by state:
+KEYS = "keys"  # intent, submitted, retry: the unit keys the record is about
+FILE_IDS = "file_ids"  # intent: unit key -> Extend file id of an uploaded file
+BATCH_ID = "batch_id"  # submitted: the batch the keys went into
+RUN_IDS = "run_ids"  # submitted: unit key -> run id (single runs, or runs found by reconciling)
+ROWS = "rows"  # collected: rows in the chunk's part
+ATTEMPT = "attempt"  # retry: which mode="retry" attempt of the chunk starts (1, 2, ...)
+JOB_ID = "job_id"  # any: the job the record belongs to
+
 _NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|collected|failed|retry)\.json$")
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{8,})\.json$")
-RESERVED = frozenset({"seq", "chunk", "state", "time"})
+RESERVED = frozenset({SEQ, CHUNK, STATE, TIME})
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "authorization", "signature")
 
 
@@ -35,11 +47,17 @@ class LedgerWarning(UserWarning):
 class ChunkState:
     """What the ledger says about one chunk, folded from its records in write order.
 
-    ``state`` is the latest record's; ``batch_id``, ``row_keys`` (data key ``row_keys`` or
-    ``keys``) and ``job_id`` the latest value any record carried; ``intent_at`` the store's time
-    of the latest intent (the current attempt, which is what reconciliation lists runs since).
+    The one fold of the ledger (:func:`fold_chunk`): the store, ``extend-frames status`` and
+    the engine (``jobs.ChunkHistory``, its mutable working copy) all read it.
+
+    ``state`` is the latest record's; ``batch_id``, ``row_keys`` (``keys``) and ``job_id`` the
+    latest value any record carried; ``intent_at`` the store's time of the open attempt's
+    latest intent (what reconciliation lists runs since). ``batches`` (batch id, keys) and
+    ``adopted_runs`` (key -> run id) are the current attempt's submissions; ``open_intent`` the
+    keys of an intent with no outcome yet (a crash between intent and POST answer);
+    ``file_ids`` every upload; ``attempt``/``retry_keys`` the latest ``mode="retry"`` attempt.
     ``records`` keeps every record, oldest first, as flat dicts: the caller's data plus
-    ``seq``, ``chunk``, ``state`` and ``time`` (ISO 8601 UTC, written by the store).
+    ``seq``, ``chunk``, ``state`` and ``time``.
     """
 
     chunk: int
@@ -49,6 +67,13 @@ class ChunkState:
     row_keys: tuple[str | int, ...] | None
     job_id: str | None
     records: tuple[dict[str, Any], ...]
+    batches: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    adopted_runs: Mapping[str, str] = field(default_factory=dict)
+    open_intent: tuple[str, ...] | None = None
+    file_ids: Mapping[str, str] = field(default_factory=dict)
+    collected: bool = False
+    attempt: int = 0
+    retry_keys: tuple[str, ...] | None = None
 
     @property
     def attempts(self) -> int:
@@ -102,19 +127,19 @@ def encode_record(seq: int, chunk: int, state: str, time: str, data: Mapping[str
     if state not in STATES:
         raise StoreError(f"unknown ledger state {state!r}; use one of {', '.join(STATES)}")
     if chunk < 0:
-        raise StoreError(f"chunk index must be >= 0, got {chunk}")
+        raise StoreError(f"batch index must be >= 0, got {chunk}")
     clash = sorted(RESERVED & set(data))
     if clash:
         raise StoreError(
             f"ledger record fields {', '.join(clash)} are written by the store; rename them."
         )
     _check_secret_free(data)
-    body = {**data, "seq": seq, "chunk": chunk, "state": state, "time": time}
+    body = {**data, SEQ: seq, CHUNK: chunk, STATE: state, TIME: time}
     try:
         return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         raise StoreError(
-            f"ledger record for chunk {chunk} ({state}) is not plain JSON: {exc}. "
+            f"ledger record for batch {chunk} ({state}) is not plain JSON: {exc}. "
             "Pass str/int/float/bool/None, lists and dicts only."
         ) from None
 
@@ -138,7 +163,7 @@ def decode_record(name: str, raw: bytes | BaseException) -> dict[str, Any] | Non
     except (ValueError, KeyError, TypeError, OSError) as exc:
         warnings.warn(
             f"skipping unreadable ledger record {name} ({type(exc).__name__}); "
-            "it was probably torn by a crash and its chunk will be re-checked.",
+            "it was probably torn by a crash and its batch will be re-checked.",
             LedgerWarning,
             stacklevel=3,
         )
@@ -181,7 +206,7 @@ def decode_snapshot(name: str, raw: bytes | BaseException | None) -> list[dict[s
         if body["seq"] != snapshot_seq(name) or not isinstance(records, list):
             raise ValueError("content does not match the name")
         for rec in records:
-            if not (isinstance(rec, dict) and {"seq", "chunk", "state", "time"} <= rec.keys()):
+            if not (isinstance(rec, dict) and rec.keys() >= RESERVED):
                 raise ValueError("malformed record")
     except (ValueError, KeyError, TypeError, OSError) as exc:
         warnings.warn(
@@ -197,28 +222,54 @@ def decode_snapshot(name: str, raw: bytes | BaseException | None) -> list[dict[s
 def fold(records: Iterable[dict[str, Any]]) -> dict[int, ChunkState]:
     """Per chunk, the state folded from ``records`` (any order; sorted by ``seq`` here)."""
     by_chunk: dict[int, list[dict[str, Any]]] = {}
-    for rec in sorted(records, key=lambda r: int(r["seq"])):
-        by_chunk.setdefault(int(rec["chunk"]), []).append(rec)
-    out: dict[int, ChunkState] = {}
-    for chunk in sorted(by_chunk):
-        recs = tuple(by_chunk[chunk])
-        intent_at = next((r["time"] for r in reversed(recs) if r["state"] == "intent"), None)
-        keys = _latest(recs, "row_keys")
-        if keys is None:
-            keys = _latest(recs, "keys")
-        out[chunk] = ChunkState(
-            chunk=chunk,
-            state=recs[-1]["state"],
-            batch_id=_latest(recs, "batch_id"),
-            intent_at=intent_at,
-            row_keys=tuple(keys) if isinstance(keys, list) else None,
-            job_id=_latest(recs, "job_id"),
-            records=recs,
-        )
-    return out
+    for rec in sorted(records, key=lambda r: int(r[SEQ])):
+        by_chunk.setdefault(int(rec[CHUNK]), []).append(rec)
+    return {chunk: fold_chunk(by_chunk[chunk], chunk=chunk) for chunk in sorted(by_chunk)}
 
 
-def _latest(recs: tuple[dict[str, Any], ...], key: str) -> Any:
+def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> ChunkState:
+    """One chunk's records, oldest first, folded into its :class:`ChunkState`."""
+    batches: list[tuple[str, tuple[str, ...]]] = []
+    adopted: dict[str, str] = {}
+    file_ids: dict[str, str] = {}
+    open_intent: tuple[str, ...] | None = None
+    intent_at: str | None = None
+    collected, attempt, retry_keys = False, 0, None
+    for rec in records:
+        state, keys = rec.get(STATE), tuple(rec.get(KEYS) or ())
+        if state == "intent":
+            open_intent, intent_at = keys, rec.get(TIME)
+            file_ids.update(rec.get(FILE_IDS) or {})
+        elif state == "submitted":
+            if rec.get(BATCH_ID):
+                batches.append((str(rec[BATCH_ID]), keys))
+            adopted.update(rec.get(RUN_IDS) or {})
+            open_intent = None
+        elif state == "collected":
+            collected = True
+        elif state == "retry":  # a new attempt: earlier submissions are not collected again
+            attempt, retry_keys = int(rec.get(ATTEMPT) or attempt + 1), keys
+            batches, adopted, open_intent, collected = [], {}, None, False
+    keys_seen = _latest(records, KEYS)
+    return ChunkState(
+        chunk=chunk,
+        state=records[-1][STATE] if records else "intent",
+        batch_id=_latest(records, BATCH_ID),
+        intent_at=intent_at,
+        row_keys=tuple(keys_seen) if isinstance(keys_seen, list | tuple) else None,
+        job_id=_latest(records, JOB_ID),
+        records=tuple(dict(r) for r in records),
+        batches=tuple(batches),
+        adopted_runs=adopted,
+        open_intent=open_intent,
+        file_ids=file_ids,
+        collected=collected,
+        attempt=attempt,
+        retry_keys=retry_keys,
+    )
+
+
+def _latest(recs: Sequence[Mapping[str, Any]], key: str) -> Any:
     for rec in reversed(recs):
         value = rec.get(key)
         if value is not None:

@@ -348,7 +348,7 @@ class JobStore:
         StoreError if ``table``'s schema differs from the job's (see :meth:`schema`).
         """
         if chunk < 0:
-            raise StoreError(f"chunk index must be >= 0, got {chunk}", path=self._b.url)
+            raise StoreError(f"batch index must be >= 0, got {chunk}", path=self._b.url)
         expected = self.schema()
         if expected is not None and not _as_stored(table.schema).equals(
             _as_stored(expected), check_metadata=False
@@ -384,7 +384,7 @@ class JobStore:
             raw = self._b.read(name)
         if raw is None:
             raise StoreError(
-                f"{self._b.show(name)} does not exist: chunk {chunk} has no results",
+                f"{self._b.show(name)} does not exist: batch {chunk} has no results",
                 path=self._b.url,
             )
         table: pa.Table = pq.read_table(pa.BufferReader(raw))

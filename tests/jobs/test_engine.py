@@ -191,11 +191,11 @@ def test_ledger_records_fold_into_history() -> None:
         {
             "state": "intent",
             "keys": ["a", "b"],
-            "at": "2026-01-01T00:00:00Z",
+            "time": "2026-01-01T00:00:00Z",
             "file_ids": {"a": "file_1"},
         },
         {"state": "submitted", "batch_id": "bpr_9", "keys": ["a", "b"]},
-        {"state": "intent", "keys": ["c"], "at": "2026-01-01T00:01:00Z"},
+        {"state": "intent", "keys": ["c"], "time": "2026-01-01T00:01:00Z"},
     ]
     h = ChunkHistory.fold(records)
     assert h.batches == [("bpr_9", ("a", "b"))]
@@ -208,7 +208,7 @@ def test_ledger_records_fold_into_history() -> None:
 
 def test_a_retry_record_starts_a_new_attempt_of_the_chunk() -> None:
     first = [
-        {"state": "intent", "keys": ["a", "b"], "at": "2026-01-01T00:00:00Z"},
+        {"state": "intent", "keys": ["a", "b"], "time": "2026-01-01T00:00:00Z"},
         {"state": "submitted", "batch_id": "bpr_1", "keys": ["a", "b"]},
         {"state": "collected"},
     ]

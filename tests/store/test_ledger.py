@@ -21,13 +21,13 @@ def _ledger_names(target: Target) -> list[str]:
 
 def test_ledger_folds_records_per_chunk(target: Target) -> None:
     store = target.open()
-    store.record(0, "intent", row_keys=["a", "b"], job_id="job1")
-    store.record(1, "intent", row_keys=["c"], job_id="job1")
+    store.record(0, "intent", keys=["a", "b"], job_id="job1")
+    store.record(1, "intent", keys=["c"], job_id="job1")
     store.record(0, "submitted", batch_id="bpr_0")
     store.record(1, "submitted", batch_id="bpr_1")
     store.record(0, "collected", rows=2, credits=3.0)
     store.record(1, "failed", error="batch FAILED")
-    store.record(1, "intent", row_keys=["c"], job_id="job1")  # retried
+    store.record(1, "intent", keys=["c"], job_id="job1")  # retried
 
     ledger = target.open().ledger()  # a fresh handle: only what is stored counts
     assert sorted(ledger) == [0, 1]
@@ -64,7 +64,7 @@ def test_record_names_sort_in_write_order(target: Target) -> None:
 
 def test_a_new_process_continues_the_sequence_without_overwriting(target: Target) -> None:
     first = target.open()
-    first.record(0, "intent", row_keys=["a"])
+    first.record(0, "intent", keys=["a"])
     first.record(0, "submitted", batch_id="bpr_a")
     second = target.open()  # e.g. the resumed job
     second.record(0, "collected", rows=1)
@@ -79,7 +79,7 @@ def test_a_new_process_continues_the_sequence_without_overwriting(target: Target
 
 def test_torn_record_is_skipped_with_a_warning(target: Target) -> None:
     store = target.open()
-    store.record(2, "intent", row_keys=["x"])
+    store.record(2, "intent", keys=["x"])
     store.record(2, "submitted", batch_id="bpr_2")
     # a crash mid-write of the next record, on a store without atomic create
     target.put("_ledger/00000002-00002-collected.json", b'{"seq": 2, "ch')
@@ -149,7 +149,7 @@ def test_ledger_of_many_chunks_is_rebuilt_completely(target: Target) -> None:
     store = target.open()
     n = 80
     for chunk in range(n):
-        store.record(chunk, "intent", row_keys=[f"k{chunk}"])
+        store.record(chunk, "intent", keys=[f"k{chunk}"])
     for chunk in range(0, n, 2):
         store.record(chunk, "collected", rows=1)
     ledger = target.open().ledger()
@@ -160,7 +160,7 @@ def test_ledger_of_many_chunks_is_rebuilt_completely(target: Target) -> None:
 
 def _fill(store: object, chunks: int) -> None:
     for chunk in range(chunks):
-        store.record(chunk, "intent", row_keys=[f"k{chunk}"])  # type: ignore[attr-defined]
+        store.record(chunk, "intent", keys=[f"k{chunk}"])  # type: ignore[attr-defined]
         store.record(chunk, "submitted", batch_id=f"b{chunk}")  # type: ignore[attr-defined]
 
 

@@ -52,7 +52,7 @@ def test_parts_are_zstd_parquet(target: Target) -> None:
 
 
 def test_read_part_of_missing_chunk_says_which(target: Target) -> None:
-    with pytest.raises(StoreError, match=r"part-00007\.parquet does not exist.*chunk 7"):
+    with pytest.raises(StoreError, match=r"part-00007\.parquet does not exist.*batch 7"):
         target.open().read_part(7)
 
 

@@ -176,7 +176,7 @@ def test_unknown_protocol_is_a_store_error_with_a_hint() -> None:
 def test_concurrent_records_from_threads_are_all_kept(target: Target) -> None:
     store = target.open()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda c: store.record(c, "intent", row_keys=[str(c)]), range(40)))
+        list(pool.map(lambda c: store.record(c, "intent", keys=[str(c)]), range(40)))
     ledger = target.open().ledger()
     assert sorted(ledger) == list(range(40))
     seqs = sorted(r["seq"] for c in ledger.values() for r in c.records)
