@@ -23,7 +23,9 @@ from ._state import State
 MAX_INPUTS = 1000
 
 
-def _check_inputs(kind: RunKind, inputs: Any) -> list[tuple[dict[str, Any], Any]]:
+def _check_inputs(kind: RunKind, inputs: Any, *, strip: bool) -> list[tuple[dict[str, Any], Any]]:
+    """Validate the inputs; unknown keys on an input are dropped (``strip``, as the server's
+    schemas do for the top level) or refused with 400 (``Fidelity(unknown_input_keys=...)``)."""
     if not isinstance(inputs, list):
         raise invalid("inputs is required: an array of 1 to 1000 {file, metadata?} objects")
     if not 1 <= len(inputs) <= MAX_INPUTS:
@@ -35,7 +37,7 @@ def _check_inputs(kind: RunKind, inputs: Any) -> list[tuple[dict[str, Any], Any]
         if not isinstance(item, dict):
             raise invalid(f"inputs[{i}] must be an object {{file, metadata?}}")
         extra = set(item) - {"file", "metadata"}
-        if extra:
+        if extra and not strip:
             raise invalid(
                 f"inputs[{i}] has unsupported keys {sorted(extra)}; an input is only "
                 "{file, metadata} (config and priority belong to the batch)"
@@ -57,7 +59,9 @@ def _route_for(kind: RunKind) -> Route:
         priority = check_priority(body.get("priority"))
         proc_json = version_json = proc_id = None
         if pk is None:
-            config = parse_config(body.get("config"))
+            config = parse_config(
+                body.get("config"), effective=state.config.fidelity.effective_configs
+            )
         else:
             if body.get("config") is not None:
                 raise invalid(
@@ -66,7 +70,8 @@ def _route_for(kind: RunKind) -> Route:
                 )
             if body.get(pk.name) is None:
                 raise invalid(f"{pk.name} is required: {{id: '{pk.prefix}_...', version?}}")
-        inputs = _check_inputs(kind, body.get("inputs"))
+        strip = state.config.fidelity.unknown_input_keys == "strip"
+        inputs = _check_inputs(kind, body.get("inputs"), strip=strip)
         if pk is not None:
             rec, version, config = processor_ref(state, kind, body[pk.name], where=pk.name)
             proc_json, version_json, proc_id = rec.summary(), version.summary(), rec.id

@@ -103,6 +103,29 @@ class Faults:
 
 
 @dataclass(frozen=True, slots=True)
+class Fidelity:
+    """Switches for the points where Extend's behaviour is not established (SPEC §15).
+
+    The defaults follow the SDK 1.20 types and docstrings (docs/emulator-fidelity.md gives the
+    evidence for each); the other values reproduce the emulator's earlier behaviour or the
+    other plausible reading. ``list_end``: the last page of a list ``"omit"``s nextPageToken (the
+    TypeScript type and the docs' examples) or sends ``"null"``. ``unknown_input_keys``: unknown
+    keys on a batch input are ``"strip"``ped like the top level's, or ``"reject"``ed with 400.
+    ``cancel_pending``: also cancel PENDING runs (the SDK documents PROCESSING only).
+    ``parse_cancel_status``: a cancelled parse run reads ``"FAILED"`` with failureReason
+    ``CANCELLED`` (the parse status enum has no CANCELLED) or ``"CANCELLED"``.
+    ``effective_configs``: runs and versions echo the config with the defaults filled in
+    (baseProcessor, baseVersion, parse engineVersion/blockOptions/advancedOptions), or verbatim.
+    """
+
+    list_end: Literal["omit", "null"] = "omit"
+    unknown_input_keys: Literal["strip", "reject"] = "strip"
+    cancel_pending: bool = False
+    parse_cancel_status: Literal["FAILED", "CANCELLED"] = "FAILED"
+    effective_configs: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookOptions:
     """Delivery behaviour: retries on non-2xx or timeout, and seeded duplicate/reorder/drop."""
 
@@ -124,6 +147,7 @@ class EmulatorConfig:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     faults: Faults = field(default_factory=Faults)
     webhooks: WebhookOptions = field(default_factory=WebhookOptions)
+    fidelity: Fidelity = field(default_factory=Fidelity)
     clock: Literal["system", "manual"] = "system"
     public_url: str = "http://testserver"
     download_timeout: float = 10.0

@@ -20,6 +20,7 @@ class ApiError(Exception):
         *,
         retryable: bool = False,
         headers: dict[str, str] | None = None,
+        doc_url: str | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -27,10 +28,15 @@ class ApiError(Exception):
         self.message = message
         self.retryable = retryable
         self.headers = headers or {}
+        self.doc_url = doc_url
 
 
-def invalid(message: str) -> ApiError:
-    return ApiError(400, "INVALID_REQUEST", message)
+DOCS = "https://docs.extend.ai/2026-02-09"
+SCHEMA_DOC_URL = f"{DOCS}/extraction/schema"
+
+
+def invalid(message: str, *, doc_url: str | None = None) -> ApiError:
+    return ApiError(400, "INVALID_REQUEST", message, doc_url=doc_url)
 
 
 def not_found(what: str, ident: str) -> ApiError:
@@ -42,11 +48,13 @@ def internal(message: str = "An unexpected error occurred.") -> ApiError:
 
 
 def error_body(err: ApiError, request_id: str) -> bytes:
-    return json.dumps(
-        {
-            "code": err.code,
-            "message": err.message,
-            "retryable": err.retryable,
-            "requestId": request_id,
-        }
-    ).encode()
+    """The flat body; ``docUrl`` only where Extend links a page (schema validation errors)."""
+    body: dict[str, object] = {
+        "code": err.code,
+        "message": err.message,
+        "retryable": err.retryable,
+        "requestId": request_id,
+    }
+    if err.doc_url is not None:
+        body["docUrl"] = err.doc_url
+    return json.dumps(body).encode()

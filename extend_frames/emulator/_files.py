@@ -123,7 +123,9 @@ async def list_files(request: Request) -> Response:
         token=params.get("nextPageToken"),
         size=size,
     )
-    return JSONBytes(list_body([dumps(f.summary()) for f in page], token))
+    return JSONBytes(
+        list_body([dumps(f.summary()) for f in page], token, null_token=state.null_token)
+    )
 
 
 routes = [

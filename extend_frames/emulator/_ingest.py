@@ -30,13 +30,24 @@ class Fetched:
     password: str | None
 
 
-class MarkerFailureError(Exception):
-    """An input asked to fail with ``reason`` (after its File was created, for text)."""
+# What a ``fail.example`` URL without ``?reason=`` fails with: a reason each run kind documents.
+DEFAULT_FAIL_REASON = {"parse": "CORRUPT_FILE"}
+DEFAULT_PROCESSOR_FAIL_REASON = "FAILED_TO_PROCESS_FILE"
 
-    def __init__(self, reason: str, message: str) -> None:
+
+class MarkerFailureError(Exception):
+    """An input asked to fail with ``reason`` (after its File was created, for text);
+    ``reason=None`` means the run kind's default (``failure_reason``)."""
+
+    def __init__(self, reason: str | None, message: str) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+    def failure_reason(self, kind: str) -> str:
+        if self.reason is not None:
+            return self.reason
+        return DEFAULT_FAIL_REASON.get(kind, DEFAULT_PROCESSOR_FAIL_REASON)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -70,8 +81,9 @@ def fetch_url(spec: dict[str, Any], *, timeout: float) -> Fetched:
     parts = urllib.parse.urlsplit(url)
     if parts.hostname == FAIL_HOST:
         query = urllib.parse.parse_qs(parts.query)
-        reason = (query.get("reason") or ["FAILED_TO_PROCESS_FILE"])[0]
-        raise MarkerFailureError(reason, f"Injected failure for {FAIL_HOST} input ({reason}).")
+        given = query.get("reason")
+        reason = given[0] if given else None
+        raise MarkerFailureError(reason, f"Injected failure for {FAIL_HOST} input ({{reason}}).")
     if parts.scheme == "file":
         path = Path(urllib.parse.unquote(parts.path))
         try:

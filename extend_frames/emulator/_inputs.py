@@ -6,6 +6,8 @@ import copy
 import json
 from typing import Any
 
+from . import _effective
+from ._effective import merge
 from ._errors import invalid
 from ._kinds import RunKind
 from ._processors import get_processor, resolve_version
@@ -53,30 +55,11 @@ def check_priority(value: Any) -> int | None:
     return value
 
 
-# What a parse run echoes as its effective config when the request leaves fields out.
-DEFAULT_PARSE_CONFIG: dict[str, Any] = {
-    "target": "markdown",
-    "chunkingStrategy": {"type": "page"},
-    "engine": "parse_performance",
-}
-
-
-def parse_config(raw: Any) -> dict[str, Any]:
-    """The effective parse config: the request's fields over Extend's defaults."""
+def parse_config(raw: Any, *, effective: bool = True) -> dict[str, Any]:
+    """The parse config a run echoes: effective (defaults filled in) or verbatim."""
     if raw is not None and not isinstance(raw, dict):
         raise invalid("config must be a parse config object")
-    merged: dict[str, Any] = merge(DEFAULT_PARSE_CONFIG, raw or {})
-    return merged
-
-
-def merge(base: Any, override: Any) -> Any:
-    """Deep merge of an overrideConfig over a saved config (objects merge, the rest replaces)."""
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for key, value in override.items():
-            out[key] = merge(base.get(key), value)
-        return out
-    return copy.deepcopy(override)
+    return _effective.parse_config(raw or {}) if effective else copy.deepcopy(raw or {})
 
 
 def processor_ref(
@@ -98,4 +81,6 @@ def processor_ref(
         rec = get_processor(state, pk, ref["id"])
         version = resolve_version(rec, version_ref)
         config = merge(version.config, override) if override else copy.deepcopy(version.config)
+    if override and state.config.fidelity.effective_configs:
+        config = _effective.processor_config(pk.name, config)
     return rec, version, config

@@ -96,7 +96,13 @@ def _neg(k: tuple[float, int]) -> tuple[float, int]:
     return (-k[0], -k[1])
 
 
-def list_body(items: Sequence[bytes], next_token: str | None) -> bytes:
-    """``{"object":"list","data":[...],"nextPageToken":...}`` from pre-serialised items."""
-    tail = b"null" if next_token is None else json.dumps(next_token).encode()
-    return b'{"object":"list","data":[' + b",".join(items) + b'],"nextPageToken":' + tail + b"}"
+def list_body(items: Sequence[bytes], next_token: str | None, *, null_token: bool = False) -> bytes:
+    """``{"object":"list","data":[...],"nextPageToken":...}`` from pre-serialised items.
+
+    The last page omits ``nextPageToken`` (the TypeScript SDK types it optional, not nullable,
+    and the docs' examples leave it out); ``null_token=True`` sends ``null`` instead.
+    """
+    head = b'{"object":"list","data":[' + b",".join(items) + b"]"
+    if next_token is None:
+        return head + (b',"nextPageToken":null}' if null_token else b"}")
+    return head + b',"nextPageToken":' + json.dumps(next_token).encode() + b"}"

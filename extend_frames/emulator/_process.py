@@ -97,7 +97,8 @@ def compute(state: State, run: RunRecord) -> Outcome:
         output = _output(state, run, doc, file)
         credits = docs.credits_for(run.kind.name, doc)
     except MarkerFailureError as exc:
-        return Outcome("FAILED", exc.reason, exc.message, file=file)
+        reason = exc.failure_reason(run.kind.name)
+        return Outcome("FAILED", reason, exc.message.format(reason=reason), file=file)
     except docs.DocumentError as exc:
         keep = file if exc.reason != "UNABLE_TO_DOWNLOAD_FILE" else None
         return Outcome("FAILED", exc.reason, exc.message, file=keep)

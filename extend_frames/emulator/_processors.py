@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._errors import invalid, not_found
+from ._effective import processor_config
+from ._errors import SCHEMA_DOC_URL, invalid, not_found
 from ._http import JSONBytes, opt_obj, opt_str, read_json, reply, state_of
 from ._kinds import PROCESSOR_KINDS, ProcessorKind
 from ._lists import choice, list_body, page_size, paginate
@@ -28,20 +29,23 @@ _PRIMITIVES = {"string", "number", "integer", "boolean"}
 def check_schema(schema: Any, path: str = "schema") -> None:
     """The JSON-Schema rules Extend enforces with a 400 (SPEC §10.2), the common ones."""
     if not isinstance(schema, dict):
-        raise invalid(f"{path} must be an object")
+        raise invalid(f"{path} must be an object", doc_url=SCHEMA_DOC_URL)
     if "enum" in schema:
         if None not in schema["enum"]:
-            raise invalid(f"Enums must include null; Path: {path}")
+            raise invalid(f"Enums must include null; Path: {path}", doc_url=SCHEMA_DOC_URL)
         return
     types = schema.get("type")
     names = types if isinstance(types, list) else [types]
     if path == "schema" and types != "object":
-        raise invalid('The root schema must have "type": "object"; Path: schema')
+        raise invalid(
+            'The root schema must have "type": "object"; Path: schema', doc_url=SCHEMA_DOC_URL
+        )
     if any(t in _PRIMITIVES for t in names) and "null" not in names:
         prim = next(t for t in names if t in _PRIMITIVES)
         raise invalid(
             f'Non-nullable primitive type "{prim}" is not allowed. Use ["{prim}", "null"] '
-            f'instead of "{prim}".; Path: {path}'
+            f'instead of "{prim}".; Path: {path}',
+            doc_url=SCHEMA_DOC_URL,
         )
     for key, sub in (schema.get("properties") or {}).items():
         check_schema(sub, f"{path}.properties.{key}")
@@ -50,7 +54,17 @@ def check_schema(schema: Any, path: str = "schema") -> None:
         check_schema(items, f"{path}.items")
 
 
-def _check_config(kind: ProcessorKind, config: dict[str, Any] | None) -> dict[str, Any]:
+def _check_config(
+    state: State, kind: ProcessorKind, config: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate a processor config; return what the version stores (effective by default)."""
+    checked = _check_raw(kind, config)
+    if state.config.fidelity.effective_configs:
+        return processor_config(kind.name, checked)
+    return checked
+
+
+def _check_raw(kind: ProcessorKind, config: dict[str, Any] | None) -> dict[str, Any]:
     if config is None:
         return {}
     if kind.name == "extractor" and "schema" in config:
@@ -104,7 +118,7 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
         with state.lock:
             if clone_id is not None:
                 config = copy.deepcopy(get_processor(state, kind, clone_id).draft.config)
-            config = _check_config(kind, config)
+            config = _check_config(state, kind, config)
             now = state.now()
             proc_id = state.ids(kind.prefix)
             draft = VersionRecord(
@@ -128,7 +142,7 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
             if name is not None:
                 rec.name = name
             if config is not None:
-                rec.draft.config = _check_config(kind, config)
+                rec.draft.config = _check_config(state, kind, config)
             rec.updated_at = state.now()
             return reply(rec.full())
 
@@ -150,7 +164,9 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
             token=params.get("nextPageToken"),
             size=size,
         )
-        return JSONBytes(list_body([dumps(p.summary()) for p in page], token))
+        return JSONBytes(
+            list_body([dumps(p.summary()) for p in page], token, null_token=state.null_token)
+        )
 
     async def publish(request: Request) -> Response:
         state = state_of(request)
@@ -163,7 +179,7 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
         with state.lock:
             rec = get_processor(state, kind, request.path_params["id"])
             if config is not None:
-                rec.draft.config = _check_config(kind, config)
+                rec.draft.config = _check_config(state, kind, config)
             now = state.now()
             version = VersionRecord(
                 kind.name,
@@ -202,7 +218,9 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
             token=params.get("nextPageToken"),
             size=size,
         )
-        return JSONBytes(list_body([dumps(v.summary()) for v in page], token))
+        return JSONBytes(
+            list_body([dumps(v.summary()) for v in page], token, null_token=state.null_token)
+        )
 
     return [
         Route(base, create, methods=["POST"]),

@@ -19,6 +19,27 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+# The base product each run kind bills when its config names none (SDK 1.20 defaults).
+DEFAULT_PRODUCT = {
+    "parse": "parse_performance",
+    "extract": "extraction_performance",
+    "classify": "classification_standard",
+    "split": "splitting_performance",
+}
+
+
+def _product(kind: str, config: JSON | None) -> str:
+    key = "engine" if kind == "parse" else "baseProcessor"
+    value = (config or {}).get(key)
+    return value if isinstance(value, str) else DEFAULT_PRODUCT[kind]
+
+
+def _entry(obj: str, id: str, credits: float, product: str, pages: float) -> JSON:
+    """One usage.breakdown line with its ``charges`` (one per-page base charge)."""
+    charge = {"product": product, "unit": "page", "quantity": pages, "credits": credits}
+    return {"object": obj, "id": id, "credits": credits, "charges": [charge]}
+
+
 class FileRecord:
     """An uploaded or ingested file; ``data`` stays in memory for later runs."""
 
@@ -303,13 +324,13 @@ class RunRecord:
         total = self.credits + (self.parse_credits or 0.0)
         usage: JSON = {"credits": self.credits, "totalCredits": total}
         if breakdown:
-            items: list[JSON] = [
-                {"object": self.kind.object, "id": self.id, "credits": self.credits}
-            ]
+            pages = float(self.page_count or 0)
+            own = _product(self.kind.name, self.config)
+            items: list[JSON] = [_entry(self.kind.object, self.id, self.credits, own, pages)]
             if self.kind.name != "parse" and self.parse_run_id is not None:
-                items.append(
-                    {"object": "parse_run", "id": self.parse_run_id, "credits": self.parse_credits}
-                )
+                parse = _product("parse", (self.config or {}).get("parseConfig"))
+                credits = self.parse_credits or 0.0
+                items.append(_entry("parse_run", self.parse_run_id, credits, parse, pages))
             usage["breakdown"] = items
         return usage
 

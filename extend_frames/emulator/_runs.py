@@ -14,11 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ._effective import processor_config
 from ._errors import ApiError, internal, invalid, not_found
 from ._faults import chance
 from ._http import JSONBytes, read_json, reply, state_of
 from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
-from ._kinds import RUN_KINDS, TERMINAL, RunKind
+from ._kinds import RUN_KINDS, RunKind
 from ._lists import choice, list_body, page_size, paginate
 from ._records import RunRecord
 from ._state import State
@@ -79,7 +80,13 @@ def _routes_for(kind: RunKind) -> list[Route]:
             raw = body.get("config")
             if raw is not None and not isinstance(raw, dict):
                 raise invalid("config must be an object")
-            config = parse_config(raw) if kind.name == "parse" else raw or {}
+            effective = state.config.fidelity.effective_configs
+            if kind.name == "parse":
+                config = parse_config(raw, effective=effective)
+            elif pk is not None and effective:
+                config = processor_config(pk.name, raw or {})
+            else:
+                config = raw or {}
 
         def commit() -> tuple[Response, int]:
             with state.lock:
@@ -145,11 +152,13 @@ def _routes_for(kind: RunKind) -> list[Route]:
         state = state_of(request)
         with state.lock:
             run = get_run(state, kind, request.path_params["id"])
-            if run.status in TERMINAL:
+            pending_too = state.config.fidelity.cancel_pending
+            allowed = ("PENDING", "PROCESSING") if pending_too else ("PROCESSING",)
+            if run.status not in allowed:
                 raise ApiError(
                     400,
                     "INVALID_REQUEST",
-                    f"Run {run.id} is {run.status}; only PENDING or PROCESSING runs can be "
+                    f"Run {run.id} is {run.status}; only {' or '.join(allowed)} runs can be "
                     "cancelled",
                 )
             state.cancel_run(run)
@@ -232,7 +241,7 @@ def list_runs(state: State, kind: RunKind, params: Any) -> bytes:
             token=params.get("nextPageToken"),
             size=size,
         )
-        return list_body([r.summary_bytes() for r in page], token)
+        return list_body([r.summary_bytes() for r in page], token, null_token=state.null_token)
 
 
 routes = [route for kind in RUN_KINDS.values() for route in _routes_for(kind)]

@@ -65,6 +65,11 @@ class State:
         self._seq = itertools.count(1)
         self._batch_counter = itertools.count()
 
+    @property
+    def null_token(self) -> bool:
+        """Whether a list's last page sends ``nextPageToken: null`` (Fidelity switch)."""
+        return self.config.fidelity.list_end == "null"
+
     def next_seq(self) -> int:
         return next(self._seq)
 
@@ -120,7 +125,12 @@ class State:
             self._count_terminal(run)
 
     def cancel_run(self, run: RunRecord) -> None:
-        self.finish_run(run, "CANCELLED", None, None)
+        """CANCELLED; a parse run reads FAILED/CANCELLED by default, as parse's status enum
+        has no CANCELLED (``Fidelity(parse_cancel_status=...)``)."""
+        if run.kind.name == "parse" and self.config.fidelity.parse_cancel_status == "FAILED":
+            self.finish_run(run, "FAILED", "CANCELLED", "The parse run was cancelled.")
+        else:
+            self.finish_run(run, "CANCELLED", None, None)
 
     def delete_run(self, run: RunRecord) -> None:
         with self.lock:
@@ -160,8 +170,7 @@ class State:
             for run_id in batch.run_ids:
                 run = self.runs.get(run_id)
                 if run is not None and run.status not in TERMINAL:
-                    run.status = "CANCELLED"
-                    run.touch(self.now())
+                    self.cancel_run(run)
 
     def _end_batch(self, batch: BatchRecord, status: str) -> None:
         if batch.status in TERMINAL:

@@ -125,7 +125,8 @@ def _list(request: Request, items: list[dict[str, Any]], filters: dict[str, Any]
         token=params.get("nextPageToken"),
         size=size,
     )
-    return JSONBytes(list_body([dumps(it) for it in page], token))
+    null_token = state_of(request).null_token
+    return JSONBytes(list_body([dumps(it) for it in page], token, null_token=null_token))
 
 
 async def list_endpoints(request: Request) -> Response:

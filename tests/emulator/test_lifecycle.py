@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from extend_frames.emulator import Emulator, Faults, Speed
+from extend_frames.emulator import Emulator, EmulatorConfig, Faults, Fidelity, Speed
 
 from .conftest import INVOICE_SCHEMA, raw_client
 
@@ -130,32 +130,48 @@ def test_throughput_limit_paces_starts() -> None:
         assert _statuses(c, "parse", batch["id"]).count("PROCESSED") == 4
 
 
-def test_cancel_pending_run_and_emulator_batch_cancel(slow: tuple[Emulator, httpx.Client]) -> None:
-    emu, c = slow
-    ex = c.post("/extractors", json={"name": "x", "config": {"schema": INVOICE_SCHEMA}}).json()
-    batch = c.post(
-        "/extract_runs/batch", json={"extractor": {"id": ex["id"]}, "inputs": _texts(3)}
-    ).json()
-    runs = c.get("/extract_runs", params={"batchId": batch["id"]}).json()["data"]
-    cancelled = c.post(f"/extract_runs/{runs[0]['id']}/cancel").json()
-    assert cancelled["status"] == "CANCELLED"
-    assert cancelled["output"] is None
-    resp = c.post(f"/_emulator/batch_runs/{batch['id']}/cancel")
-    assert resp.status_code == 200
-    assert resp.json()["status"] == "CANCELLED"
-    assert _statuses(c, "extract", batch["id"]) == ["CANCELLED"] * 3
-    emu.advance(100)
-    assert emu.wait_idle()
-    assert _batch(c, batch["id"])["status"] == "CANCELLED"
-    again = c.post(f"/_emulator/batch_runs/{batch['id']}/cancel")
-    assert again.status_code == 400
+def test_cancel_refuses_pending_runs_by_default(slow: tuple[Emulator, httpx.Client]) -> None:
+    """SDK 1.20: only PROCESSING runs can be cancelled; a queued (PENDING) run answers 400."""
+    _emu, c = slow
+    batch = c.post("/parse_runs/batch", json={"inputs": _texts(1)}).json()
+    (run,) = c.get("/parse_runs", params={"batchId": batch["id"]}).json()["data"]
+    resp = c.post(f"/parse_runs/{run['id']}/cancel")
+    assert resp.status_code == 400
+    assert "only PROCESSING" in resp.json()["message"]
+
+
+def test_cancel_pending_run_and_emulator_batch_cancel() -> None:
+    config = EmulatorConfig(fidelity=Fidelity(cancel_pending=True))
+    speed = Speed(run_latency=10.0, batch_queue_delay=30.0)
+    with Emulator(config, clock="manual", speed=speed) as emu, raw_client(emu) as c:
+        ex = c.post("/extractors", json={"name": "x", "config": {"schema": INVOICE_SCHEMA}})
+        batch = c.post(
+            "/extract_runs/batch", json={"extractor": {"id": ex.json()["id"]}, "inputs": _texts(3)}
+        ).json()
+        runs = c.get("/extract_runs", params={"batchId": batch["id"]}).json()["data"]
+        cancelled = c.post(f"/extract_runs/{runs[0]['id']}/cancel").json()
+        assert cancelled["status"] == "CANCELLED"
+        assert cancelled["output"] is None
+        resp = c.post(f"/_emulator/batch_runs/{batch['id']}/cancel")
+        assert resp.status_code == 200
+        assert resp.json()["status"] == "CANCELLED"
+        assert _statuses(c, "extract", batch["id"]) == ["CANCELLED"] * 3
+        emu.advance(100)
+        assert emu.wait_idle()
+        assert _batch(c, batch["id"])["status"] == "CANCELLED"
+        again = c.post(f"/_emulator/batch_runs/{batch['id']}/cancel")
+        assert again.status_code == 400
 
 
 def test_all_runs_cancelled_makes_batch_processed(slow: tuple[Emulator, httpx.Client]) -> None:
-    _emu, c = slow
+    emu, c = slow
     batch = c.post("/parse_runs/batch", json={"inputs": _texts(2)}).json()
+    emu.advance(30)  # out of the delayed queue: both runs PROCESSING
+    _wait_for(lambda: _statuses(c, "parse", batch["id"]) == ["PROCESSING"] * 2)
     for run in c.get("/parse_runs", params={"batchId": batch["id"]}).json()["data"]:
-        c.post(f"/parse_runs/{run['id']}/cancel")
+        cancelled = c.post(f"/parse_runs/{run['id']}/cancel").json()
+        # parse's status enum has no CANCELLED: a cancelled parse run reads FAILED/CANCELLED
+        assert (cancelled["status"], cancelled["failureReason"]) == ("FAILED", "CANCELLED")
     assert _batch(c, batch["id"])["status"] == "PROCESSED"
 
 

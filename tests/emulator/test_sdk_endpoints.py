@@ -152,14 +152,15 @@ def test_cancel_processing_runs_of_every_kind() -> None:
             ),
             (sdk.split_runs, sdk.split_runs.create(splitter={"id": sp.id}, file={"id": up.id}).id),
         ]
-        # ParseRun's status enum has no CANCELLED member: the SDK keeps it as an unknown
-        # value whose .value is the raw string (SPEC §15.9 leaves the parse case open)
-        for api, run_id in runs:
-            assert api.cancel(run_id).status.value == "CANCELLED"
-            assert api.retrieve(run_id).status.value == "CANCELLED"
+        # ParseRun's status enum has no CANCELLED member: a cancelled parse run reads
+        # FAILED with failureReason CANCELLED (Fidelity(parse_cancel_status=...) switches)
+        expected = ["FAILED", "CANCELLED", "CANCELLED", "CANCELLED"]
+        assert [api.cancel(run_id).status.value for api, run_id in runs] == expected
+        assert [api.retrieve(run_id).status.value for api, run_id in runs] == expected
+        assert sdk.parse_runs.retrieve(runs[0][1]).failure_reason == "CANCELLED"
         emu.advance(120)
         assert emu.wait_idle()
-        assert all(api.retrieve(run_id).status.value == "CANCELLED" for api, run_id in runs)
+        assert [api.retrieve(run_id).status.value for api, run_id in runs] == expected
 
 
 def test_batch_flow_with_pagination(emu: Emulator, sdk: Extend) -> None:

@@ -7,15 +7,19 @@ from typing import Any
 import httpx
 import pytest
 
-from extend_frames.emulator import Emulator
+from extend_frames.emulator import Emulator, EmulatorConfig, Fidelity
 
 from .conftest import CLASSIFY_CONFIG, INVOICE_SCHEMA, SPLIT_CONFIG, raw_client
 
 
-def _error(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def _error(
+    resp: httpx.Response, status: int, code: str, *, doc_url: bool = False
+) -> dict[str, Any]:
     assert resp.status_code == status, resp.text
     body = resp.json()
-    assert set(body) == {"code", "message", "retryable", "requestId"}
+    assert set(body) == {"code", "message", "retryable", "requestId"} | (
+        {"docUrl"} if doc_url else set()
+    )
     assert body["code"] == code
     assert body["message"]
     assert body["requestId"].startswith("req_")
@@ -111,9 +115,23 @@ def test_malformed_file_objects(raw: httpx.Client, file: Any) -> None:
     _error(resp, 400, "INVALID_REQUEST")
 
 
-def test_per_input_config_is_refused(raw: httpx.Client) -> None:
-    item = {"file": {"text": "x"}, "config": {}}
-    _error(raw.post("/parse_runs/batch", json={"inputs": [item]}), 400, "INVALID_REQUEST")
+def test_unknown_input_keys_are_stripped_like_top_level_keys(raw: httpx.Client) -> None:
+    item = {"file": {"text": "x"}, "config": {}, "priority": 3}
+    body = {"inputs": [item], "someFutureField": True}
+    resp = raw.post("/parse_runs/batch", json=body)
+    assert resp.status_code == 200, resp.text
+    (run,) = raw.get("/parse_runs", params={"batchId": resp.json()["id"]}).json()["data"]
+    assert run["metadata"] is None
+
+
+def test_unknown_input_keys_refused_when_switched() -> None:
+    config = EmulatorConfig(fidelity=Fidelity(unknown_input_keys="reject"))
+    with Emulator(config) as emu, raw_client(emu) as raw:
+        item = {"file": {"text": "x"}, "config": {}}
+        body = _error(
+            raw.post("/parse_runs/batch", json={"inputs": [item]}), 400, "INVALID_REQUEST"
+        )
+        assert "inputs[0]" in body["message"]
 
 
 def test_failed_validation_creates_nothing(raw: httpx.Client, emu: Emulator) -> None:
@@ -199,13 +217,16 @@ def test_schema_rules_answer_400(raw: httpx.Client) -> None:
         raw.post("/extractors", json={"name": "x", "config": {"schema": bad}}),
         400,
         "INVALID_REQUEST",
+        doc_url=True,
     )
+    assert body["docUrl"].startswith("https://docs.extend.ai/")
     assert "schema.properties.name" in body["message"]
     enum = {"type": "object", "properties": {"s": {"enum": ["a", "b"]}}}
     _error(
         raw.post("/extractors", json={"name": "x", "config": {"schema": enum}}),
         400,
         "INVALID_REQUEST",
+        doc_url=True,
     )
 
 

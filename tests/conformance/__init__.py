@@ -1,0 +1,1 @@
+"""Strict conformance of the emulator's wire JSON to the official SDKs' types."""
