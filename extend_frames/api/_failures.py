@@ -34,7 +34,10 @@ _BEARER = re.compile(r"(?i)bearer\s+\S+")
 _HINTS: dict[type[APIError], str] = {
     AuthenticationError: "check the API key (api_key= or EXTEND_API_KEY)",
     PermissionDeniedError: "check that the key may use this resource (workspace_id=?)",
-    UsageBlockedError: "the organisation is out of credits; add credits and retry",
+    UsageBlockedError: (
+        "the organisation is out of credits (USAGE_BLOCKED): add credits in the Extend "
+        "dashboard, then retry"
+    ),
     RateLimitedError: "lower the request rate (rate_limits=) or retry later",
     ServerError: "Extend failed; retry later and quote the request id if it persists",
     OutcomeUnknownError: (
@@ -136,7 +139,8 @@ def make_api_error(
     retryable: bool | None = None,
 ) -> APIError:
     """The typed error for a final error response; the message ends with a hint."""
-    cls = cls or error_class(status)
+    if cls is None:  # USAGE_BLOCKED is out of credits whatever status carries it
+        cls = UsageBlockedError if body.code == "USAGE_BLOCKED" else error_class(status)
     message = redact(body.message or f"HTTP {status} with no error message", secrets)
     hint = _HINTS.get(cls)
     if attempts > 1:

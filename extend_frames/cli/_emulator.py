@@ -71,6 +71,28 @@ def register(subparsers: Any) -> None:
         default="504",
         help="504 at once, or hold the answer until the late commit",
     )
+    faults.add_argument(
+        "--refuse",
+        action="append",
+        default=[],
+        metavar="STATUS[ SCOPE]=RATE",
+        help='seeded 402/403/422 answers, e.g. "402=0.1", "403 GET=0.5"; repeatable',
+    )
+    faults.add_argument(
+        "--credit-inputs",
+        type=int,
+        help="out of credits (402 USAGE_BLOCKED on run creation) after this many inputs",
+    )
+    fidelity = p.add_argument_group("fidelity switches (docs/emulator-fidelity.md)")
+    fidelity.add_argument("--list-end", choices=("omit", "null"), default="omit")
+    fidelity.add_argument("--unknown-input-keys", choices=("strip", "reject"), default="strip")
+    fidelity.add_argument("--cancel-pending", action="store_true")
+    fidelity.add_argument(
+        "--parse-cancel-status", choices=("FAILED", "CANCELLED"), default="FAILED"
+    )
+    fidelity.add_argument(
+        "--verbatim-configs", action="store_true", help="echo configs without defaults"
+    )
     hooks = p.add_argument_group("webhook deliveries")
     hooks.add_argument("--webhook-retries", type=_schedule, default=(1.0, 2.0, 4.0, 8.0, 16.0))
     hooks.add_argument("--webhook-timeout", type=float, default=30.0)
@@ -81,9 +103,26 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _pairs(items: list[str], flag: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        key, _, rate = item.rpartition("=")
+        if not key:
+            raise SystemExit(f"{flag} expects KEY=RATE, got {item!r}")
+        out[key] = float(rate)
+    return out
+
+
 def build_config(args: argparse.Namespace) -> Any:
     """The EmulatorConfig the arguments describe (separate from serving, for tests)."""
-    from extend_frames.emulator import EmulatorConfig, Faults, RateLimits, Speed, WebhookOptions
+    from extend_frames.emulator import (
+        EmulatorConfig,
+        Faults,
+        Fidelity,
+        RateLimits,
+        Speed,
+        WebhookOptions,
+    )
     from extend_frames.emulator._config import rate_limits_from
 
     limits = rate_limits_from(args.rate_limit)
@@ -92,12 +131,7 @@ def build_config(args: argparse.Namespace) -> Any:
         write=args.rate_limit_write if args.rate_limit_write is not None else limits.write,
         run=args.rate_limit_run if args.rate_limit_run is not None else limits.run,
     )
-    per_key: dict[str, float] = {}
-    for item in args.error_rate_for:
-        key, _, rate = item.rpartition("=")
-        if not key:
-            raise SystemExit(f"--error-rate-for expects KEY=RATE, got {item!r}")
-        per_key[key] = float(rate)
+    per_key = _pairs(args.error_rate_for, "--error-rate-for")
     return EmulatorConfig(
         api_keys=frozenset({args.api_key}) if args.api_key else None,
         speed=Speed(args.files_per_minute, args.run_latency, args.batch_queue_delay),
@@ -116,6 +150,15 @@ def build_config(args: argparse.Namespace) -> Any:
             late_commit_rate=args.late_commit_rate,
             late_commit_seconds=args.late_commit_seconds,
             late_commit_answer=args.late_commit_answer,
+            refusals=_pairs(args.refuse, "--refuse"),
+            credit_inputs=args.credit_inputs,
+        ),
+        fidelity=Fidelity(
+            list_end=args.list_end,
+            unknown_input_keys=args.unknown_input_keys,
+            cancel_pending=args.cancel_pending,
+            parse_cancel_status=args.parse_cancel_status,
+            effective_configs=not args.verbatim_configs,
         ),
         webhooks=WebhookOptions(
             retry_schedule=args.webhook_retries,

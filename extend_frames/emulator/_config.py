@@ -100,6 +100,9 @@ class Faults:
     late_commit_seconds: float = 5.0
     late_commit_answer: Literal["504", "hold"] = "504"
     storms: tuple[Storm, ...] = ()
+    # 4xx refusals and the credit balance (emulator/_refusals.py)
+    refusals: Mapping[str, float] = field(default_factory=dict)
+    credit_inputs: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,16 @@ class Gate:
                 retryable=True,
                 headers={"retry-after": str(retry_after)},
             )
-        return None
+        return self._refuse(scope["method"], path, cat)
+
+    def _refuse(self, method: str, path: str, cat: str) -> ApiError | None:
+        refusals = self.state.refusals
+        if not refusals.any:
+            return None
+        refused = refusals.check(method, path, cat, self.state.stats.inputs_submitted)
+        if refused is not None:
+            self.state.stats.faults[f"refused_{refused.status}"] += 1
+        return refused
 
     async def _inject(self, scope: Scope, send: Send, path: str) -> bool:
         """Apply seeded request faults; True when the request was answered (or dropped)."""

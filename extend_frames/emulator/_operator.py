@@ -1,6 +1,7 @@
 """Emulator-only endpoints under ``/_emulator/`` (no auth, not Extend paths).
 
-``GET /_emulator/stats``; ``POST /_emulator/batch_runs/{id}/cancel`` (Extend has no batch
+``GET /_emulator/stats``; ``POST /_emulator/credits`` (restore the credit balance);
+``POST /_emulator/batch_runs/{id}/cancel`` (Extend has no batch
 cancel); ``POST /_emulator/clock/advance`` (manual clock); ``GET /_emulator/webhook_deliveries``
 (the delivery log); and the content behind presigned and signed data URLs.
 """
@@ -81,8 +82,20 @@ async def file_content(request: Request) -> Response:
     return Response(rec.data, media_type="application/octet-stream")
 
 
+async def credits(request: Request) -> Response:
+    """``{"inputs": N}`` allows N more inputs; ``{"inputs": null}`` lifts the credit limit."""
+    state = state_of(request)
+    body = await read_json(request)
+    inputs = body.get("inputs")
+    if inputs is not None and (not isinstance(inputs, int) or isinstance(inputs, bool)):
+        raise invalid("inputs must be a whole number of inputs, or null for no limit")
+    limit = state.refusals.add_credits(inputs, state.stats.inputs_submitted)
+    return reply({"creditInputs": limit, "inputsAccepted": state.stats.inputs_submitted})
+
+
 routes = [
     Route("/_emulator/stats", stats, methods=["GET"]),
+    Route("/_emulator/credits", credits, methods=["POST"]),
     Route("/_emulator/batch_runs/{id}/cancel", batch_cancel, methods=["POST"]),
     Route("/_emulator/clock/advance", clock_advance, methods=["POST"]),
     Route("/_emulator/webhook_deliveries", deliveries, methods=["GET"]),

@@ -155,6 +155,12 @@ class Emulator:
         app = self._app()
         return app.worker.wait_idle(timeout) and app.deliverer.wait_idle(timeout)
 
+    def add_credits(self, inputs: int | None = None) -> int | None:
+        """Restore credits after ``Faults(credit_inputs=...)`` ran out: allow ``inputs`` more
+        inputs, or (None) lift the limit. Returns the new limit (inputs accepted in total)."""
+        state = self._app().emulator
+        return state.refusals.add_credits(inputs, state.stats.inputs_submitted)
+
     def advance(self, seconds: float) -> float:
         """Move the manual clock forward (``clock="manual"``) and wake the worker."""
         clock = self._app().emulator.clock

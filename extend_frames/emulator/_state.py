@@ -21,6 +21,7 @@ from ._faults import Deferred, LateCommits, Storms
 from ._ids import IdMaker
 from ._kinds import RUN_KINDS, TERMINAL
 from ._records import BatchRecord, FileRecord, ProcessorRecord, RunRecord, dumps
+from ._refusals import Refusals
 from ._stats import Stats
 
 
@@ -48,6 +49,8 @@ class State:
         self.ids = IdMaker(config.seed)
         self.worker_ids = IdMaker(f"{config.seed}:worker")
         self.stats = Stats()
+        faults = config.faults
+        self.refusals = Refusals(faults.seed, faults.refusals, faults.credit_inputs)
         self.deferred = Deferred(clock)  # late commits
         self.late_commits = LateCommits(config.faults, clock, self.deferred)
         self.storms = Storms(config.faults, clock)

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._errors import InvalidRequestError, OutcomeUnknownError
+from extend_frames._errors import InvalidRequestError, OutcomeUnknownError, UsageBlockedError
 from extend_frames._operations import OPERATIONS
 from extend_frames.api import Client
 from extend_frames.jobs._digest import bytes_digest
@@ -164,9 +164,12 @@ class Engine:
         results: dict[int, pa.Table] = {}
         slots = asyncio.Semaphore(self.concurrency.batches)
 
+        finished: list[int] = []
+
         async def one(chunk: Chunk) -> None:
             async with slots:
                 table = await self.run_chunk(chunk)
+            finished.append(chunk.index)
             if self.ledger is None or chunk.index in self.pending:
                 results[chunk.index] = table
 
@@ -178,7 +181,7 @@ class Engine:
                         continue
                     group.create_task(one(chunk))
         except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
+            raise _stopped(_first_error(group_error), len(finished), self.ledger) from None
         except asyncio.CancelledError:
             self._log_interrupted()
             raise
@@ -594,6 +597,30 @@ class Engine:
                 "metadata": self.spec.metadata(key),
             }
         ).encode()
+
+
+def _stopped(exc: BaseException, finished: int, ledger: object) -> BaseException:
+    """Out of credits stops the whole job: say what to do, and that a rerun resumes."""
+    if not isinstance(exc, UsageBlockedError):
+        return exc
+    then = (
+        "then rerun the same call with the same output=: collected chunks are kept and no "
+        "row is submitted twice"
+        if ledger is not None
+        else "then rerun (pass output= to make a rerun resume instead of starting over)"
+    )
+    stopped = UsageBlockedError(
+        f"{exc.message}. The job stopped ({finished} chunk(s) finished in this call): "
+        f"add credits to the Extend organisation, {then}",
+        status=exc.status,
+        code=exc.code,
+        request_id=exc.request_id,
+        retryable=False,
+        method=exc.method,
+        path=exc.path,
+    )
+    stopped.__cause__ = exc
+    return stopped
 
 
 def _first_error(group: BaseExceptionGroup) -> BaseException:

@@ -50,11 +50,22 @@ def sign(body: bytes | str, secret: str, timestamp: int) -> str:
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive header lookup; the first match wins; empty values count as missing."""
-    value = headers.get(name)
+    """Case-insensitive header lookup; the first match wins; empty values count as missing.
+
+    A list value (frameworks that keep repeated headers, e.g. ``{"x-...": ["17"]}``) gives its
+    first element, as the SDK's verifier does; anything that is still not a string raises
+    :class:`WebhookVerificationError` rather than failing later on a str method.
+    """
+    value: object = headers.get(name)
     if value is None:
         wanted = name.lower()
         value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if value is not None and not isinstance(value, str):
+        raise WebhookVerificationError(
+            f"malformed {name} header: expected a string, got {type(value).__name__}"
+        )
     return value or None
 
 
@@ -71,6 +82,8 @@ def verify(
 
     ``body`` must be the raw request bytes exactly as received (never re-serialised JSON).
     ``secret`` may be several secrets (rotation): any one of them signing is enough.
+    ``tolerance_past=0`` turns the replay window off (no age or clock-skew check), as the SDK's
+    ``max_age_seconds=0`` and the CLI do; the signature is still checked.
     Raises :class:`WebhookVerificationError` naming the reason; the secret is never in it.
 
         >>> import time
@@ -98,7 +111,8 @@ def verify(
             "(or a proxy dropped the header)"
         )
     timestamp = _parse_timestamp(raw_ts)
-    _check_fresh(timestamp, now, tolerance_past, tolerance_future)
+    if tolerance_past > 0:  # 0 switches the age check off, as the SDK's max_age_seconds=0 does
+        _check_fresh(timestamp, now, tolerance_past, tolerance_future)
     if len(signature) != _DIGEST_HEX_LEN or not _HEX.issuperset(signature):
         raise WebhookVerificationError(
             f"malformed {SIGNATURE_HEADER} header: expected {_DIGEST_HEX_LEN} lowercase hex "
