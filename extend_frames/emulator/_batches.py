@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ._clock import rfc3339
 from ._errors import ApiError, internal, invalid, not_found
 from ._faults import chance
 from ._http import read_json, reply, state_of
@@ -138,6 +139,41 @@ async def get_batch(request: Request) -> Response:
     return reply(batch.to_json())
 
 
+async def get_legacy_batch(request: Request) -> Response:
+    """Legacy ``GET /batch_processor_runs/{id}`` for an extract/classify/split batch.
+
+    The SDK keeps this endpoint (``client.batch_processor_run.get``) for batch processor runs;
+    the emulator serves its ``bpr_`` batches through it. Its source enum has no API value, so
+    ``source`` is ``STUDIO`` with the processor as ``sourceId`` (the emulator's choice), and a
+    CANCELLED batch reads FAILED (the legacy status enum has no CANCELLED).
+    """
+    state = state_of(request)
+    batch_id = request.path_params["id"]
+    with state.lock:
+        batch = state.batches.get(batch_id)
+        if batch is None or batch.kind.processor is None:
+            raise not_found("Batch processor run", batch_id)
+        runs = [state.runs[i] for i in batch.run_ids if i in state.runs]
+        first = runs[0] if runs else None
+        pages = sum(r.page_count or 0 for r in runs if r.status == "PROCESSED")
+        body = {
+            "object": "batch_processor_run",
+            "id": batch.id,
+            "processorId": batch.processor_id,
+            "processorVersionId": (first.version_json or {}).get("id") if first else None,
+            "processorName": (first.processor_json or {}).get("name") if first else None,
+            "metrics": {"numFiles": float(len(batch.run_ids)), "numPages": float(pages)},
+            "status": "FAILED" if batch.status == "CANCELLED" else batch.status,
+            "source": "STUDIO",
+            "sourceId": batch.processor_id,
+            "runCount": len(batch.run_ids),
+            "options": {},
+            "createdAt": rfc3339(batch.created_at),
+            "updatedAt": rfc3339(max([batch.created_at, *(r.updated_at for r in runs)])),
+        }
+    return reply({"success": True, "batchProcessorRun": body})
+
+
 def cancel_batch(state: State, batch_id: str) -> BatchRecord:
     """Emulator-only batch cancel: unfinished runs and the batch become CANCELLED."""
     with state.lock:
@@ -153,4 +189,5 @@ def cancel_batch(state: State, batch_id: str) -> BatchRecord:
 routes = [
     *(_route_for(kind) for kind in RUN_KINDS.values()),
     Route("/batch_runs/{id}", get_batch, methods=["GET"]),
+    Route("/batch_processor_runs/{id}", get_legacy_batch, methods=["GET"]),
 ]

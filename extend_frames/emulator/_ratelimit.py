@@ -13,7 +13,7 @@ import time
 
 from ._config import RateLimits
 
-_RUN_POST = re.compile(r"^/(parse|extract|classify|split)_runs(/batch)?/?$")
+_RUN_POST = re.compile(r"^/(parse|extract|classify|split)(_runs(/batch)?)?/?$")
 
 
 def category(method: str, path: str) -> str:

@@ -6,8 +6,11 @@ cached JSON bytes and join them, without re-serialising.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +22,7 @@ from ._errors import ApiError, internal, invalid, not_found
 from ._faults import chance
 from ._http import JSONBytes, read_json, reply, state_of
 from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
-from ._kinds import RUN_KINDS, RunKind
+from ._kinds import RUN_KINDS, TERMINAL, RunKind
 from ._lists import choice, list_body, page_size, paginate
 from ._records import RunRecord
 from ._state import State
@@ -46,6 +49,10 @@ RUN_SOURCES = (
 )
 
 
+SYNC_TIMEOUT = 300.0  # the synchronous endpoints' documented 5-minute timeout
+SYNC_POLL = 0.005
+
+
 def output_token(state: State, run_id: str) -> str:
     key = str(state.config.seed).encode() + b":parse-output"
     return hmac.new(key, run_id.encode(), hashlib.sha256).hexdigest()[:32]
@@ -65,6 +72,11 @@ def _routes_for(kind: RunKind) -> list[Route]:
     async def create(request: Request) -> Response:
         state = state_of(request)
         body = await read_json(request)
+        if "package" in body and "file" not in body:
+            raise invalid(
+                "package (multi-file) runs are not emulated: send one file per run as "
+                "file: {url | id | text}"
+            )
         allow_text = kind.name in ("extract", "classify")
         file = check_file(body.get("file"), allow_text=allow_text, where="file")
         metadata = check_metadata(body.get("metadata"), where="metadata")
@@ -122,11 +134,25 @@ def _routes_for(kind: RunKind) -> list[Route]:
             raise internal()  # the run exists and will be processed: the lost-response case
         return response
 
+    async def sync(request: Request) -> Response:
+        """``POST /parse`` etc.: create the run, answer when it is terminal (5-minute cap)."""
+        state = state_of(request)
+        created = await create(request)
+        run = get_run(state, kind, json.loads(bytes(created.body))["id"])
+        deadline = time.monotonic() + SYNC_TIMEOUT
+        while run.status not in TERMINAL:
+            if time.monotonic() > deadline:
+                raise ApiError(504, "TIMEOUT", f"Run {run.id} did not finish within 5 minutes")
+            await asyncio.sleep(SYNC_POLL)
+        return _answer(state, run, request.query_params.get("responseType", "json"))
+
     async def get(request: Request) -> Response:
         state = state_of(request)
         run = get_run(state, kind, request.path_params["id"])
+        return _answer(state, run, request.query_params.get("responseType", "json"))
+
+    def _answer(state: State, run: RunRecord, response_type: str) -> Response:
         if kind.name == "parse":
-            response_type = request.query_params.get("responseType", "json")
             if response_type not in ("json", "url"):
                 raise invalid("responseType must be json or url")
             if response_type == "url":
@@ -173,6 +199,7 @@ def _routes_for(kind: RunKind) -> list[Route]:
 
     return [
         Route(base, create, methods=["POST"]),
+        Route(f"/{kind.name}", sync, methods=["POST"]),
         Route(base, list_, methods=["GET"]),
         Route(base + "/{id}", get, methods=["GET"]),
         Route(base + "/{id}", delete, methods=["DELETE"]),

@@ -211,7 +211,7 @@ def split_output(
                 "fileId": make_file_id(),
             }
         )
-    return {"splits": splits}
+    return {"splits": splits, "isExternal": False}  # SDK 1.20 declares it; always our own splits
 
 
 def _identifier(doc: Document, pages: list[Page], cls: _Class) -> str:

@@ -84,8 +84,68 @@ def _chunk(kind: str, blocks: list[dict[str, Any]], start: int, end: int) -> dic
     }
 
 
+MIME_TYPES = {
+    "PDF": "application/pdf",
+    "TXT": "text/plain",
+    "CSV": "text/csv",
+    "HTML": "text/html",
+    "XML": "application/xml",
+}
+
+
 def parse_output(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
-    """ParseRunOutput ``{"chunks": [...]}`` for ``doc`` under parse ``config``."""
+    """ParseRunOutput ``{"chunks": [...], "metadata": {...}, "ocr"?: {"lines": [...]}}``.
+
+    ``metadata`` (SDK 1.20) gives the media type (no conversion happens, so original and final
+    agree) and, for PDFs, each page's size with ``rotationApplied: 0`` and ``dpi: 72`` (block
+    coordinates are in points). ``ocr.lines`` only when ``advancedOptions.returnOcr.lines``.
+    """
+    out = _chunked(doc, config)
+    doc = select_pages(doc, config)
+    mime = MIME_TYPES.get(doc.file_type, "application/octet-stream")
+    meta: dict[str, Any] = {"originalMimeType": mime, "finalMimeType": mime}
+    if doc.file_type == "PDF":
+        meta["pages"] = [
+            {
+                "number": p.number,
+                "rotationApplied": 0,
+                "originalPageWidth": p.width,
+                "originalPageHeight": p.height,
+                "dpi": 72.0,
+            }
+            for p in doc.pages
+        ]
+    out["metadata"] = meta
+    options = ((config or {}).get("advancedOptions") or {}).get("returnOcr") or {}
+    if options.get("lines"):
+        out["ocr"] = {"lines": _ocr_lines(doc, config)}
+    return out
+
+
+def _ocr_lines(doc: Document, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every text line with its box and the id of the block it belongs to."""
+    tables = (((config or {}).get("blockOptions") or {}).get("tables") or {}).get("targetFormat")
+    table_format = "html" if tables == "html" else "markdown"
+    lines = []
+    for page in doc.pages:
+        for i, block in enumerate(page_blocks(page)):
+            bid = block_id(
+                block.page, i, block.type, block_content(block, table_format=table_format)
+            )
+            for ln in block.lines:
+                _, box = polygon([ln])
+                lines.append(
+                    {
+                        "content": ln.text,
+                        "boundingBox": box,
+                        "pageNumber": page.number,
+                        "blockId": bid,
+                    }
+                )
+    return lines
+
+
+def _chunked(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
     strategy = ((config or {}).get("chunkingStrategy") or {}).get("type") or "page"
     tables = (((config or {}).get("blockOptions") or {}).get("tables") or {}).get("targetFormat")
     table_format = "html" if tables == "html" else "markdown"
