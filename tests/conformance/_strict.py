@@ -90,6 +90,13 @@ def check(model: Any, data: Any) -> None:
 
 
 def _resolve(tp: Any, host: type | None) -> Any:
+    if isinstance(tp, str | typing.ForwardRef):
+        return _resolve_ref(tp, host)
+    return tp
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve_ref(tp: Any, host: type | None) -> Any:
     if isinstance(tp, str):
         tp = typing.ForwardRef(tp)
     if isinstance(tp, typing.ForwardRef) and host is not None:
@@ -151,7 +158,7 @@ def _leaf(tp: type, value: Any, path: str) -> list[Finding]:
     if issubclass(tp, pydantic.BaseModel):
         return _model(tp, value, path)
     if issubclass(tp, enum.Enum):
-        members = [m.value for m in tp if not m.name.startswith("_")]
+        members = _members(tp)
         if value in members:
             return []
         return [Finding(path, f"{value!r} is not a member of {tp.__name__} {members}")]
@@ -174,6 +181,12 @@ def _leaf(tp: type, value: Any, path: str) -> list[Finding]:
     return [] if ok else [Finding(path, f"expected {tp.__name__}, got {_kind(value)}")]
 
 
+@functools.cache
+def _members(tp: type[enum.Enum]) -> list[Any]:
+    """The declared values, without the SDK's forward-compatibility catch-all member."""
+    return [m.value for m in tp if not m.name.startswith("_")]
+
+
 def _timestamp(value: Any, path: str) -> list[Finding]:
     if isinstance(value, str):
         try:
@@ -185,30 +198,49 @@ def _timestamp(value: Any, path: str) -> list[Finding]:
     return [Finding(path, f"expected an RFC 3339 timestamp with a zone, got {value!r}")]
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    key: str
+    annotation: Any
+    required: bool
+    nullable: bool
+
+
+@functools.cache
+def _fields(model: type[pydantic.BaseModel]) -> tuple[tuple[_Field, ...], frozenset[str]]:
+    """The model's wire keys with presence and nullability (TypeScript's where it has them)."""
+    ts = ts_schema().get(model.__name__, {})
+    fields = []
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        presence = ts.get(key)
+        required = field.is_required() or (presence is not None and presence.startswith("req"))
+        nullable = _is_optional(field.annotation) if presence is None else "null" in presence
+        nullable = nullable or (model.__name__, key) in ALLOWED_NULL
+        fields.append(_Field(key, field.annotation, required, nullable))
+    return tuple(fields), frozenset(ts) | {f.key for f in fields}
+
+
 def _model(model: type[pydantic.BaseModel], value: Any, path: str) -> list[Finding]:
     if not isinstance(value, dict):
         return [Finding(path, f"expected a {model.__name__} object, got {_kind(value)}")]
-    ts = ts_schema().get(model.__name__, {})
+    fields, known = _fields(model)
     out: list[Finding] = []
-    known: set[str] = set()
-    for name, field in model.model_fields.items():
-        key = field.alias or name
-        known.add(key)
-        presence = ts.get(key)
-        required = field.is_required() or (presence is not None and presence.startswith("req"))
-        where = f"{path}.{key}"
+    for field in fields:
+        key = field.key
         if key not in value:
-            if required:
-                out.append(Finding(where, f"required key missing ({model.__name__})"))
+            if field.required:
+                out.append(Finding(f"{path}.{key}", f"required key missing ({model.__name__})"))
             continue
         item = value[key]
         if item is None:
-            nullable = _is_optional(field.annotation) if presence is None else "null" in presence
-            if not nullable and (model.__name__, key) not in ALLOWED_NULL:
-                out.append(Finding(where, f"null is not allowed ({model.__name__}.{key})"))
+            if not field.nullable:
+                out.append(
+                    Finding(f"{path}.{key}", f"null is not allowed ({model.__name__}.{key})")
+                )
             continue
-        out.extend(_check(field.annotation, item, where, model))
-    extra = [k for k in value if k not in known and k not in ts]
+        out.extend(_check(field.annotation, item, f"{path}.{key}", model))
+    extra = [k for k in value if k not in known]
     out.extend(Finding(f"{path}.{k}", f"unknown key for {model.__name__}") for k in extra)
     return out
 

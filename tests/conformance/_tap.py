@@ -25,30 +25,49 @@ from ._strict import Finding, findings
 
 @dataclass
 class Tap:
-    """What was checked and what was found, per route."""
+    """What was checked and what was found, per route.
+
+    ``observe`` only records the response (the emulator's event loop must not pay for the
+    check); ``finish`` validates everything recorded, each distinct body once.
+    """
 
     checked: dict[str, int] = field(default_factory=dict)
     found: list[tuple[str, Finding]] = field(default_factory=list)
     unknown_routes: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[tuple[str, str, int, bytes]] = field(default_factory=list)
+    seen: set[tuple[str, str, int, int]] = field(default_factory=set)
 
     def observe(self, method: str, path: str, status: int, body: bytes) -> None:
+        with self.lock:
+            self.pending.append((method, path, status, body))
+
+    def finish(self) -> Tap:
+        """Validate every response recorded so far (idempotent); returns the tap."""
+        with self.lock:
+            pending, self.pending = self.pending, []
+        for method, path, status, body in pending:
+            self._check(method, path, status, body)
+        return self
+
+    def _check(self, method: str, path: str, status: int, body: bytes) -> None:
         model = model_for(method, path, status)
-        route = f"{method} {path} -> {status}"
         if model is None:
-            with self.lock:
-                self.unknown_routes.add(f"{method} {path}")
+            self.unknown_routes.add(f"{method} {path}")
             return
+        key = f"{method} {getattr(model, '__name__', model)}"
+        self.checked[key] = self.checked.get(key, 0) + 1
+        digest = (method, path, status, hash(body))
+        if digest in self.seen:  # the same answer again (a poll): already judged
+            return
+        self.seen.add(digest)
         try:
             data: Any = json.loads(body)
         except ValueError:
             new = [Finding("$", "the body is not JSON")]
         else:
             new = findings(model, data)
-        key = f"{method} {getattr(model, '__name__', model)}"
-        with self.lock:
-            self.checked[key] = self.checked.get(key, 0) + 1
-            self.found.extend((route, f) for f in new)
+        self.found.extend((f"{method} {path} -> {status}", f) for f in new)
 
     def distinct(self) -> dict[str, int]:
         """Findings grouped by route template and problem (array indexes folded)."""
@@ -124,3 +143,4 @@ def tapping() -> Iterator[Tap]:
         _ACTIVE.remove(tap)
         if not _ACTIVE:
             _gate.Gate.__call__ = _ORIGINAL  # type: ignore[method-assign]
+        tap.finish()

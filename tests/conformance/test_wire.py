@@ -457,3 +457,53 @@ def test_wire_case(world: World, name: str) -> None:
         if not _situational(k) and not any(k.startswith(n + ".") for n in nulls)
     )
     assert missing == [], f"{name}: keys the recording has and the emulator does not send"
+
+
+ERROR_CASES = {
+    400: "BadRequestError",
+    401: "UnauthorizedError",
+    402: "PaymentRequiredError",
+    403: "ForbiddenError",
+    404: "NotFoundError",
+    422: "UnprocessableEntityError",
+    429: "TooManyRequestsError",
+    500: "InternalServerError",
+}
+
+
+@pytest.mark.parametrize("status", sorted(ERROR_CASES))
+def test_wire_error_case(status: int) -> None:
+    """The recorded error cases ((2)..(9) of each endpoint): the emulator can produce every
+    status the SDK maps to a typed error, with a flat ApiError body (checked by the tap)."""
+    from extend_ai import Extend
+    from extend_ai import errors as sdk_errors
+
+    from extend_frames.emulator import Faults, RateLimits
+
+    route = "GET /extract_runs/{id}"
+    faults = Faults()
+    if status in (402, 403, 422):
+        faults = Faults(refusals={f"{status} {route}": 1.0})
+    elif status == 500:
+        faults = Faults(error_rates={route: 1.0})
+    limits = RateLimits(get=0.001) if status == 429 else None  # one token, then 429s
+    with Emulator(faults=faults, rate_limits=limits) as emu:
+        token = "sk_not_this_emulators_key" if status == 401 else emu.api_key
+        http = httpx.Client(trust_env=False)
+        sdk = Extend(token=token, base_url=emu.url, httpx_client=http)
+        options: Any = {"max_retries": 0}
+        run_id = "exr_doesNotExist000000000"
+
+        def call() -> Any:
+            if status == 400:
+                return sdk.extract_runs.create_batch(
+                    extractor={"id": "ex_x"}, inputs=[], request_options=options
+                )
+            return sdk.extract_runs.retrieve(run_id, request_options=options)
+
+        if status == 429:
+            with pytest.raises(sdk_errors.NotFoundError):
+                call()  # takes the one token
+        with pytest.raises(getattr(sdk_errors, ERROR_CASES[status])) as caught:
+            call()
+    assert caught.value.status_code == status
