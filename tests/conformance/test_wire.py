@@ -82,32 +82,19 @@ SITUATIONAL_PREFIXES = (
 )
 
 
-def key_paths(value: Any, prefix: str = "") -> set[str]:
+def key_paths(value: Any, prefix: str = "", *, nulls: bool = False) -> set[str]:
+    """Every key path of a JSON value (``[]`` for array items); with ``nulls``, only the paths
+    whose value is null (keys under them cannot be present; the strict check judges the null)."""
     out: set[str] = set()
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{prefix}.{key}"
-            out.add(path)
-            out |= key_paths(item, path)
-    elif isinstance(value, list):
-        for item in value:
-            out |= key_paths(item, prefix + "[]")
-    return out
-
-
-def null_paths(value: Any, prefix: str = "") -> set[str]:
-    """Key paths whose value is null: the keys under them cannot be present (the types allow
-    the null, which the strict check verifies)."""
-    out: set[str] = set()
-    if isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{prefix}.{key}"
-            if item is None:
+            if not nulls or item is None:
                 out.add(path)
-            out |= null_paths(item, path)
+            out |= key_paths(item, path, nulls=nulls)
     elif isinstance(value, list):
         for item in value:
-            out |= null_paths(item, prefix + "[]")
+            out |= key_paths(item, prefix + "[]", nulls=nulls)
     return out
 
 
@@ -450,7 +437,7 @@ def test_wire_case(world: World, name: str) -> None:
     model = model_for(method, path, 200)
     assert [str(f) for f in findings(model, data)] == []
     recorded = set(case["response_keys"])
-    nulls = null_paths(data)
+    nulls = key_paths(data, nulls=True)
     missing = sorted(
         k
         for k in recorded - key_paths(data)
