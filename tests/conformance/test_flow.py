@@ -59,4 +59,4 @@ def test_the_batch_flow_has_zero_findings(tmp_path: Path) -> None:
     assert tap.found == []
     missing = LIBRARY_ENDPOINTS - set(tap.checked)
     assert not missing, f"not exercised: {missing}; checked {sorted(tap.checked)}"
-    assert sum(tap.checked.values()) > 40
+    assert sum(tap.checked.values()) > 20

@@ -11,7 +11,7 @@ import httpx
 
 from extend_frames.cli import build_parser
 from extend_frames.cli._emulator import build_config
-from extend_frames.emulator import RateLimits
+from extend_frames.emulator import Fidelity, RateLimits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +45,33 @@ def test_arguments_build_the_config() -> None:
     assert config.api_keys == frozenset({"sk_cli"})
     assert config.public_url == "http://127.0.0.1:9999"
     assert callable(args.func)
+
+
+def test_refusal_and_fidelity_flags() -> None:
+    args = build_parser().parse_args(
+        [
+            "emulator",
+            "--refuse", "402=0.1",
+            "--refuse", "403 GET=0.5",
+            "--credit-inputs", "100",
+            "--list-end", "null",
+            "--unknown-input-keys", "reject",
+            "--cancel-pending",
+            "--parse-cancel-status", "CANCELLED",
+            "--verbatim-configs",
+        ]
+    )  # fmt: skip
+    config = build_config(args)
+    assert config.faults.refusals == {"402": 0.1, "403 GET": 0.5}
+    assert config.faults.credit_inputs == 100
+    assert config.fidelity == Fidelity(
+        list_end="null",
+        unknown_input_keys="reject",
+        cancel_pending=True,
+        parse_cancel_status="CANCELLED",
+        effective_configs=False,
+    )
+    assert build_config(build_parser().parse_args(["emulator"])).fidelity == Fidelity()
 
 
 def _free_port() -> int:

@@ -80,3 +80,8 @@ def test_402_usage_blocked_on_any_run_request() -> None:
         with pytest.raises(UnprocessableEntityError):
             sdk.extractors.create(name="x", request_options=options)
         assert emu.stats()["inputs_submitted"] == 0  # a refused request creates nothing
+
+
+def test_an_unknown_refusal_status_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="418"), Emulator(faults=Faults(refusals={"418": 1.0})):
+        pass
