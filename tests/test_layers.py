@@ -66,3 +66,12 @@ def test_imports_point_down(path: Path) -> None:
         assert RANK.get(there, 99) < RANK.get(here, 99), (
             f"{path.relative_to(PACKAGE)} ({here}) imports {target} ({there}): imports point down"
         )
+
+
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "cli").rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_the_cli_imports_nothing_from_the_store(path: Path) -> None:
+    """The CLI reads tables, globs, results and job status through the frames layer."""
+    store = [t for t in _imports(path) if _layer(t) == "store"]
+    assert store == [], f"{path.relative_to(PACKAGE)} imports {store}: go through frames"

@@ -55,7 +55,7 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     import extend_frames as xf
-    from extend_frames.store import display_path
+    from extend_frames.frames import display_path
 
     try:
         client = _client(args)

@@ -8,8 +8,6 @@ a short summary and exits with a code a scheduler can act on (see ``cli/_exit.py
 from __future__ import annotations
 
 import argparse
-import glob as _glob
-import io
 import json
 import os
 import sys
@@ -30,15 +28,8 @@ from extend_frames.cli._exit import (
     codes_help,
     fail,
 )
+from extend_frames.frames import TABLE_FORMATS as _FORMATS
 
-_FORMATS = ("csv", "parquet", "ndjson")
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".ndjson": "ndjson",
-    ".jsonl": "ndjson",
-}
 _PLANS = ("payg", "scale", "enterprise")
 
 _CODES_HELP = codes_help(
@@ -252,76 +243,22 @@ def _scalar(value: str) -> Any:
     return value
 
 
-def _has_protocol(path: str) -> bool:
-    head, sep, _ = path.partition("://")
-    return bool(sep) and head.isidentifier() and head.lower() != "file"
-
-
 def read_table(
     source: str, *, format: str | None = None, storage_options: Mapping[str, Any] | None = None
 ) -> Any:
     """Read the input table (polars DataFrame) from a local path or fsspec URL."""
-    import fsspec
-    import polars as pl
+    from extend_frames.frames import read_table as read
 
-    from extend_frames.store import display_path
-
-    fmt = format
-    if fmt is None:
-        path = source.split("?", 1)[0].lower()
-        fmt = next((f for ext, f in _EXTENSIONS.items() if path.endswith(ext)), None)
-        if fmt is None:
-            raise InputError(
-                f"cannot tell the format of {display_path(source)} from its extension; "
-                "pass --format csv|parquet|ndjson"
-            )
-    shown = display_path(source)
-    try:
-        with fsspec.open(source, "rb", **(storage_options or {})) as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise InputError(f"input table {shown} does not exist; check the path") from None
-    except (OSError, ValueError, ImportError) as exc:
-        raise InputError(
-            f"cannot open input table {shown} ({type(exc).__name__}); check the path, "
-            "credentials (--storage-option) and that the fsspec backend is installed"
-        ) from None
-    try:
-        if fmt == "csv":
-            return pl.read_csv(io.BytesIO(data), infer_schema_length=10_000)
-        if fmt == "parquet":
-            return pl.read_parquet(io.BytesIO(data))
-        return pl.read_ndjson(io.BytesIO(data))
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        text = str(exc).replace(source, shown).splitlines()[0][:200]
-        raise InputError(
-            f"cannot read {shown} as {fmt}: {text}; pass --format if the extension is wrong"
-        ) from None
+    return read(source, format=format, storage_options=storage_options, format_hint="--format")
 
 
 def glob_files(
     pattern: str, *, column: str = "file", storage_options: Mapping[str, Any] | None = None
 ) -> Any:
-    """One row per file matching ``pattern`` (sorted), in column ``column``.
+    """One row per file matching ``pattern`` (sorted), in column ``column``."""
+    from extend_frames.frames import glob_files as glob
 
-    Local patterns keep the form given (relative stays relative; the library resolves it
-    against the working directory); fsspec patterns give full URLs (``s3://bucket/key``).
-    """
-    import polars as pl
-
-    from extend_frames.store import display_path
-
-    if _has_protocol(pattern):
-        import fsspec
-
-        fs, path = fsspec.core.url_to_fs(pattern, **(storage_options or {}))
-        found = [fs.unstrip_protocol(p) for p in fs.glob(path) if not fs.isdir(p)]
-    else:
-        local = pattern.removeprefix("file://")
-        found = [p for p in _glob.glob(local, recursive=True) if os.path.isfile(p)]
-    if not found:
-        raise InputError(f"--glob {display_path(pattern)} matches no file; check the pattern")
-    return pl.DataFrame({column: sorted(found)}, schema={column: pl.String})
+    return glob(pattern, column=column, storage_options=storage_options, pattern_hint="--glob")
 
 
 def _client(args: argparse.Namespace) -> Any:
@@ -406,7 +343,7 @@ def _job(args: argparse.Namespace, operation: str) -> int:
     import polars as pl
 
     import extend_frames as xf
-    from extend_frames.store import display_path
+    from extend_frames.frames import display_path
 
     if (args.input is None) == (args.glob is None):
         raise _UsageError("give either INPUT (a table) or --glob PATTERN (files), not both")
@@ -494,17 +431,13 @@ def _job(args: argparse.Namespace, operation: str) -> int:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from extend_frames.store import JobStore, ledger_summary
+    from extend_frames.frames import job_status
 
     try:
         options = storage_options(args.storage_option)
-        store = JobStore.open(args.output, storage_options=options)
-        if store.read_manifest() is None and not store.parts() and not store.ledger():
-            raise InputError(
-                f"no job output at {store.path}: nothing was written there yet "
-                "(check the path, or run the job command with --output first)"
-            )
-        summary = ledger_summary(args.output, storage_options=options)
+        summary = job_status(
+            args.output, storage_options=options, missing_hint="run the job command with --output"
+        )
     except ExtendError as exc:
         return _fail("status", exc)
     by_status = summary.rows_by_status or {}

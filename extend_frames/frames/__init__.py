@@ -17,7 +17,14 @@ from extend_frames.frames._public import (
     run_stored,
     split,
 )
-from extend_frames.frames._read import job_status, read_results
+from extend_frames.frames._read import (
+    TABLE_FORMATS,
+    display_path,
+    glob_files,
+    job_status,
+    read_results,
+    read_table,
+)
 from extend_frames.frames._result_schema import result_schema, spark_compatible
 from extend_frames.frames._run import StoredRun
 from extend_frames.frames._summary import JobSummary, summarize
@@ -27,6 +34,7 @@ STATUS = STATUS_DTYPE
 
 __all__ = [
     "STATUS",
+    "TABLE_FORMATS",
     "JobOptions",
     "JobSummary",
     "StoredRun",
@@ -39,11 +47,14 @@ __all__ = [
     "asplit",
     "classify",
     "collect",
+    "display_path",
     "extract",
+    "glob_files",
     "job_status",
     "parse",
     "read_batch",
     "read_results",
+    "read_table",
     "result_schema",
     "run_stored",
     "spark_compatible",
