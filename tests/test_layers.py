@@ -75,3 +75,22 @@ def test_the_cli_imports_nothing_from_the_store(path: Path) -> None:
     """The CLI reads tables, globs, results and job status through the frames layer."""
     store = [t for t in _imports(path) if _layer(t) == "store"]
     assert store == [], f"{path.relative_to(PACKAGE)} imports {store}: go through frames"
+
+
+CLIENT_SIDE = ("api", "cli", "frames", "jobs", "spark", "store", "webhooks")
+MAX_FUNCTION_LINES = 80  # readable in one sitting (docs/ARCHITECTURE.md, CONTRIBUTING.md)
+
+
+def test_client_side_functions_stay_readable_in_one_sitting() -> None:
+    """No function on the client side is longer than MAX_FUNCTION_LINES (decorators and
+    docstring included); split a longer one into named steps."""
+    long = []
+    for layer in CLIENT_SIDE:
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                    lines = (node.end_lineno or node.lineno) - start + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        long.append(f"{path.relative_to(PACKAGE)}:{start} {node.name} ({lines})")
+    assert long == [], "functions over 80 lines: " + ", ".join(long)

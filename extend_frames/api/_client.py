@@ -14,6 +14,7 @@ import math
 import os
 import threading
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
@@ -60,6 +61,18 @@ __all__ = ["Client"]
 logger = logging.getLogger("extend_frames.api")
 
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+@dataclass(slots=True)
+class _Call:
+    """One logical request across its attempts."""
+
+    method: str
+    path: str
+    kind: RequestKind
+    deadline: float
+    attempt: int = 0
+    ambiguous_before: bool = False  # an earlier attempt may have been applied
 
 
 def _spec(operation: str) -> OperationSpec:
@@ -261,15 +274,11 @@ class Client:
             )
         http = self._http()
         pacer = self._pacers[category_for(method, path)]
-        policy = self.retry
-        clock = policy.clock
-        secrets = (self._api_key,)
-        deadline = clock.now() + policy.deadline
-        policy.budget.record_attempt(clock.now())
-        attempt = 0
-        ambiguous_before = False
+        clock = self.retry.clock
+        call = _Call(method, path, kind, deadline=clock.now() + self.retry.deadline)
+        self.retry.budget.record_attempt(clock.now())
         while True:
-            attempt += 1
+            call.attempt += 1
             await pacer.acquire()
             sent_at = clock.now()
             try:
@@ -283,95 +292,97 @@ class Client:
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.RequestError as exc:  # transport errors, undecodable bodies
-                failure = (
-                    Failure.NOT_SENT if isinstance(exc, _NOT_SENT_ERRORS) else Failure.AMBIGUOUS
-                )
-                what = f"{type(exc).__name__}: {redact(str(exc), secrets)}".rstrip(": ")
-                logger.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
-                if isinstance(exc, httpx.UnsupportedProtocol):
-                    raise TransportError(
-                        f"{method} {path}: {what}; check base_url / EXTEND_BASE_URL"
-                    ) from None
-                decision = decide(kind, failure=failure)
-                if decision is Decision.UNKNOWN:
-                    raise OutcomeUnknownError(
-                        f"no answer after the request was sent ({what}); it may or may not have "
-                        "been accepted: list the runs created since (Client.list_runs_since) "
-                        "before submitting again",
-                        method=method,
-                        path=path,
-                        retryable=False,
-                    ) from None
-                ambiguous_before = ambiguous_before or failure is Failure.AMBIGUOUS
-                wait = policy.backoff(attempt)
-                if not self._may_retry(
-                    f"{method} {path}", attempt, wait, deadline, rate_limited=False
-                ):
-                    raise TransportError(
-                        f"{method} {path}: no response after {attempt} attempt(s) ({what}); "
-                        "check the network and base_url, or retry later"
-                    ) from None
-                logger.info(
-                    "retrying %s %s after %s (attempt %d/%d), waiting %.2f s",
-                    method, path, type(exc).__name__, attempt, policy.attempts, wait,
-                )  # fmt: skip
-                await clock.sleep(wait)
-                continue
-
-            status = response.status_code
-            logger.debug(
-                "%s %s -> %d (attempt %d, %.3f s)",
-                method, path, status, attempt, clock.now() - sent_at,
-            )  # fmt: skip
-            if status == 429:
-                retry_after = self._retry_after(response)
-                pacer.on_rate_limited(retry_after)
+                wait: float | None = self._after_transport_error(call, exc)
             else:
-                pacer.on_success()
-                retry_after = self._retry_after(response) if status >= 500 else None
-            if 200 <= status < 300:
-                return response
-            if status == 404 and kind is RequestKind.DELETE and ambiguous_before:
-                # An earlier attempt was probably applied before its answer got lost.
-                return response
-            body = parse_error_body(response.content)
-            header_rid = response.headers.get("x-extend-request-id")
-            decision = decide(kind, status=status, retryable=body.retryable)
-            if decision is Decision.UNKNOWN:
-                raise make_api_error(
-                    status,
-                    body,
-                    method=method,
-                    path=path,
-                    header_request_id=header_rid,
-                    secrets=secrets,
-                    cls=OutcomeUnknownError,
-                    retryable=False,  # resending blindly could create a duplicate
-                ) from None
-            if decision is Decision.RETRY:
-                if status == 429 and retry_after is not None:
-                    wait = 0.0  # the pacer holds every request of the category until then
-                else:
-                    wait = max(retry_after or 0.0, policy.backoff(attempt))
-                if self._may_retry(
-                    f"{method} {path}", attempt, wait, deadline, rate_limited=status == 429
-                ):
-                    logger.info(
-                        "retrying %s %s after %d (attempt %d/%d), waiting %.2f s",
-                        method, path, status, attempt, policy.attempts, wait,
-                    )  # fmt: skip
-                    if wait > 0:
-                        await clock.sleep(wait)
-                    continue
-            raise make_api_error(
-                status,
-                body,
+                logger.debug(
+                    "%s %s -> %d (attempt %d, %.3f s)",
+                    method, path, response.status_code, call.attempt, clock.now() - sent_at,
+                )  # fmt: skip
+                wait = self._after_response(call, response, pacer)
+                if wait is None:
+                    return response
+            if wait:
+                await clock.sleep(wait)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._api_key,) if self._api_key else ()
+
+    def _after_transport_error(self, call: _Call, exc: httpx.RequestError) -> float:
+        """The wait before the next attempt after ``exc``, or the error to raise."""
+        method, path, attempt = call.method, call.path, call.attempt
+        failure = Failure.NOT_SENT if isinstance(exc, _NOT_SENT_ERRORS) else Failure.AMBIGUOUS
+        what = f"{type(exc).__name__}: {redact(str(exc), self._secrets())}".rstrip(": ")
+        logger.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            raise TransportError(
+                f"{method} {path}: {what}; check base_url / EXTEND_BASE_URL", path=path
+            ) from None
+        if decide(call.kind, failure=failure) is Decision.UNKNOWN:
+            raise OutcomeUnknownError(
+                f"no answer after the request was sent ({what}); it may or may not have "
+                "been accepted: list the runs created since (Client.list_runs_since) "
+                "before submitting again",
                 method=method,
                 path=path,
-                header_request_id=header_rid,
-                secrets=secrets,
-                attempts=attempt,
+                retryable=False,
             ) from None
+        call.ambiguous_before = call.ambiguous_before or failure is Failure.AMBIGUOUS
+        wait = self.retry.backoff(attempt)
+        if not self._may_retry(
+            f"{method} {path}", attempt, wait, call.deadline, rate_limited=False
+        ):
+            raise TransportError(
+                f"{method} {path}: no response after {attempt} attempt(s) ({what}); "
+                "check the network and base_url, or retry later",
+                path=path,
+            ) from None
+        logger.info(
+            "retrying %s %s after %s (attempt %d/%d), waiting %.2f s",
+            method, path, type(exc).__name__, attempt, self.retry.attempts, wait,
+        )  # fmt: skip
+        return wait
+
+    def _after_response(self, call: _Call, response: httpx.Response, pacer: Pacer) -> float | None:
+        """None: ``response`` is the answer; else the wait before the next attempt (or raise)."""
+        method, path, attempt, status = call.method, call.path, call.attempt, response.status_code
+        if status == 429:
+            retry_after = self._retry_after(response)
+            pacer.on_rate_limited(retry_after)
+        else:
+            pacer.on_success()
+            retry_after = self._retry_after(response) if status >= 500 else None
+        if 200 <= status < 300:
+            return None
+        if status == 404 and call.kind is RequestKind.DELETE and call.ambiguous_before:
+            return None  # an earlier attempt was probably applied before its answer got lost
+        body = parse_error_body(response.content)
+        context: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "header_request_id": response.headers.get("x-extend-request-id"),
+            "secrets": self._secrets(),
+        }
+        decision = decide(call.kind, status=status, retryable=body.retryable)
+        if decision is Decision.UNKNOWN:
+            # Resending blindly could create a duplicate: not retryable.
+            raise make_api_error(
+                status, body, cls=OutcomeUnknownError, retryable=False, **context
+            ) from None
+        if decision is Decision.RETRY:
+            if status == 429 and retry_after is not None:
+                wait = 0.0  # the pacer holds every request of the category until then
+            else:
+                wait = max(retry_after or 0.0, self.retry.backoff(attempt))
+            limited = status == 429
+            if self._may_retry(
+                f"{method} {path}", attempt, wait, call.deadline, rate_limited=limited
+            ):
+                logger.info(
+                    "retrying %s %s after %d (attempt %d/%d), waiting %.2f s",
+                    method, path, status, attempt, self.retry.attempts, wait,
+                )  # fmt: skip
+                return wait
+        raise make_api_error(status, body, attempts=attempt, **context) from None
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         cap = self.retry.max_retry_after

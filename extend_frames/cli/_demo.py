@@ -88,7 +88,6 @@ def run_demo(
     """Run the demo into ``directory`` and print its summary to ``out`` (default stdout)."""
     import polars as pl
 
-    import extend_frames as xf
     from extend_frames.emulator import Emulator
     from extend_frames.emulator.samples import generate_samples
 
@@ -112,12 +111,39 @@ def run_demo(
     say(f"Sample documents: {truth.height} in {samples.directory} ({kinds})")
 
     outputs = {op: root / op for op in _DEMO_ORDER}
-    frames: dict[str, pl.DataFrame] = {}
-    result = DemoResult(root, outputs, frames)
+    result = DemoResult(root, outputs, {})
     with Emulator() as emu:
         say(f"Emulator: {emu.url} (in process, Extend API 2026-02-09)")
-        fast = xf.RateLimits(get=2000, write=2000, run=2000)  # the emulator is not rate limited
-        client = xf.Client(api_key=emu.api_key, base_url=emu.url, rate_limits=fast)
+        _run_operations(emu, truth, result, progress=progress, say=say)
+    frames = result.frames
+
+    with pl.Config(
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        fmt_str_lengths=70,
+        tbl_width_chars=120,
+        tbl_rows=10,
+    ):
+        _report(say, frames, truth, result)
+    result.seconds = time.monotonic() - started
+    say()
+    say("Parquet results (read back with xf.read_results(path), or `extend-frames status path`):")
+    for op in _DEMO_ORDER:
+        say(f"  {op:<9}{outputs[op]}")
+    say(f"Done in {result.seconds:.1f} s.")
+    return result
+
+
+def _run_operations(emu: Any, truth: Any, result: DemoResult, *, progress: bool, say: Any) -> None:
+    """The four operations on the emulator, each into its own output; frames into result."""
+    import polars as pl
+
+    import extend_frames as xf
+
+    fast = xf.RateLimits(get=2000, write=2000, run=2000)  # the emulator is not rate limited
+    client = xf.Client(api_key=emu.api_key, base_url=emu.url, rate_limits=fast)
+    frames, outputs = result.frames, result.outputs
+    try:
         ids = asyncio.run(_create_processors(client))
         say(
             f"Processors: extractor {ids['extractor']}, classifier {ids['classifier']}, "
@@ -145,26 +171,22 @@ def run_demo(
                     inputs[op], processor=processors[op], output=str(outputs[op]), **common
                 )
             result.timings[op] = time.monotonic() - begin
+    finally:
         client.close()
-
-    with pl.Config(
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        fmt_str_lengths=70,
-        tbl_width_chars=120,
-        tbl_rows=10,
-    ):
-        _report(say, frames, truth, result)
-    result.seconds = time.monotonic() - started
-    say()
-    say("Parquet results (read back with xf.read_results(path), or `extend-frames status path`):")
-    for op in _DEMO_ORDER:
-        say(f"  {op:<9}{outputs[op]}")
-    say(f"Done in {result.seconds:.1f} s.")
-    return result
 
 
 def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) -> None:
+    for part in (_report_status, _report_extract, _report_classify, _report_split):
+        part(say, frames, truth, result)
+    say()
+    say("Accuracy against the ground truth:")
+    say(f"  extract  invoices with number, date, total and vendor all right: "
+        f"{_pct(*result.accuracy['extract'])}")  # fmt: skip
+    say(f"  classify single documents typed right: {_pct(*result.accuracy['classify'])}")
+    say(f"  split    packets with every page range right: {_pct(*result.accuracy['split'])}")
+
+
+def _report_status(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) -> None:
     import polars as pl
 
     import extend_frames as xf
@@ -188,6 +210,10 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
             )
         )
 
+
+def _report_extract(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) -> None:
+    import polars as pl
+
     truth_cols = truth.select(
         "file",
         "invoice_number",
@@ -196,7 +222,6 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
         "currency",
         "vendor_name",
         "expected_failure",
-        "splits",
     )
     extract = frames["extract"].join(truth_cols, on="file", how="left")
     typed = extract.select(
@@ -227,6 +252,10 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
     ).height
     result.accuracy["extract"] = (right, ok.height)
 
+
+def _report_classify(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) -> None:
+    import polars as pl
+
     classify = frames["classify"].join(
         truth.select("file", "expected_failure"), on="file", how="left"
     )
@@ -250,7 +279,11 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
         singles.height,
     )
 
-    split = frames["split"].join(truth_cols.select("file", "splits"), on="file", how="left")
+
+def _report_split(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) -> None:
+    import polars as pl
+
+    split = frames["split"].join(truth.select("file", "splits"), on="file", how="left")
     ranges = pl.concat_str(
         pl.element().struct.field("type"),
         pl.lit(" p"),
@@ -282,13 +315,6 @@ def _report(say: Any, frames: dict[str, Any], truth: Any, result: DemoResult) ->
         if gs is not None and list(gs) == list(ws or []) and list(ge) == list(we or [])
     )
     result.accuracy["split"] = (exact, split.height)
-
-    say()
-    say("Accuracy against the ground truth:")
-    say(f"  extract  invoices with number, date, total and vendor all right: "
-        f"{_pct(*result.accuracy['extract'])}")  # fmt: skip
-    say(f"  classify single documents typed right: {_pct(*result.accuracy['classify'])}")
-    say(f"  split    packets with every page range right: {_pct(*result.accuracy['split'])}")
 
 
 def _run(args: argparse.Namespace) -> int:

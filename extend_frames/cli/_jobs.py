@@ -146,6 +146,12 @@ def _register_job(subparsers: Any, operation: str) -> None:
     job.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     job.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     _add_storage_options(job)
+    _add_wait_options(p)
+    _add_api_options(p)
+    p.set_defaults(func=_run_job, operation=operation)
+
+
+def _add_wait_options(p: argparse.ArgumentParser) -> None:
     wait = p.add_argument_group("waiting")
     wait.add_argument(
         "--wait",
@@ -164,8 +170,6 @@ def _register_job(subparsers: Any, operation: str) -> None:
     wait.add_argument(
         "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
     )
-    _add_api_options(p)
-    p.set_defaults(func=_run_job, operation=operation)
 
 
 def _add_storage_options(group: Any) -> None:
@@ -340,10 +344,8 @@ def _run_job(args: argparse.Namespace) -> int:
 
 
 def _job(args: argparse.Namespace, operation: str) -> int:
-    import polars as pl
 
     import extend_frames as xf
-    from extend_frames.frames import display_path
 
     if (args.input is None) == (args.glob is None):
         raise _UsageError("give either INPUT (a table) or --glob PATTERN (files), not both")
@@ -353,12 +355,7 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         )
     options = storage_options(args.storage_option)
     text_column: str | None = getattr(args, "text_column", None)
-    if args.glob is not None:
-        if text_column is not None:
-            raise _UsageError("--text-column needs a table INPUT, not --glob")
-        frame = glob_files(args.glob, column=args.file_column, storage_options=options)
-    else:
-        frame = read_table(args.input, format=args.format, storage_options=options)
+    frame = _input_frame(args, text_column, options)
     client = _client(args)
     polling = xf.Polling(initial=args.poll_initial, maximum=max(args.poll_max, args.poll_initial))
     receiver = None
@@ -393,7 +390,27 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         if receiver is not None:
             receiver.stop()
         client.close()
-    seconds = time.monotonic() - started
+    return _report_job(args, operation, out, time.monotonic() - started)
+
+
+def _input_frame(
+    args: argparse.Namespace, text_column: str | None, options: dict[str, Any] | None
+) -> Any:
+    """The job's input rows: INPUT read as a table, or one row per --glob match."""
+    if args.glob is not None:
+        if text_column is not None:
+            raise _UsageError("--text-column needs a table INPUT, not --glob")
+        return glob_files(args.glob, column=args.file_column, storage_options=options)
+    return read_table(args.input, format=args.format, storage_options=options)
+
+
+def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: float) -> int:
+    """Print the job's summary (text or --json); return its exit code."""
+    import polars as pl
+
+    import extend_frames as xf
+    from extend_frames.frames import display_path
+
     summary = xf.summarize(out)
     reasons = (
         out.filter(pl.col("failure_reason").is_not_null())

@@ -100,25 +100,45 @@ def classify_references(values: pl.Series, *, text: bool = False) -> pl.DataFram
     ['url', 'file_id', 'invalid']
     """
     frame = pl.DataFrame({"v": values.cast(pl.String)})
-    value = pl.col("v")
     if text:
-        blank = value.str.strip_chars() == ""
-        return frame.select(
-            pl.when(value.is_null())
-            .then(pl.lit("null"))
-            .when(blank)
-            .then(pl.lit("invalid"))
-            .otherwise(pl.lit("text"))
-            .alias("kind"),
-            value.alias("ref"),
-            pl.when(value.is_null())
-            .then(pl.lit("missing text (null)"))
-            .when(blank)
-            .then(pl.lit("empty text"))
-            .alias("error"),
-        )
+        return frame.select(_text_references(pl.col("v")))
+    value = pl.col("v")
     stripped = value.str.strip_chars()
-    kind = (
+    return frame.with_columns(_reference_kind(value, stripped).alias("kind")).select(
+        pl.col("kind"),
+        pl.when(pl.col("kind") == "path")
+        .then(_absolute_path(stripped))
+        .when(pl.col("kind") == "null")
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(stripped)
+        .alias("ref"),
+        pl.when(pl.col("kind").is_in(["null", "invalid"]))
+        .then(_reference_error(value, stripped))
+        .alias("error"),
+    )
+
+
+def _text_references(value: pl.Expr) -> list[pl.Expr]:
+    """kind/ref/error for raw text: every non-empty value is "text", kept verbatim."""
+    blank = value.str.strip_chars() == ""
+    return [
+        pl.when(value.is_null())
+        .then(pl.lit("null"))
+        .when(blank)
+        .then(pl.lit("invalid"))
+        .otherwise(pl.lit("text"))
+        .alias("kind"),
+        value.alias("ref"),
+        pl.when(value.is_null())
+        .then(pl.lit("missing text (null)"))
+        .when(blank)
+        .then(pl.lit("empty text"))
+        .alias("error"),
+    ]
+
+
+def _reference_kind(value: pl.Expr, stripped: pl.Expr) -> pl.Expr:
+    return (
         pl.when(value.is_null())
         .then(pl.lit("null"))
         .when(stripped == "")
@@ -143,7 +163,11 @@ def classify_references(values: pl.Series, *, text: bool = False) -> pl.DataFram
         .then(pl.lit("invalid"))
         .otherwise(pl.lit("path"))
     )
-    error = (
+
+
+def _reference_error(value: pl.Expr, stripped: pl.Expr) -> pl.Expr:
+    """Why a "null"/"invalid" reference cannot be sent (in the order of _reference_kind)."""
+    return (
         pl.when(value.is_null())
         .then(pl.lit("missing file reference (null)"))
         .when(stripped == "")
@@ -161,24 +185,14 @@ def classify_references(values: pl.Series, *, text: bool = False) -> pl.DataFram
         .then(pl.lit("malformed URL: nothing after scheme://, or it contains spaces"))
         .otherwise(pl.lit("malformed URL: expected scheme://... (e.g. https://, s3://)"))
     )
+
+
+def _absolute_path(stripped: pl.Expr) -> pl.Expr:
+    """A local path with ``~`` expanded, made absolute against the current directory."""
     home = os.path.expanduser("~")
-    cwd = os.getcwd()
     expanded = stripped.str.replace(r"^~(/|\\|$)", home.replace("\\", "\\\\") + "$1")
-    absolute = (
-        pl.when(_is_absolute(expanded))
-        .then(expanded)
-        .otherwise(pl.concat_str(pl.lit(cwd), pl.lit(os.sep), expanded.str.strip_prefix("./")))
-    )
-    return frame.with_columns(kind.alias("kind")).select(
-        pl.col("kind"),
-        pl.when(pl.col("kind") == "path")
-        .then(absolute)
-        .when(pl.col("kind") == "null")
-        .then(pl.lit(None, dtype=pl.String))
-        .otherwise(stripped)
-        .alias("ref"),
-        pl.when(pl.col("kind").is_in(["null", "invalid"])).then(error).alias("error"),
-    )
+    relative = pl.concat_str(pl.lit(os.getcwd()), pl.lit(os.sep), expanded.str.strip_prefix("./"))
+    return pl.when(_is_absolute(expanded)).then(expanded).otherwise(relative)
 
 
 def _is_absolute(path: pl.Expr) -> pl.Expr:
