@@ -45,6 +45,28 @@ def register(subparsers: Any) -> None:
     limits.add_argument("--rate-limit-get", type=float)
     limits.add_argument("--rate-limit-write", type=float)
     limits.add_argument("--rate-limit-run", type=float)
+    _add_fault_options(p)
+    fidelity = p.add_argument_group("fidelity switches (docs/emulator-fidelity.md)")
+    fidelity.add_argument("--list-end", choices=("omit", "null"), default="omit")
+    fidelity.add_argument("--unknown-input-keys", choices=("strip", "reject"), default="strip")
+    fidelity.add_argument("--cancel-pending", action="store_true")
+    fidelity.add_argument(
+        "--parse-cancel-status", choices=("FAILED", "CANCELLED"), default="FAILED"
+    )
+    fidelity.add_argument(
+        "--verbatim-configs", action="store_true", help="echo configs without defaults"
+    )
+    hooks = p.add_argument_group("webhook deliveries")
+    hooks.add_argument("--webhook-retries", type=_schedule, default=(1.0, 2.0, 4.0, 8.0, 16.0))
+    hooks.add_argument("--webhook-timeout", type=float, default=30.0)
+    hooks.add_argument("--webhook-duplicate-rate", type=float, default=0.0)
+    hooks.add_argument("--webhook-drop-rate", type=float, default=0.0)
+    hooks.add_argument("--webhook-reorder", action="store_true")
+    hooks.add_argument("--no-per-run-events", action="store_true")
+    p.set_defaults(func=run)
+
+
+def _add_fault_options(p: argparse.ArgumentParser) -> None:
     faults = p.add_argument_group("fault injection (shares in [0, 1], seeded)")
     faults.add_argument("--error-rate", type=float, default=0.0, help="5xx share, all requests")
     faults.add_argument(
@@ -83,24 +105,6 @@ def register(subparsers: Any) -> None:
         type=int,
         help="out of credits (402 USAGE_BLOCKED on run creation) after this many inputs",
     )
-    fidelity = p.add_argument_group("fidelity switches (docs/emulator-fidelity.md)")
-    fidelity.add_argument("--list-end", choices=("omit", "null"), default="omit")
-    fidelity.add_argument("--unknown-input-keys", choices=("strip", "reject"), default="strip")
-    fidelity.add_argument("--cancel-pending", action="store_true")
-    fidelity.add_argument(
-        "--parse-cancel-status", choices=("FAILED", "CANCELLED"), default="FAILED"
-    )
-    fidelity.add_argument(
-        "--verbatim-configs", action="store_true", help="echo configs without defaults"
-    )
-    hooks = p.add_argument_group("webhook deliveries")
-    hooks.add_argument("--webhook-retries", type=_schedule, default=(1.0, 2.0, 4.0, 8.0, 16.0))
-    hooks.add_argument("--webhook-timeout", type=float, default=30.0)
-    hooks.add_argument("--webhook-duplicate-rate", type=float, default=0.0)
-    hooks.add_argument("--webhook-drop-rate", type=float, default=0.0)
-    hooks.add_argument("--webhook-reorder", action="store_true")
-    hooks.add_argument("--no-per-run-events", action="store_true")
-    p.set_defaults(func=run)
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, float]:
