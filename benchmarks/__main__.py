@@ -3,8 +3,10 @@
 Scenarios (see each module's docstring): ``flow`` (request economy and wall time against a
 rate-limited emulator, extend_frames vs the official SDK two ways), ``decode`` (run JSON to
 typed columns), ``scale`` (a large job: CPU and peak memory of the client process) and
-``serve`` (run GETs per second the emulator serves on one core) and ``extraction`` (the
-emulator's extraction accuracy by field on its generated corpus and on real invoices).
+``serve`` (run GETs per second the emulator serves on one core), ``extraction`` (the
+emulator's extraction accuracy by field on its generated corpus and on real invoices) and
+``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
+``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -20,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _decode, _extraction, _flow, _report, _scale, _serve
+from benchmarks import _decode, _extraction, _flow, _report, _route, _scale, _serve
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve", "extraction")
+SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route")
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
 FULL: dict[str, Any] = {
@@ -32,6 +34,7 @@ FULL: dict[str, Any] = {
     "scale": [25_000, 100_000],
     "serve": 10.0,
     "extraction": 220,  # generated corpus size (the test suite's); the real corpus is fixed
+    "route": _route.RouteSetup(sweep=(50, 75, 100)),
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -42,6 +45,9 @@ QUICK: dict[str, Any] = {
     "serve": 1.0,
     # quick: a small generated corpus, and real invoices only if already fetched (no download)
     "extraction": 30,
+    "route": _route.RouteSetup(
+        sizes=(1, 5), batch_queue_delay=1.0, run_latency=0.0, rate=50.0, pause=0.1
+    ),
 }
 
 
@@ -73,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _scale.run(sizes["scale"])
         elif name == "serve":
             outcome = _serve.run(sizes["serve"])
+        elif name == "route":
+            outcome = _route.run(sizes["route"])
         else:
             outcome = _extraction.run(sizes["extraction"], fetch=not args.quick)
         outcome["scenario_s"] = round(time.perf_counter() - t0, 1)

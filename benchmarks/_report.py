@@ -191,12 +191,34 @@ def _extraction(r: dict[str, Any]) -> str:
     return text
 
 
+def _route(r: dict[str, Any]) -> str:
+    s = r["setup"]
+    wall = {(j["documents"], j["contender"]): j for j in r["jobs"]}
+    shown = [j["contender"] for j in r["jobs"] if j["documents"] in s["sizes"]]
+    contenders = list(dict.fromkeys(shown))
+    rows = [
+        [n, *(f"{wall[(n, c)]['wall_s']:.2f}" if (n, c) in wall else "" for c in contenders)]
+        for n in sorted({j["documents"] for j in r["jobs"]})
+    ]
+    x = r["crossover"]
+    head = (
+        f"Wall seconds of one extract job by route; emulator with a {s['batch_queue_delay_s']:g} "
+        f"s batch-queue delay, {s['run_latency_s']:g} s per run and {s['rate_per_category']:g} "
+        "requests/s per category. `auto`, `single`, `batch`: `xf.extract(route=...)` with its "
+        "default polling; `sdk_create_and_poll`: the SDK's `extract_runs.create_and_poll`, one "
+        f"thread per document. Single runs beat a batch up to {x['single_faster_up_to']} "
+        f"documents; a batch wins from {x['batch_faster_from']}.\n\n"
+    )
+    return head + _table(["documents", *(f"`{c}`" for c in contenders)], rows)
+
+
 TITLES = {
     "flow": "1. Batch flow: wall time and requests against rate and throughput limits",
     "decode": "2. Decode: run JSON to typed columns",
     "scale": "3. Scale and memory",
     "serve": "4. The emulator's own capacity",
     "extraction": "5. Emulator extraction accuracy: generated vs real invoices",
+    "route": "6. Small jobs by route: single runs vs the batch queue",
 }
 
 
@@ -207,6 +229,7 @@ def section(name: str, outcome: dict[str, Any]) -> str:
         "scale": _scale,
         "serve": _serve,
         "extraction": _extraction,
+        "route": _route,
     }[name]
     return f"### {TITLES[name]}\n\n{render(outcome)}\n"
 
@@ -268,6 +291,16 @@ def targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{100 * worst:.0f}% (lowest)",
                 worst >= 0.6,
             )
+    route = scenarios.get("route")
+    if route:
+        wall = {(j["documents"], j["contender"]): j["wall_s"] for j in route["jobs"]}
+        for n in route["setup"]["sizes"]:
+            if (n, "auto") in wall and (n, "batch") in wall:
+                add(
+                    f'{n}-document job: `route="auto"` faster than a batch',
+                    f"{wall[(n, 'auto')]:.2f} s vs {wall[(n, 'batch')]:.2f} s",
+                    wall[(n, "auto")] < wall[(n, "batch")],
+                )
     return out
 
 

@@ -28,7 +28,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["mode"] == "quick"
     scenarios = results["scenarios"]
-    assert set(scenarios) == {"flow", "decode", "scale", "serve", "extraction"}
+    assert set(scenarios) == {"flow", "decode", "scale", "serve", "extraction", "route"}
 
     flow = scenarios["flow"]
     files = flow["setup"]["files"]
@@ -56,6 +56,16 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert extraction["generated"]["documents"] > 0
     assert set(extraction["generated"]["accuracy"]) >= {"invoice_number", "total_amount"}
     assert "real" in extraction  # measured, or the reason it was not (quick never downloads)
+
+    route = scenarios["route"]
+    by = {(j["documents"], j["contender"]): j for j in route["jobs"]}
+    for n in route["setup"]["sizes"]:
+        for contender in ("auto", "single", "batch", "sdk_create_and_poll"):
+            assert by[(n, contender)]["processed"] == n, (n, contender)
+        assert by[(n, "batch")]["batches"] == 1
+        assert by[(n, "single")]["batches"] == by[(n, "auto")]["batches"] == 0
+        # the batch waited out the queue delay; single runs did not wait for it
+        assert by[(n, "batch")]["wall_s"] >= route["setup"]["batch_queue_delay_s"]
 
     assert results["targets"], "the targets table is empty"
     assert "flow" in done.stdout  # the tables were printed

@@ -25,7 +25,7 @@ from typing_extensions import TypedDict
 from extend_frames._errors import InputError
 from extend_frames._operations import MAX_BATCH_INPUTS
 from extend_frames.api import Client
-from extend_frames.jobs import Concurrency, Polling
+from extend_frames.jobs import ROUTES, Concurrency, Polling, Route
 
 __all__ = ["JobOptions", "Mode", "Options", "Wait", "WaitOptions", "resolve"]
 
@@ -67,6 +67,9 @@ class JobOptions(WaitOptions, total=False):
     priority: int | None
     #: Submit and return (rows PENDING); finish later with ``xf.collect(output)``.
     detach: bool
+    #: ``"auto"`` (default: single runs for a few documents, batches otherwise), ``"batch"``
+    #: or ``"single"`` (one ``POST /{operation}_runs`` per document, no batch queue).
+    route: Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class Options:
     mode: Mode = "resume"
     priority: int | None = None
     detach: bool = False
+    route: Route = "auto"
 
     def check(self) -> Options:
         """Refuse values no stage can use, before anything is sent."""
@@ -95,6 +99,8 @@ class Options:
             raise InputError(f'mode must be "resume" or "overwrite", got {self.mode!r}')
         if self.detach and self.output is None:
             raise InputError("detach=True needs output= (the job is collected later from there)")
+        if self.route not in ROUTES:
+            raise InputError(f'route must be "auto", "batch" or "single", got {self.route!r}')
         return self
 
     @property

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa
@@ -41,6 +41,7 @@ from extend_frames.jobs import (
     PollingWaiter,
     Progress,
     Waiter,
+    choose_route,
 )
 from extend_frames.store import JobStore
 
@@ -63,6 +64,7 @@ class _Run:
     rows_by_chunk: dict[int, pl.DataFrame]
     polling: Polling
     progress: Progress
+    route: Literal["batch", "single"]
 
     def spec(self, job_id: str) -> JobSpec:
         operation, out, conf = self.plan.operation, self.out_dtype, self.conf_dtype
@@ -77,6 +79,7 @@ class _Run:
             override_config=self.plan.config,
             priority=self.options.priority,
             storage_options=self.options.store_options or None,
+            route=self.route,
         )
 
     def finish(self, index: int, decoded: pl.DataFrame) -> pa.Table:
@@ -110,7 +113,7 @@ class StoredRun:
 async def execute(plan: Plan, options: Options) -> pl.DataFrame:
     """Run ``plan`` to the end (or, with ``detach``, to submission) and return every row."""
     started = time.monotonic()
-    result, _ = await _drive(plan, options, materialize=True)
+    result, run = await _drive(plan, options, materialize=True)
     assert isinstance(result, pl.DataFrame)  # materialize=True always assembles
     counted = summarize(result)
     summary = JobSummary(
@@ -119,7 +122,8 @@ async def execute(plan: Plan, options: Options) -> pl.DataFrame:
         counted.credits,
         time.monotonic() - started,
         options.output,
-        len(plan.chunks),
+        len(plan.chunks) if run.route == "batch" else 0,
+        route=run.route,
     )
     remember(result, summary)
     logger.info("extend %s: %s", plan.operation, summary)
@@ -140,7 +144,8 @@ async def execute_stored(plan: Plan, options: Options) -> StoredRun:
         counted,
         seconds=time.monotonic() - started,
         output=options.output,
-        batches=len(plan.chunks),
+        batches=len(plan.chunks) if run.route == "batch" else 0,
+        route=run.route,
     )
     logger.info("extend %s: %s", plan.operation, summary)
     return StoredRun(summary, run.version, run.proc_config)
@@ -168,6 +173,7 @@ async def _drive(
 
 
 async def _prepare(plan: Plan, options: Options, client: Client) -> _Run:
+    route = _route(plan, options, client)
     version, proc_config = await _pin_processor(plan, options, client)
     parts = plan.rows.select(*plan.input_columns, ROW, UNIT, CHUNK)
     by_chunk = parts.partition_by(CHUNK, as_dict=True, include_key=False)
@@ -182,6 +188,27 @@ async def _prepare(plan: Plan, options: Options, client: Client) -> _Run:
         rows_by_chunk={int(k[0]): v for k, v in by_chunk.items()},
         polling=options.polling or Polling(),
         progress=BarProgress(f"extend {plan.operation}") if options.progress else NoProgress(),
+        route=route,
+    )
+
+
+def _route(plan: Plan, options: Options, client: Client) -> Literal["batch", "single"]:
+    """The route this job takes (``jobs/_route.py`` has the rule); a resumed job keeps the
+    route it started with, so its remaining units go the same way."""
+    if options.output is not None and options.mode == "resume":
+        stored = JobStore.open(options.output, storage_options=options.store_options)
+        manifest = stored.read_manifest()
+        if manifest is not None and manifest.get("route") in ("batch", "single"):
+            return manifest["route"]  # type: ignore[no-any-return]
+    units = [u for c in plan.chunks for u in c.units if u.failure is None]
+    if options.route == "auto" and options.wait == "webhook":
+        return "batch"  # webhook waits are for batch events: a job that asks for them batches
+    return choose_route(
+        options.route,
+        documents=len(units),
+        run_rate=float(getattr(client.rate_limits, "run", 10.0)),
+        operation=plan.operation,
+        has_text=any(u.file is not None and "text" in u.file for u in units),
     )
 
 
@@ -262,7 +289,12 @@ async def _run_stored(
             summarize(result) if result is not None else await asyncio.to_thread(_count, store)
         )
         store.mark_success(
-            {"rows": summary.rows, "by_status": summary.by_status, "credits": summary.credits}
+            {
+                "rows": summary.rows,
+                "by_status": summary.by_status,
+                "credits": summary.credits,
+                "route": run.route,
+            }
         )
         return summary if result is None else result
 
@@ -298,6 +330,7 @@ def _open_job(run: _Run, store: JobStore) -> str:
             "rows": plan.rows.height,
             "n_chunks": len(plan.chunks),
             "library_version": __version__,
+            "route": run.route,
         }
     )
     return job_id

@@ -29,6 +29,9 @@ class JobSummary:
     output: str | None = None
     batches: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Which endpoints the job went through: ``"single"`` (one run per document, rows have a
+    #: null ``batch_id``) or ``"batch"``; None for a frame that is not a job's result.
+    route: str | None = None
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
@@ -49,7 +52,13 @@ def summarize(df: pl.DataFrame) -> JobSummary:
     counted = JobSummary(df.height, by_status, credits)
     known = _SUMMARIES.get(id(df))
     if known is not None and known.rows == df.height:
-        return replace(counted, seconds=known.seconds, output=known.output, batches=known.batches)
+        return replace(
+            counted,
+            seconds=known.seconds,
+            output=known.output,
+            batches=known.batches,
+            route=known.route,
+        )
     return counted
 
 

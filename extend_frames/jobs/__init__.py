@@ -12,6 +12,7 @@ from extend_frames.jobs._attach import (
 from extend_frames.jobs._engine import ChunkHistory, Engine, EngineStats, Finisher, Ledger
 from extend_frames.jobs._plan import plan_chunks
 from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._route import ROUTES, Route, choose_route, single_threshold
 from extend_frames.jobs._runner import run_sync
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
@@ -31,6 +32,7 @@ __all__ = [
     "FILE_NOT_READABLE",
     "INVALID_INPUT",
     "OPERATIONS",
+    "ROUTES",
     "RUN_NOT_FOUND",
     "BatchTimeoutError",
     "Chunk",
@@ -46,14 +48,17 @@ __all__ = [
     "Polling",
     "PollingWaiter",
     "Progress",
+    "Route",
     "Unit",
     "Waiter",
     "WebhookWaiter",
     "check_batch_id",
+    "choose_route",
     "fetch_run_bodies",
     "find_operation",
     "list_batch_runs",
     "plan_chunks",
     "processor_of",
     "run_sync",
+    "single_threshold",
 ]
