@@ -34,6 +34,9 @@ fi
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== ruff check";          .venv/bin/ruff check .
 echo "== mypy";                .venv/bin/mypy
+echo "== mypy (public API use)"; .venv/bin/mypy --strict tests/typing
+# Every docstring example runs (or is marked +SKIP); collecting them imports every module.
+echo "== doctests";            .venv/bin/python -m pytest -q -p no:cacheprovider --doctest-modules extend_frames
 # Two workers: the suite is mostly I/O-bound servers and subprocesses on loopback.
 # --dist loadgroup: tests marked xdist_group("spark") share one worker, so one JVM starts.
 echo "== pytest";              .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

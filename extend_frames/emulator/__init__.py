@@ -5,6 +5,7 @@
 ...     print(emu.url, emu.api_key)
 """
 
+from . import _requirements  # noqa: F401  (first: names the extra to install if it is missing)
 from ._app import EmulatorApp, create_app
 from ._config import (
     API_VERSION,

@@ -22,7 +22,7 @@ from the schema, with the array indices found by one regex scan of the raw bytes
 a fixed struct (never inferred). Past ``_MAX_PATHS`` enumerated paths, only the index-free
 entries (the field and the array as a whole) are used.
 
-Measured (tests/frames/bench_decode.py, one core): 10,000 runs shaped like Extend's example
+Measured (benchmarks/decode_example.py, one core): 10,000 runs shaped like Extend's example
 extract run (4.6 KB each) decode in ~0.16 s, ~60k runs/s; reading only ``id`` from the same
 bytes takes ~0.1 s, so the JSON tokenising of these bodies is the bound.
 """

@@ -73,8 +73,8 @@ def segment_name(now: datetime | None = None) -> str:
 class Cache:
     """A result cache at an fsspec URL (``xf.Cache``): pass it (or the URL) as ``cache=``.
 
-    >>> import extend_frames as xf
-    >>> cache = xf.Cache("memory://doc/cache")
+    >>> from extend_frames.store._cache import Cache
+    >>> cache = Cache("memory://doc/cache")
     >>> cache
     Cache('memory://doc/cache')
     >>> cache.entries()

@@ -14,8 +14,7 @@ import extend_frames as xf
 from extend_frames.emulator import Emulator, Faults
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG, SampleSet
 from extend_frames.frames._schema import output_dtype
-
-from .conftest import FAST, create_processor, make_client
+from tests.jobs.conftest import FAST, create_processor, make_client
 
 RESULT_COLUMNS = [
     "run_id",

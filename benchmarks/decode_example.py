@@ -1,6 +1,6 @@
 """Measure decode_runs on 10,000 extract runs shaped like Extend's example (not a test).
 
-Run: ``POLARS_MAX_THREADS=1 python tests/frames/bench_decode.py [runs]``. Prints the best of
+Run: ``POLARS_MAX_THREADS=1 python -m benchmarks.decode_example [runs]``. Prints the best of
 five wall times and the per-phase split. Each body is ~4.6 KB (config, citations, usage
 breakdown), so the run rate is bound by JSON tokenising; a read of only ``id`` is printed as
 the floor for comparison.
@@ -20,7 +20,7 @@ from extend_frames.frames import _decode
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._schema import output_dtype
 
-EXAMPLES = Path(__file__).parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "tests" / "frames" / "examples"
 
 
 def _bodies(count: int) -> list[bytes]:
