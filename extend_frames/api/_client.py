@@ -451,7 +451,7 @@ class Client:
         """A processor version with its ``config``: ``version`` None means ``"latest"``.
 
         ``"latest"`` is the newest published version, else the draft: what a batch without a
-        version uses (SPEC §4.4, §10.1).
+        version uses (docs/extend-api.md#processor-versions).
         """
         _check_kind(kind)
         path = f"/{kind}s/{_seg(id)}/versions/{_seg(version or 'latest')}"
@@ -603,7 +603,7 @@ class Client:
 
         The other query parameters stay identical across pages (tokens are bound to them).
         Parse lists take no sorting or processor filter and read ``limit`` rather than
-        ``maxPageSize`` on some servers, so both are sent (SPEC §7.2).
+        ``maxPageSize`` on some servers, so both are sent (docs/extend-api.md#lists).
         """
         spec = _spec(operation)
         if isinstance(page_size, bool) or not isinstance(page_size, int):

@@ -18,7 +18,7 @@ __all__ = [
     "resolve_rate_limits",
 ]
 
-# Extend's documented hosts (SPEC §1.1). Paths carry no version prefix.
+# Extend's documented hosts (docs/extend-api.md#hosts). Paths carry no version prefix.
 REGIONS: dict[str, str] = {
     "us": "https://api.extend.ai",
     "us2": "https://api.us2.extend.app",
@@ -41,7 +41,8 @@ def _positive(name: str, value: float) -> float:
 class RateLimits:
     """Requests per second the client allows itself, per Extend rate-limit category.
 
-    Extend limits each organisation per category (SPEC §3): GET (reads), WRITE (mutations
+    Extend limits each organisation per category (docs/extend-api.md#rate-limits): GET (reads),
+    WRITE (mutations
     that start no processing: uploads, webhook endpoints, deletes, cancels) and RUN
     (requests that submit files for processing: batch creation). Plans: PAYG 10, Scale 25,
     Enterprise 75 requests/s in each category. With ``adaptive`` (the default) the client

@@ -1,7 +1,8 @@
 """Turning failed HTTP exchanges into the typed errors of ``extend_frames._errors``.
 
 Error bodies are read flat first (``{"code", "message", "retryable", "requestId"}``), then in
-an ``{"error": {...}}`` wrapper, then as raw text (SPEC §2.1). Every text that reaches an
+an ``{"error": {...}}`` wrapper, then as raw text (docs/extend-api.md#errors). Every text that
+reaches an
 exception goes through :func:`redact` so an API key or a presigned URL cannot leak.
 """
 

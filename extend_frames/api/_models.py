@@ -10,7 +10,8 @@ from extend_frames._errors import APIError
 
 __all__ = ["NON_TERMINAL", "BatchRun", "parse_timestamp"]
 
-# Statuses that may still change (SPEC §6.1): every other status, known or not, is terminal.
+# Statuses that may still change (docs/extend-api.md#run-statuses): every other status, known or
+# not, is terminal.
 NON_TERMINAL = frozenset({"PENDING", "PROCESSING", "CANCELLING"})
 
 

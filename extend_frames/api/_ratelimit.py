@@ -1,6 +1,7 @@
 """Client-side rate limiting: one adaptive pacer per Extend rate-limit category.
 
-Each category (GET / WRITE / RUN, SPEC §3) gets a :class:`Pacer`, shared by every task of a
+Each category (GET / WRITE / RUN, docs/extend-api.md#rate-limits) gets a :class:`Pacer`, shared by
+every task of a
 client on every thread and event loop (state behind a ``threading.Lock``; waits through the
 injected clock). A pacer spaces requests ``1/rate`` apart (GCRA-style reservations, no
 burst). A 429 can mean two different things, and the pacer keeps them apart:

@@ -66,7 +66,8 @@ def decide(
 ) -> Decision:
     """The retry rule for one failed attempt: an HTTP error ``status`` or a transport ``failure``.
 
-    ``retryable`` is the error body's flag (``None`` when absent). Rules (SPEC §2.3):
+    ``retryable`` is the error body's flag (``None`` when absent). Rules
+    (docs/extend-api.md#retries):
 
     - not sent (connect error): retry, whatever the request;
     - 429: retry (the server rejected it before doing anything);

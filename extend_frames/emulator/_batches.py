@@ -1,4 +1,5 @@
-"""Batch endpoints: ``POST /{kind}_runs/batch`` and ``GET /batch_runs/{id}`` (SPEC §5).
+"""Batch endpoints: ``POST /{kind}_runs/batch`` and ``GET /batch_runs/{id}``
+(docs/extend-api.md#batches).
 
 Validation is synchronous and atomic: a refused batch creates nothing. On success the batch
 and its runs exist (runs listable as PENDING) before the response is sent.

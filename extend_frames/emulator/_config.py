@@ -12,7 +12,7 @@ from typing import Literal
 
 API_VERSION = "2026-02-09"
 
-# Requests per second per category, by Extend plan (SPEC §3).
+# Requests per second per category, by Extend plan (docs/extend-api.md#rate-limits).
 RATE_PRESETS: dict[str, int] = {"payg": 10, "scale": 25, "enterprise": 75}
 
 
@@ -107,7 +107,8 @@ class Faults:
 
 @dataclass(frozen=True, slots=True)
 class Fidelity:
-    """Switches for the points where Extend's behaviour is not established (SPEC §15).
+    """Switches for the points where Extend's behaviour is not established
+    (docs/extend-api.md#unconfirmed).
 
     The defaults follow the SDK 1.20 types and docstrings (docs/emulator-fidelity.md gives the
     evidence for each); the other values reproduce the emulator's earlier behaviour or the

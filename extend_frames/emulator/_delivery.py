@@ -1,4 +1,4 @@
-"""Signed webhook deliveries (SPEC §11.3-11.6) from a background thread.
+"""Signed webhook deliveries (docs/extend-api.md#webhook-deliveries) from a background thread.
 
 Each event goes to every enabled endpoint that lists its type, or that has a subscription on
 the event's processor. The body is ``{"eventId","eventType","payload"}``; it is signed with

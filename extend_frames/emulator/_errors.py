@@ -1,4 +1,4 @@
-"""The emulator's one error type and the flat Extend error body (SPEC §2.1).
+"""The emulator's one error type and the flat Extend error body (docs/extend-api.md#errors).
 
 Handlers raise ``ApiError``; the gate middleware turns it (and anything unexpected) into
 ``{code, message, retryable, requestId}`` so no failure ever leaves as a bare 500 page.

@@ -2,7 +2,7 @@
 
 Only loopback hosts are ever contacted; any other host is unreachable here, so the run fails
 with UNABLE_TO_DOWNLOAD_FILE and no connection is attempted. ``fail.example`` URLs and text
-containing ``__FAIL:<REASON>`` are deliberate failure markers (SPEC §13.4).
+containing ``__FAIL:<REASON>`` are deliberate failure markers (docs/extend-api.md#emulator-choices).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Validation of run inputs shared by single-run and batch creation (SPEC §4)."""
+"""Validation of run inputs shared by single-run and batch creation (docs/extend-api.md#inputs)."""
 
 from __future__ import annotations
 

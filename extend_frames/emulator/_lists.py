@@ -1,4 +1,4 @@
-"""Cursor pagination bound to its query (SPEC §7.1).
+"""Cursor pagination bound to its query (docs/extend-api.md#lists).
 
 A token carries the query's fingerprint and the sort key of the last item served, so the next
 page starts strictly after it (keyset paging: stable while new items arrive). A token reused

@@ -1,4 +1,4 @@
-"""Extractors, classifiers and splitters with their versions (SPEC §10).
+"""Extractors, classifiers and splitters with their versions (docs/extend-api.md#processors).
 
 A processor has a draft (``version: "draft"``) and published versions numbered ``1.0``,
 ``1.1``, ``2.0`` ... Version references resolve as Extend documents them: ``latest`` (or
@@ -27,7 +27,8 @@ _PRIMITIVES = {"string", "number", "integer", "boolean"}
 
 
 def check_schema(schema: Any, path: str = "schema") -> None:
-    """The JSON-Schema rules Extend enforces with a 400 (SPEC §10.2), the common ones."""
+    """The JSON-Schema rules Extend enforces with a 400 (docs/extend-api.md#extraction-schema), the
+    common ones."""
     if not isinstance(schema, dict):
         raise invalid(f"{path} must be an object", doc_url=SCHEMA_DOC_URL)
     if "enum" in schema:

@@ -1,7 +1,8 @@
 """Per-category token buckets (GET / WRITE / RUN), as Extend limits requests per second.
 
 ``/files/upload`` counts as WRITE: it stores a file but starts no processing (Extend does not
-say; SPEC §15.5). Buckets run on the monotonic clock, even under a manual emulator clock,
+say; docs/extend-api.md#unconfirmed). Buckets run on the monotonic clock, even under a manual
+emulator clock,
 because they model real request pacing.
 """
 

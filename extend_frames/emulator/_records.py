@@ -1,4 +1,5 @@
-"""In-memory records and their wire JSON (SPEC §5.5, §6, §9, §10).
+"""In-memory records and their wire JSON (docs/extend-api.md#batches, #run-outputs, #files,
+#processors).
 
 Runs cache their serialised full and summary bodies; any mutation goes through ``touch()``,
 which drops the cache, so the hot GET and list paths only join pre-built bytes.
@@ -415,7 +416,7 @@ class RunRecord:
         return out
 
     def status_payload(self) -> JSON:
-        """The minimal ParseRunStatus webhook payload (SPEC §11.2)."""
+        """The minimal ParseRunStatus webhook payload (docs/extend-api.md#webhook-events)."""
         return {
             "object": "parse_run_status",
             "id": self.id,

@@ -6,7 +6,8 @@ fault seed like every other fault. ``Faults(credit_inputs=N)`` models an organis
 out of credits: once N inputs (batch inputs plus single runs) were accepted, every RUN request
 (run and batch creation) answers 402 USAGE_BLOCKED until credits are added with
 ``Emulator.add_credits()`` or ``POST /_emulator/credits``. A refused request creates nothing.
-The codes on 403 and 422 are not documented by Extend (SPEC §15.3): FORBIDDEN and
+The codes on 403 and 422 are not documented by Extend (docs/extend-api.md#unconfirmed): FORBIDDEN
+and
 INVALID_REQUEST are the emulator's choice.
 """
 

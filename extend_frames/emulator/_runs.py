@@ -1,4 +1,4 @@
-"""Single runs: create, get, list (every filter of SPEC §7), cancel, delete.
+"""Single runs: create, get, list (every filter of docs/extend-api.md#lists), cancel, delete.
 
 ``GET /{kind}_runs/{id}`` and the list endpoints are the hot paths: they serve each run's
 cached JSON bytes and join them, without re-serialising.

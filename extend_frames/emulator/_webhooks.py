@@ -1,4 +1,5 @@
-"""Webhook endpoints and subscriptions (SPEC §11.1). The signing secret is shown once."""
+"""Webhook endpoints and subscriptions (docs/extend-api.md#webhook-endpoints). The signing secret
+is shown once."""
 
 from __future__ import annotations
 

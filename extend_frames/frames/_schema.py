@@ -4,7 +4,8 @@ The dtype comes from the processor's JSON Schema (extract) or from the fixed sha
 operation's output (parse, classify, split), never from the data: an all-null or all-failed
 batch has the same dtype as a full one, so every Parquet part of a job shares one schema.
 
-Extract follows Extend's JSON Schema subset (SPEC section 10.2): nullable primitives, string
+Extract follows Extend's JSON Schema subset (docs/extend-api.md#extraction-schema): nullable
+primitives, string
 enums plus ``null``, objects, arrays and the custom ``extend:type`` values ``date``,
 ``currency`` and ``signature``. Anything outside it raises :class:`InputError` naming the JSON
 pointer of the offending node.
@@ -91,7 +92,8 @@ _PRIMITIVES: dict[str, pl.DataType] = {
     "integer": pl.Int64(),
     "boolean": pl.Boolean(),
 }
-# Keywords Extend rejects (SPEC 10.2); we refuse them too instead of guessing a dtype.
+# Keywords Extend rejects (docs/extend-api.md#extraction-schema); we refuse them too instead of
+# guessing a dtype.
 _UNSUPPORTED = ("anyOf", "oneOf", "allOf", "not", "$ref", "$defs", "definitions", "if", "const")
 
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from extend_frames._operations import OPERATIONS, Operation
 
-# The namespace our join key lives under in each input's `metadata` (SPEC §4.2).
+# The namespace our join key lives under in each input's `metadata` (docs/extend-api.md#metadata).
 METADATA_NAMESPACE = "extend_frames"
 
 #: Client-side failure reasons: rows that never became an Extend run, or whose run was lost.

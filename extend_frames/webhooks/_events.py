@@ -1,6 +1,7 @@
 """Webhook events: the verified, decoded form of a delivery, and signed-URL payload fetching.
 
-A delivery body is ``{"eventId", "eventType", "payload"}`` (SPEC.md §11.3). Batch events
+A delivery body is ``{"eventId", "eventType", "payload"}`` (docs/extend-api.md#webhook-deliveries).
+Batch events
 (``batch_processor_run.*``, ``batch_parse_run.*``) carry a BatchRun payload, which is what wakes
 a waiting job. Large payloads may arrive as ``{"object": "signed_data_url", "data": url, ...}``:
 the envelope (URL included) is signed, and GETting the URL, without auth, gives the real payload.

@@ -3,7 +3,8 @@
 Extend signs every delivery with HMAC-SHA256 over ``"v0:{timestamp}:{raw body}"``, keyed by the
 endpoint's signing secret as UTF-8 (the ``wss_`` prefix included), and sends the lowercase hex
 digest in ``x-extend-request-signature`` and the unix seconds in ``x-extend-request-timestamp``
-(SPEC.md §11.4). The verdicts match the official SDK's ``Webhooks.verify``: a delivery is fresh
+(docs/extend-api.md#webhook-signatures). The verdicts match the official SDK's ``Webhooks.verify``:
+a delivery is fresh
 when ``-60 <= int(now) - timestamp <= 300``. We are stricter in one place on purpose: the
 timestamp must be plain decimal digits (the SDK also takes ``" 17"`` or ``"+17"``, which Extend
 never sends), so a malformed header gets a clear reason instead of a signature mismatch.

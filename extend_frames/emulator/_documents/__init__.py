@@ -2,7 +2,8 @@
 
 ``read_document`` turns bytes into a ``Document`` (or raises ``DocumentError`` with Extend's
 ``failureReason``); ``parse_output``, ``extract_output``, ``classify_output`` and
-``split_output`` build the run outputs of SPEC §6; ``credits_for`` prices a run. All are pure
+``split_output`` build the run outputs of docs/extend-api.md#run-outputs; ``credits_for`` prices a
+run. All are pure
 and thread-safe, so the server may call them from worker threads.
 """
 

@@ -1,4 +1,5 @@
-"""Parse output (SPEC §6.4): chunks of blocks with ids, polygons and page metadata.
+"""Parse output (docs/extend-api.md#run-outputs): chunks of blocks with ids, polygons and page
+metadata.
 
 Block ids are a deterministic hash of the block (page, position, type, content), as the SDK
 documents. ``config.chunkingStrategy.type`` picks one chunk per page (default), one for the

@@ -1,4 +1,4 @@
-"""Processor configs that fit the sample corpus (SPEC §10.2-10.4), as plain dicts.
+"""Processor configs that fit the sample corpus (docs/extend-api.md#processors), as plain dicts.
 
 The demo, the tests and the benchmarks create extractors, classifiers and splitters from these.
 Descriptions list the label wordings a reader should accept, as a real extractor's would.
