@@ -32,6 +32,7 @@ def test_run_stored_never_reads_the_whole_result(
             "key": "doc",
             "output": output,
             "batch_size": 10,
+            "route": "batch",  # three batches of ten (auto would send 26 documents one by one)
             "client": make_client(emu),
             "polling": FAST,
             "progress": False,
