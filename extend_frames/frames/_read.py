@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import glob as _glob
 import io
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any, Literal, overload
 
 import polars as pl
 
-from extend_frames._columns import ROW
+from extend_frames._columns import BATCH_ID, INTERNAL_COLUMNS, ROW, STATUS, UNIT
 from extend_frames._errors import InputError
+from extend_frames.frames._result_schema import result_schema
+from extend_frames.jobs import ChunkHistory
 from extend_frames.store import JobStore, StoredJobStatus, display_path, ledger_summary
 from extend_frames.store import read_results as _read_stored
+
+logger = logging.getLogger("extend_frames")
 
 __all__ = [
     "TABLE_FORMATS",
@@ -60,15 +65,77 @@ def read_results(
     storage_options: Mapping[str, Any] | None = None,
     lazy: bool = False,
 ) -> pl.DataFrame | pl.LazyFrame:
-    """The results a job stored at ``path`` (``output=``), rows in input order.
+    """The results a job stored at ``path`` (``output=``): every input row, in input order.
 
-    An unfinished job gives the batches collected so far.
+    Never a wrong table in silence: a missing path, or a folder that is not a job output,
+    raises :class:`StoreError` naming it. An unfinished job (interrupted, detached, or still
+    running) returns every input row too (the job keeps its input): rows not collected yet come
+    back ``PENDING`` with the ``batch_id`` they were submitted in (null if not submitted yet),
+    and a warning gives the counts; rerun the job or ``xf.collect(path)`` to finish it.
 
     >>> out = xf.read_results("s3://lake/invoices/")  # doctest: +SKIP
     """
-    if lazy:
-        return _read_stored(path, row_column=ROW, storage_options=storage_options, lazy=True)
-    return _read_stored(path, row_column=ROW, storage_options=storage_options)
+    store = JobStore.open(path, storage_options=storage_options)
+    lf = _read_stored(path, storage_options=storage_options, lazy=True)
+    inputs = None if store.is_complete() else store.read_input()
+    if inputs is not None:
+        frame = pl.from_arrow(inputs)
+        assert isinstance(frame, pl.DataFrame)
+        lf = _with_pending(store, lf.collect(), frame).lazy()
+    if ROW in lf.collect_schema().names():
+        lf = lf.sort(ROW).drop(ROW)
+    return lf if lazy else lf.collect()
+
+
+def _with_pending(store: JobStore, stored: pl.DataFrame, inputs: pl.DataFrame) -> pl.DataFrame:
+    """``stored`` plus a PENDING row (with its batch id from the ledger) for every input row
+    that has no result yet; logs the counts."""
+    missing = inputs.join(stored.select(ROW), on=ROW, how="anti") if stored.width else inputs
+    if missing.is_empty():
+        return stored
+    batch_of: dict[str, str] = {}
+    for chunk in store.ledger().values():
+        for batch_id, keys in ChunkHistory.fold(chunk.records).batches:
+            batch_of.update(dict.fromkeys(keys, batch_id))
+    template = stored.schema if stored.width else _template(store, inputs)
+    pending = missing.with_columns(
+        pl.col(UNIT).replace_strict(batch_of, default=None, return_dtype=pl.String).alias(BATCH_ID),
+        pl.lit("PENDING").alias(STATUS),
+    )
+    pending = pending.select(
+        (pl.col(n) if n in pending.columns else pl.lit(None)).cast(dtype).alias(n)
+        for n, dtype in template.items()
+    )
+    submitted = pending.get_column(BATCH_ID).is_not_null().sum()
+    logger.warning(
+        "xf.read_results: the job at %s is not finished: %d of %d rows have results; %d come "
+        "back PENDING (%d of them submitted, with their batch_id). Rerun the job with the same "
+        "output=, or xf.collect(path), to finish it.",
+        store.path,
+        inputs.height - missing.height,
+        inputs.height,
+        missing.height,
+        submitted,
+    )
+    return pl.concat([stored, pending]) if stored.width else pending
+
+
+def _template(store: JobStore, inputs: pl.DataFrame) -> pl.Schema:
+    """The result schema when no part exists yet: input columns, then the operation's result
+    columns (extract's ``output`` untyped: the processor's config is not stored)."""
+    manifest = store.read_manifest() or {}
+    columns = [c for c in inputs.columns if c not in INTERNAL_COLUMNS]
+    schema = dict(inputs.select(columns).schema)
+    operation = str(manifest.get("operation", "parse"))
+    untyped = operation == "extract"  # its output struct comes from the processor's config
+    config = {"schema": {"type": "object", "properties": {"_": {"type": "string"}}}}
+    config = config if untyped else None
+    empty = pl.from_arrow(result_schema(operation, config).empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    schema.update(empty.schema)
+    if untyped:
+        schema.update({"output": pl.Null(), "output_confidence": pl.Null()})
+    return pl.Schema(schema)
 
 
 def job_status(

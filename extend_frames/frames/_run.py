@@ -154,6 +154,9 @@ async def execute_stored(plan: Plan, options: Options) -> StoredRun:
 async def _drive(
     plan: Plan, options: Options, *, materialize: bool
 ) -> tuple[pl.DataFrame | JobSummary, _Run]:
+    if options.output is not None:  # an unwritable output fails now, before any request
+        store = JobStore.open(options.output, storage_options=options.store_options)
+        await asyncio.to_thread(store.check_writable)
     client = options.client or Client()
     try:
         run = await _prepare(plan, options, client)

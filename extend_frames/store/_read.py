@@ -44,7 +44,8 @@ def read_results(
     parts have it, else in chunk order. (The frames layer passes its row-position column.)
 
     An unfinished job gives the chunks collected so far (``JobStore.open(path).is_complete()``
-    tells which case it is).
+    tells which case it is; the frames layer fills in the rest from the job's input). A missing
+    path, or a folder that is not a job output, raises StoreError naming it.
 
     >>> import extend_frames.store as xs, pyarrow as pa
     >>> s = xs.JobStore.open("memory://doc/read_results")
@@ -53,7 +54,9 @@ def read_results(
     >>> xs.read_results("memory://doc/read_results", row_column="pos")["v"].to_list()
     ['a', 'b', 'c']
     """
-    lf = JobStore.open(path, storage_options=storage_options).scan()
+    store = JobStore.open(path, storage_options=storage_options)
+    store.require_job()
+    lf = store.scan()
     if row_column is not None and row_column in lf.collect_schema().names():
         lf = lf.sort(row_column).drop(row_column)
     return lf if lazy else lf.collect()

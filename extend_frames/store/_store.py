@@ -48,6 +48,7 @@ from extend_frames.store._paths import (
     is_owned,
     part_chunk,
     part_name,
+    temp_name,
 )
 
 #: The lock holder snapshots the ledger when it had to read more records than this one by one.
@@ -159,6 +160,34 @@ class JobStore:
         ]
         stale += [self._b.path(LEDGER, n) for n in self._b.list(LEDGER) if TEMP_RE.match(n)]
         self._b.delete(stale)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Raise StoreError, naming the path, unless this output can be written: creates the
+        folder and a create-only probe object, then deletes it. Jobs call it before their first
+        request, so an unwritable output (``/proc/...``, a read-only folder, a path under a
+        regular file, missing permissions) costs no credits."""
+        probe = temp_name("_probe")  # a temp name: swept and never taken for a foreign file
+        with self._b.errors("write to"):
+            self._b.makedirs()
+            self._b.create_only(b"", probe)
+            self._b.delete([self._b.path(probe)])
+
+    def require_job(self) -> None:
+        """Raise StoreError, naming the path, unless it holds a job output (a manifest, parts,
+        or any other file of this layout): a wrong path must never read as an empty result."""
+        if self.read_manifest() is not None or any(is_owned(n) for n in self._b.list()):
+            return
+        if not self._b.exists():
+            raise StoreError(
+                f"{self._b.url} does not exist: no job output to read. Check the path and "
+                "storage_options; a job writes its results there when given output=."
+            )
+        raise StoreError(
+            f"{self._b.url} is not an extend_frames job output (no {MANIFEST}, no result "
+            "parts). Pass the folder the job was given as output=."
+        )
 
     # -- input ----------------------------------------------------------------------------
 
