@@ -128,8 +128,10 @@ def _template(store: JobStore, inputs: pl.DataFrame) -> pl.Schema:
     schema = dict(inputs.select(columns).schema)
     operation = str(manifest.get("operation", "parse"))
     untyped = operation == "extract"  # its output struct comes from the processor's config
-    config = {"schema": {"type": "object", "properties": {"_": {"type": "string"}}}}
-    config = config if untyped else None
+    placeholder: dict[str, Any] = {
+        "schema": {"type": "object", "properties": {"_": {"type": "string"}}}
+    }
+    config = placeholder if untyped else None
     empty = pl.from_arrow(result_schema(operation, config).empty_table())
     assert isinstance(empty, pl.DataFrame)
     schema.update(empty.schema)
