@@ -17,7 +17,7 @@ from typing import Any, Literal, overload
 
 import polars as pl
 
-from extend_frames._columns import BATCH_ID, INTERNAL_COLUMNS, ROW, STATUS, UNIT
+from extend_frames._columns import BATCH_ID, INTERNAL_COLUMNS, ROW, RUN_ID, STATUS, UNIT
 from extend_frames._errors import InputError
 from extend_frames.frames._result_schema import result_schema
 from extend_frames.jobs import ChunkHistory
@@ -94,23 +94,29 @@ def _with_pending(store: JobStore, stored: pl.DataFrame, inputs: pl.DataFrame) -
     if missing.is_empty():
         return stored
     batch_of: dict[str, str] = {}
+    run_of: dict[str, str] = {}  # single-routed (or reconciled) units have a run, no batch
     for chunk in store.ledger().values():
-        for batch_id, keys in ChunkHistory.fold(chunk.records).batches:
+        history = ChunkHistory.fold(chunk.records)
+        for batch_id, keys in history.batches:
             batch_of.update(dict.fromkeys(keys, batch_id))
+        run_of.update(history.adopted_runs)
     template = stored.schema if stored.width else _template(store, inputs)
+    unit = pl.col(UNIT)
     pending = missing.with_columns(
-        pl.col(UNIT).replace_strict(batch_of, default=None, return_dtype=pl.String).alias(BATCH_ID),
+        unit.replace_strict(batch_of, default=None, return_dtype=pl.String).alias(BATCH_ID),
+        unit.replace_strict(run_of, default=None, return_dtype=pl.String).alias(RUN_ID),
         pl.lit("PENDING").alias(STATUS),
     )
     pending = pending.select(
         (pl.col(n) if n in pending.columns else pl.lit(None)).cast(dtype).alias(n)
         for n, dtype in template.items()
     )
-    submitted = pending.get_column(BATCH_ID).is_not_null().sum()
+    sent = (pl.col(BATCH_ID).is_not_null() | pl.col(RUN_ID).is_not_null()).sum()
+    submitted = int(pending.select(sent).item())
     logger.warning(
         "xf.read_results: the job at %s is not finished: %d of %d rows have results; %d come "
-        "back PENDING (%d of them submitted, with their batch_id). Rerun the job with the same "
-        "output=, or xf.collect(path), to finish it.",
+        "back PENDING (%d of them submitted, with their batch_id or run_id). Rerun the job "
+        "with the same output=, or xf.collect(path), to finish it.",
         store.path,
         inputs.height - missing.height,
         inputs.height,

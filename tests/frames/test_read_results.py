@@ -59,7 +59,7 @@ def test_a_detached_job_reads_back_every_row_pending_with_its_batch(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with Emulator(clock="manual", speed=xf.emulator.Speed(batch_queue_delay=60)) as emu:
-        _extract(emu, tmp_path / "out", detach=True)
+        _extract(emu, tmp_path / "out", detach=True, route="batch")
     with caplog.at_level(logging.WARNING, logger="extend_frames"):
         got = xf.read_results(str(tmp_path / "out"))
     assert got.get_column("doc").to_list() == _frame().get_column("doc").to_list()
@@ -67,7 +67,10 @@ def test_a_detached_job_reads_back_every_row_pending_with_its_batch(
     assert got.get_column("batch_id").null_count() == 0
     assert got.get_column("batch_id").n_unique() == 3  # three batches of 10
     assert not [c for c in got.columns if c.startswith("__")]
-    assert "0 of 30 rows have results; 30 come back PENDING (30 of them submitted" in caplog.text
+    assert (
+        "0 of 30 rows have results; 30 come back PENDING (30 of them submitted, with their"
+        in caplog.text
+    )
     assert got.xf.summary().by_status == {"PENDING": ROWS}
 
 
@@ -76,7 +79,7 @@ def test_an_interrupted_job_returns_every_row_with_the_rest_pending(
 ) -> None:
     out = tmp_path / "out"
     with Emulator() as emu:
-        full = _extract(emu, out)
+        full = _extract(emu, out, route="batch")
     # as if the job had stopped before collecting its second batch
     (out / "_SUCCESS").unlink()
     (out / "part-00001.parquet").unlink()
@@ -104,3 +107,12 @@ def test_a_finished_job_reads_back_as_returned_without_a_warning(
     with caplog.at_level(logging.WARNING, logger="extend_frames"):
         assert xf.read_results(str(tmp_path / "out")).equals(full)
     assert "not finished" not in caplog.text
+
+
+def test_single_routed_pending_rows_carry_their_run_id(tmp_path: Path) -> None:
+    with Emulator(clock="manual", speed=xf.emulator.Speed(run_latency=60)) as emu:
+        _extract(emu, tmp_path / "out", detach=True, route="single")
+    got = xf.read_results(str(tmp_path / "out"))
+    assert got.get_column("status").cast(pl.String).unique().to_list() == ["PENDING"]
+    assert got.get_column("run_id").null_count() == 0
+    assert got.get_column("run_id").n_unique() == ROWS
