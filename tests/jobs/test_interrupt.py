@@ -156,6 +156,7 @@ async def test_a_cancelled_async_twin_stops_submitting_and_resumes(tmp_path: Pat
             "batch_size": BATCH_SIZE,
             "polling": FAST,
             "progress": False,
+            "route": "batch",  # 60 rows would go through single runs under route="auto"
         }
         rows = 6 * BATCH_SIZE
         task = asyncio.ensure_future(xf.aextract(_frame(rows), client=make_client(emu), **kwargs))
