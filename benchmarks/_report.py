@@ -207,7 +207,11 @@ def _route(r: dict[str, Any]) -> str:
         "requests/s per category. `auto`, `single`, `batch`: `xf.extract(route=...)` with its "
         "default polling; `sdk_create_and_poll`: the SDK's `extract_runs.create_and_poll`, one "
         f"thread per document. Single runs beat a batch up to {x['single_faster_up_to']} "
-        f"documents; a batch wins from {x['batch_faster_from']}.\n\n"
+        + (
+            f"documents; a batch wins from {x['batch_faster_from']}.\n\n"
+            if x["batch_faster_from"]
+            else "documents (the largest size measured).\n\n"
+        )
     )
     return head + _table(["documents", *(f"`{c}`" for c in contenders)], rows)
 

@@ -532,8 +532,10 @@ class Engine:
         out: dict[str, bytes] = {}
 
         async def one(key: str, run_id: str) -> None:
-            attempt = 0
+            attempt = 1
             started = time.monotonic()
+            # a run just created is never done yet: the first look waits one single-run delay
+            await asyncio.sleep(self.polling.run_delay(0, self._rng, 0.0))
             while True:
                 async with self._fetch_slots:
                     body = await self.client.get_run_bytes(self.spec.operation, run_id)

@@ -152,3 +152,17 @@ def test_auto_batches_text_parse_and_large_jobs(emulator: Emulator) -> None:
     big = _extract(emulator, ex, _docs(threshold + 1, "B"), "auto", polling=xf.Polling.fast())
     assert xf.summarize(big).route == "batch"
     assert emulator.stats()["batches_created"] == 2
+
+
+def test_detached_single_runs_are_collected_later(tmp_path: Path) -> None:
+    with Emulator() as emu:
+        ex = create_processor(emu, "extractor")
+        out = str(tmp_path / "d")
+        pending = _extract(emu, ex, _docs(3), "single", output=out, detach=True)
+        assert pending.get_column("status").cast(pl.String).to_list() == ["PENDING"] * 3
+        posted = emu.stats()["requests"]["POST /extract_runs"]
+        done = xf.collect(out, client=make_client(emu), polling=xf.Polling.fast(), progress=False)
+        assert emu.stats()["requests"]["POST /extract_runs"] == posted == {"200": 3}
+    assert (done.get_column("status") == "PROCESSED").all()
+    assert xf.summarize(done).route == "single"
+    assert done.get_column("batch_id").is_null().all()
