@@ -191,13 +191,20 @@ def _extraction(r: dict[str, Any]) -> str:
     return text
 
 
+def _route_cell(job: dict[str, Any] | None) -> str:
+    if job is None:
+        return ""
+    lost = job.get("lost", 0)
+    return f"{job['wall_s']:.2f}" + (f" ({lost} lost)" if lost else "")
+
+
 def _route(r: dict[str, Any]) -> str:
     s = r["setup"]
     wall = {(j["documents"], j["contender"]): j for j in r["jobs"]}
     shown = [j["contender"] for j in r["jobs"] if j["documents"] in s["sizes"]]
     contenders = list(dict.fromkeys(shown))
     rows = [
-        [n, *(f"{wall[(n, c)]['wall_s']:.2f}" if (n, c) in wall else "" for c in contenders)]
+        [n, *(_route_cell(wall.get((n, c))) for c in contenders)]
         for n in sorted({j["documents"] for j in r["jobs"]})
     ]
     x = r["crossover"]

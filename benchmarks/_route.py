@@ -93,7 +93,10 @@ def _sdk_per_file(emu: EmulatorProcess, ex: str, texts: list[str]) -> int:
 
     def one(text: str) -> None:
         nonlocal done
-        run = client.extract_runs.create_and_poll(file={"text": text}, extractor={"id": ex})
+        try:
+            run = client.extract_runs.create_and_poll(file={"text": text}, extractor={"id": ex})
+        except Exception:  # a 429 past the SDK's retries: the file is lost (counted below)
+            return
         if run.status == "PROCESSED":
             with lock:
                 done += 1
@@ -130,6 +133,7 @@ def run(setup: RouteSetup) -> dict[str, Any]:
                         "contender": contender,
                         "wall_s": round(wall, 2),
                         "processed": processed,
+                        "lost": n - processed,
                         "batches": after["batches_created"] - before["batches_created"],
                         "requests": after["requests_total"] - before["requests_total"],
                     }

@@ -5,8 +5,9 @@ waits for that queue while single runs start at once. Single runs cost one RUN r
 document (a batch: one per 1,000) and one run GET each while they are polled, so past some size
 the batch is faster again. Measured on the emulator (``python -m benchmarks --only route``) with
 a 5 s batch-queue delay, 1 s per run and PAYG limits (10 requests/s per category): single runs
-are faster up to about 70 documents (50: 9.9 s vs 13.4 s; 75: 14.9 s vs 14.3 s), and the
-crossover grows with the RUN rate (single ~ 2n/rate, batch ~ delay + run time + n/rate).
+are faster up to 50 documents (10.4 s vs 12.0 s) and slower from 75 (15.3 s vs 13.9 s; runs
+on a loaded machine put the crossover between 50 and 100), and the crossover grows with the
+RUN rate (single ~ 2n/rate, batch ~ delay + run time + n/rate).
 
 So ``route="auto"`` sends a job through single runs when it has at most
 ``ROUTE_SECONDS x RUN rate`` documents to submit (PAYG: 50), capped at ``MAX_SINGLE`` (Scale
