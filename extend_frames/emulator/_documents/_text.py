@@ -176,6 +176,8 @@ _LABEL_WORDS: dict[str, tuple[str, ...]] = {
     "rekening": ("account",), "cuenta": ("account",), "conto": ("account",),
     "adresse": ("address",), "adres": ("address",), "direccion": ("address",),
     "indirizzo": ("address",), "anschrift": ("address",), "sold": ("seller",),
+    "aflever": ("delivery",), "afleveradres": ("delivery", "address"),
+    "lieferadresse": ("delivery", "address"),
     "seite": ("page",), "pagina": ("page",), "blatt": ("page",),
 }  # fmt: skip
 
