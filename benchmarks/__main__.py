@@ -6,7 +6,8 @@ typed columns), ``scale`` (a large job: CPU and peak memory of the client proces
 ``serve`` (run GETs per second the emulator serves on one core), ``extraction`` (the
 emulator's extraction accuracy by field on its generated corpus and on real invoices) and
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
-``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue).
+``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue) and
+``cache`` (result cache lookup time and peak memory against the cache's size).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -22,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _decode, _extraction, _flow, _report, _route, _scale, _serve
+from benchmarks import _cache, _decode, _extraction, _flow, _report, _route, _scale, _serve
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route")
+SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache")
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
 FULL: dict[str, Any] = {
@@ -35,6 +36,7 @@ FULL: dict[str, Any] = {
     "serve": 10.0,
     "extraction": 220,  # generated corpus size (the test suite's); the real corpus is fixed
     "route": _route.RouteSetup(sweep=(50, 75, 100)),
+    "cache": [10_000, 100_000, 1_000_000],
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -48,6 +50,7 @@ QUICK: dict[str, Any] = {
     "route": _route.RouteSetup(
         sizes=(1, 5), batch_queue_delay=1.0, run_latency=0.0, rate=50.0, pause=0.1
     ),
+    "cache": [1_000, 5_000],
 }
 
 
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _serve.run(sizes["serve"])
         elif name == "route":
             outcome = _route.run(sizes["route"])
+        elif name == "cache":
+            outcome = _cache.run(sizes["cache"])
         else:
             outcome = _extraction.run(sizes["extraction"], fetch=not args.quick)
         outcome["scenario_s"] = round(time.perf_counter() - t0, 1)

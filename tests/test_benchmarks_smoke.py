@@ -28,7 +28,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["mode"] == "quick"
     scenarios = results["scenarios"]
-    assert set(scenarios) == {"flow", "decode", "scale", "serve", "extraction", "route"}
+    assert set(scenarios) == {"flow", "decode", "scale", "serve", "extraction", "route", "cache"}
 
     flow = scenarios["flow"]
     files = flow["setup"]["files"]
@@ -66,6 +66,11 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         assert by[(n, "single")]["batches"] == by[(n, "auto")]["batches"] == 0
         # the batch waited out the queue delay; single runs did not wait for it
         assert by[(n, "batch")]["wall_s"] >= route["setup"]["batch_queue_delay_s"]
+
+    cache = scenarios["cache"]["runs"]
+    assert [r["day_found"] for r in cache] == [min(2000, r["entries"]) for r in cache]
+    assert [r["all_found"] for r in cache] == [r["entries"] for r in cache]
+    assert all(r["day_peak_rss_mib"] > 0 for r in cache)
 
     assert results["targets"], "the targets table is empty"
     assert "flow" in done.stdout  # the tables were printed

@@ -1,0 +1,57 @@
+"""Scenario 5, result cache: lookup time and peak memory against the cache's size.
+
+For each size, a cache of that many entries is built as a job would build it (one segment of
+1,000 entries per collected batch, with an extract-like output struct), then a fresh process
+looks up (a) a day's job of 2,300 documents (2,000 present) and (b) every entry at once (a full
+rerun of the table). The lookup is one streaming scan of the partition filtered on the wanted
+digests, so peak memory should follow what is found, not the cache's size.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from benchmarks._common import REPO
+
+
+def _child(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks._cache_child", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"cache child failed ({done.returncode}): {done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_one(entries: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="xf-bench-cache-") as tmp:
+        built = _child("build", tmp, str(entries))
+        day = _child("lookup", tmp, str(entries), "day")
+        full = _child("lookup", tmp, str(entries), "all")
+    return {
+        "entries": entries,
+        "segments": built["segments"],
+        "build_s": round(built["seconds"], 2),
+        "bytes_on_disk": built["bytes"],
+        "day_wanted": day["wanted"],
+        "day_found": day["found"],
+        "day_lookup_s": round(day["seconds"], 3),
+        "day_peak_rss_mib": round(day["peak_rss_mib"], 1),
+        "all_found": full["found"],
+        "all_lookup_s": round(full["seconds"], 3),
+        "all_peak_rss_mib": round(full["peak_rss_mib"], 1),
+        "baseline_rss_mib": round(day["baseline_rss_mib"], 1),
+    }
+
+
+def run(sizes: list[int]) -> dict[str, Any]:
+    return {"runs": [run_one(n) for n in sizes]}
