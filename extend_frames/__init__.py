@@ -28,16 +28,19 @@ from extend_frames._version import __version__
 from extend_frames.api import BatchRun, Client, RateLimits, RetryPolicy, Timeouts
 from extend_frames.frames import (
     JobSummary,
+    Plan,
     aclassify,
     acollect,
     aextract,
     aparse,
+    aplan,
     aread_batch,
     asplit,
     classify,
     collect,
     extract,
     parse,
+    plan,
     read_batch,
     read_results,
     result_schema,
@@ -45,6 +48,7 @@ from extend_frames.frames import (
     summarize,
 )
 from extend_frames.jobs import Concurrency, Polling
+from extend_frames.store import Cache
 from extend_frames.webhooks import (
     WebhookEvent,
     WebhookHub,
@@ -58,6 +62,7 @@ __all__ = [
     "AuthenticationError",
     "BatchRun",
     "BatchTimeoutError",
+    "Cache",
     "Client",
     "Concurrency",
     "ExtendError",
@@ -67,6 +72,7 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "Plan",
     "Polling",
     "RateLimitedError",
     "RateLimits",
@@ -85,6 +91,7 @@ __all__ = [
     "acollect",
     "aextract",
     "aparse",
+    "aplan",
     "aread_batch",
     "asplit",
     "classify",
@@ -92,6 +99,7 @@ __all__ = [
     "extract",
     "parse",
     "parse_webhook",
+    "plan",
     "read_batch",
     "read_results",
     "result_schema",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "BATCH_ID",
+    "CACHED",
     "CHUNK",
     "CREDITS",
     "DECODED_COLUMNS",
@@ -32,6 +33,7 @@ RUN_ID = "run_id"
 BATCH_ID = "batch_id"
 STATUS = "status"
 CREDITS = "credits"
+CACHED = "cached"  # True: the row's result came from the result cache (cache=), credits 0
 
 #: Columns the result frame adds, in order; an input column with one of these names would be
 #: shadowed, so validation refuses it.
@@ -47,6 +49,7 @@ RESULT_COLUMNS = (
     "file_id",
     "created_at",
     "updated_at",
+    CACHED,
 )
 
 #: The columns the run decoder returns, in order (no batch_id: the engine adds it; the

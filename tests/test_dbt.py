@@ -51,22 +51,28 @@ def _build(tmp_path: Path, emu: Emulator, variables: str) -> subprocess.Complete
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
 
 
+def _copy(source: Path, names: list[str], folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(source / name, folder / name)
+    return folder
+
+
+def _vars(extractor: str, folder: Path, **extra: Path) -> str:
+    more = "".join(f', {k}: "{v}"' for k, v in extra.items())
+    return f'{{extractor_id: "{extractor}", documents_glob: "{folder}/*"{more}}}'
+
+
 @pytest.mark.slow
 def test_dbt_build_extracts_typed_invoices_into_duckdb(tmp_path: Path) -> None:
     samples = generate_samples(tmp_path / "docs", count=10, seed=8)
     truth = pl.read_parquet(samples.ground_truth_path)
     invoices = truth.filter(pl.col("doc_type") == "invoice")
-    folder = tmp_path / "invoices"
-    folder.mkdir()
-    for name in invoices.get_column("path"):
-        shutil.copy(samples.directory / name, folder / name)
+    folder = _copy(samples.directory, invoices.get_column("path").to_list(), tmp_path / "inv")
 
     with Emulator() as emu:
         extractor = asyncio.run(_extractor(emu))
-        variables = (
-            f'{{extractor_id: "{extractor}", documents_glob: "{folder}/*", '
-            f'extend_output: "{tmp_path / "extend"}"}}'
-        )
+        variables = _vars(extractor, folder, extend_output=tmp_path / "extend")
         done = _build(tmp_path, emu, variables)
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
         sent = emu.stats()["inputs_submitted"]
@@ -102,3 +108,29 @@ def test_dbt_build_extracts_typed_invoices_into_duckdb(tmp_path: Path) -> None:
     )
     assert ok.get_column("invoice_date").to_list() == expected.get_column("invoice_date").to_list()
     assert totals == (ok.height,)
+
+
+@pytest.mark.slow
+def test_dbt_incremental_rebuild_with_a_cache_pays_only_for_new_files(tmp_path: Path) -> None:
+    samples = generate_samples(tmp_path / "docs", count=8, seed=9)
+    truth = pl.read_parquet(samples.ground_truth_path)
+    names = truth.filter(pl.col("doc_type") == "invoice").get_column("path").to_list()
+    folder = _copy(samples.directory, names[:-1], tmp_path / "inv")
+
+    with Emulator() as emu:
+        extractor = asyncio.run(_extractor(emu))
+        variables = _vars(extractor, folder, extend_cache=tmp_path / "cache")
+        first = _build(tmp_path, emu, variables)
+        assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+        sent = emu.stats()["inputs_submitted"]
+        _copy(samples.directory, names[-1:], folder)  # one new document
+        again = _build(tmp_path, emu, variables)
+        assert again.returncode == 0, again.stdout[-4000:]
+        assert emu.stats()["inputs_submitted"] - sent == 1
+
+    assert sent == len(names) - 1
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        got = con.sql("select name, cached, credits from invoices_extracted order by name").pl()
+    assert got.height == len(names)
+    fresh = got.filter(~pl.col("cached"))
+    assert fresh.get_column("name").to_list() == [names[-1]]

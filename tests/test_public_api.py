@@ -12,6 +12,7 @@ PUBLIC = [
     "AuthenticationError",
     "BatchRun",
     "BatchTimeoutError",
+    "Cache",
     "Client",
     "Concurrency",
     "ExtendError",
@@ -21,6 +22,7 @@ PUBLIC = [
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "Plan",
     "Polling",
     "RateLimitedError",
     "RateLimits",
@@ -39,6 +41,7 @@ PUBLIC = [
     "acollect",
     "aextract",
     "aparse",
+    "aplan",
     "aread_batch",
     "asplit",
     "classify",
@@ -46,6 +49,7 @@ PUBLIC = [
     "extract",
     "parse",
     "parse_webhook",
+    "plan",
     "read_batch",
     "read_results",
     "result_schema",
@@ -119,3 +123,14 @@ def test_an_unknown_option_is_refused_with_the_nearest_name() -> None:
 
     with pytest.raises(xf.InputError, match=r"unexpected keyword argument 'outptu'.*'output'"):
         xf.extract(pl.DataFrame({"file": ["x"]}), processor="ex_a", outptu="/tmp/x")  # type: ignore[call-arg]
+
+
+def test_plan_takes_the_frame_and_operation_then_the_job_options() -> None:
+    import typing_extensions as te
+
+    params = inspect.signature(xf.plan).parameters
+    assert list(params)[:2] == ["df", "operation"]
+    assert params["processor"].kind is inspect.Parameter.KEYWORD_ONLY
+    hints = te.get_type_hints(xf.plan, include_extras=True)
+    assert hints["options"] == te.Unpack[xf.frames.JobOptions]
+    assert inspect.iscoroutinefunction(xf.aplan)

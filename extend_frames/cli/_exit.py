@@ -16,7 +16,7 @@ EXIT_OK = 0  # complete, no FAILED/CANCELLED row
 EXIT_ERROR = 1  # a terminal error: bad input, API refusal, store error; fix, then rerun
 EXIT_USAGE = 2  # bad arguments (argparse)
 EXIT_ROWS_FAILED = 3  # complete, but some rows FAILED or CANCELLED (they are in the output)
-EXIT_INCOMPLETE = 4  # status: the output exists but the job has not finished
+EXIT_INCOMPLETE = 4  # rows still PENDING (--max-wait, --detach), or status: not finished
 EXIT_TRANSIENT = 75  # a transient error (EX_TEMPFAIL): rerun the same command later
 EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT (128 + 2): rerun the same command to resume
 
@@ -27,7 +27,8 @@ EXIT_CODES: dict[int, str] = {
     "credits, store error (message on stderr); fix it, then rerun",
     EXIT_USAGE: "usage error (bad arguments)",
     EXIT_ROWS_FAILED: "complete, but some rows FAILED or CANCELLED (in the output, with a reason)",
-    EXIT_INCOMPLETE: "status: not complete yet (running, detached, or interrupted)",
+    EXIT_INCOMPLETE: "not finished: rows still PENDING (--max-wait, --detach; finish with "
+    "extend-frames collect OUTPUT), or for status: not complete yet",
     EXIT_TRANSIENT: "transient error: network, rate limit, server error, ambiguous submission "
     "or batch timeout; rerun the same command later (it resumes)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGINT): nothing more was submitted; rerun the same "

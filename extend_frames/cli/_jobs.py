@@ -33,7 +33,13 @@ from extend_frames.frames import TABLE_FORMATS as _FORMATS
 _PLANS = ("payg", "scale", "enterprise")
 
 _CODES_HELP = codes_help(
-    EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
+    EXIT_OK,
+    EXIT_ERROR,
+    EXIT_USAGE,
+    EXIT_ROWS_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_TRANSIENT,
+    EXIT_INTERRUPTED,
 )
 
 _EXAMPLES = {
@@ -48,7 +54,11 @@ examples:
       --key invoice_id --output out/invoices/
   extend-frames extract --glob 's3://inbox/2026-*/*.pdf' --processor ex_abc123@2.1 \\
       --output s3://lake/invoices/ --rate-limit scale
-  # rerun the same command after a crash: finished batches are not sent again""",
+  # rerun the same command after a crash: finished batches are not sent again
+  # every day: pay only for new documents, give up waiting after an hour (exit 4), collect later
+  extend-frames extract today.csv --processor ex_abc123 --cache s3://lake/extend-cache/ \
+      --output s3://lake/runs/2026-12-01/ --max-wait 3600
+  extend-frames collect s3://lake/runs/2026-12-01/""",
     "classify": """\
 examples:
   extend-frames classify docs.parquet --processor cl_abc123 --output out/types/
@@ -72,6 +82,7 @@ _DESCRIPTIONS = {
 def register(subparsers: Any) -> None:
     for operation in OPERATIONS:
         _register_job(subparsers, operation)
+    _register_collect(subparsers)
     _register_status(subparsers)
 
 
@@ -132,9 +143,26 @@ def _register_job(subparsers: Any, operation: str) -> None:
     )
     job.add_argument(
         "--mode",
-        choices=("resume", "overwrite"),
+        choices=("resume", "overwrite", "retry"),
         default="resume",
-        help="resume (default) continues a job in DIR; overwrite starts again",
+        help="resume (default) continues a job in DIR; overwrite starts again; retry resumes, "
+        "then submits once more the rows that failed for a reason that can change",
+    )
+    job.add_argument(
+        "--cache",
+        metavar="URL",
+        help="result cache shared across jobs (folder or fsspec URL): documents it holds a "
+        "result for (same processor version and config) are not sent or paid again",
+    )
+    job.add_argument(
+        "--cache-key",
+        metavar="COLUMN",
+        help="with --cache: a column you vouch for (ETag, content hash) instead of the digest",
+    )
+    job.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the job would send and cost (no run or batch request) and exit",
     )
     job.add_argument(
         "--batch-size",
@@ -163,6 +191,18 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
     wait.add_argument("--webhook-port", type=int, default=0, help="receiver port (0: any free)")
     wait.add_argument(
         "--webhook-public-url", help="the URL Extend posts to (e.g. a tunnel to the receiver)"
+    )
+    wait.add_argument(
+        "--max-wait",
+        type=float,
+        metavar="SECONDS",
+        help="return after at most this long; unfinished rows stay PENDING (exit 4): rerun "
+        "the command or `extend-frames collect DIR` later",
+    )
+    wait.add_argument(
+        "--detach",
+        action="store_true",
+        help="submit every batch and return at once (= --max-wait 0); collect later",
     )
     wait.add_argument(
         "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
@@ -202,6 +242,68 @@ def _add_api_options(p: argparse.ArgumentParser) -> None:
         metavar="PLAN|N",
         help="payg (default, 10/s), scale (25/s), enterprise (75/s), or N requests/s",
     )
+
+
+def _register_collect(subparsers: Any) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "collect",
+        help="finish a job submitted with --detach or stopped by --max-wait",
+        description="Wait for the batches of the job kept at OUTPUT, collect them and print "
+        "the summary. Only the path is needed: the job's input rows, processor and config "
+        "were kept there, so a scheduler can submit in one task and collect in a later one.",
+        epilog="examples:\n  extend-frames extract docs.csv --processor ex_abc --output out/ "
+        "--detach\n  extend-frames collect out/ --max-wait 3600\n\n" + _CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("output", metavar="OUTPUT", help="the job's --output (path or fsspec URL)")
+    p.add_argument(
+        "--max-wait",
+        type=float,
+        metavar="SECONDS",
+        help="return after at most this long; rows still PENDING exit 4 (collect again later)",
+    )
+    p.add_argument(
+        "--cache",
+        metavar="URL",
+        help="the result cache to add results to (default: the one the job was started with)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument(
+        "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
+    )
+    p.add_argument(
+        "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
+    )
+    _add_storage_options(p)
+    _add_api_options(p)
+    p.set_defaults(func=_run_collect)
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    import extend_frames as xf
+
+    try:
+        client = _client(args)
+        polling = xf.Polling(
+            initial=args.poll_initial, maximum=max(args.poll_max, args.poll_initial)
+        )
+        started = time.monotonic()
+        try:
+            out = xf.collect(
+                args.output,
+                client=client,
+                storage_options=storage_options(args.storage_option),
+                max_wait=args.max_wait,
+                cache=args.cache,
+                progress=not args.no_progress,
+                polling=polling,
+            )
+        finally:
+            client.close()
+        return _report_job(args, "collect", out, time.monotonic() - started)
+    except (ExtendError, KeyboardInterrupt) as exc:
+        return fail("collect", exc)
 
 
 def _register_status(subparsers: Any) -> None:
@@ -353,6 +455,10 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         raise _UsageError(
             f"--batch-size must be between 1 and {MAX_BATCH_INPUTS}, got {args.batch_size}"
         )
+    if args.max_wait is not None and not args.max_wait >= 0:
+        raise _UsageError(f"--max-wait must be >= 0 seconds, got {args.max_wait:g}")
+    if args.cache_key is not None and args.cache is None:
+        raise _UsageError("--cache-key needs --cache URL (the cache whose entries it keys)")
     options = storage_options(args.storage_option)
     text_column: str | None = getattr(args, "text_column", None)
     frame = _input_frame(args, text_column, options)
@@ -378,9 +484,15 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "polling": polling,
         "priority": args.priority,
         "client": client,
+        "cache": args.cache,
+        "cache_key": args.cache_key,
+        "max_wait": args.max_wait,
+        "detach": args.detach,
     }
     started = time.monotonic()
     try:
+        if args.dry_run:
+            return _dry_run(args, frame, operation, common)
         if operation == "parse":
             out = xf.parse(frame, config=_parse_config(args.config), **common)
         else:
@@ -404,6 +516,25 @@ def _input_frame(
     return read_table(args.input, format=args.format, storage_options=options)
 
 
+def _dry_run(args: argparse.Namespace, frame: Any, operation: str, common: dict[str, Any]) -> int:
+    """--dry-run: the plan of the job (``xf.plan``), printed; nothing is submitted."""
+    import dataclasses
+
+    import extend_frames as xf
+
+    for name in ("webhook", "wait", "progress", "polling", "max_wait", "detach"):
+        common.pop(name)
+    extra: dict[str, Any] = {"processor": getattr(args, "processor", None)}
+    if operation == "parse":
+        extra["config"] = _parse_config(args.config)
+    plan = xf.plan(frame, operation, **extra, **common)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(dataclasses.asdict(plan), sort_keys=True, default=str))
+    else:
+        print(plan)
+    return EXIT_OK
+
+
 def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: float) -> int:
     """Print the job's summary (text or --json); return its exit code."""
     import polars as pl
@@ -418,7 +549,10 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         .len()
         .sort(["len", "failure_reason"], descending=[True, False])
     )
+    pending = sum(summary.by_status.get(s, 0) for s in ("PENDING", "PROCESSING"))
     code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
+    if pending:
+        code = EXIT_INCOMPLETE
     shown = display_path(args.output)
     if args.json:
         print(
@@ -426,11 +560,12 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
                 {
                     "operation": operation,
                     "output": shown,
-                    "complete": True,
+                    "complete": not pending,
                     "rows": summary.rows,
                     "by_status": summary.by_status,
                     "failure_reasons": {str(r): int(n) for r, n in reasons.iter_rows()},
                     "credits": summary.credits,
+                    "cached": summary.cached,
                     "seconds": round(seconds, 3),
                     "exit_code": code,
                 },
@@ -439,7 +574,13 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         )
         return code
     by = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
-    print(f"{operation}: {summary.rows} rows ({by}), {summary.credits:g} credits, {seconds:.1f} s")
+    hits = f", {summary.cached} from the cache" if summary.cached else ""
+    print(
+        f"{operation}: {summary.rows} rows ({by}){hits}, {summary.credits:g} credits, "
+        f"{seconds:.1f} s"
+    )
+    if pending:
+        print(f"{pending} rows still pending: extend-frames collect {shown} (or rerun) later")
     if reasons.height:
         top = ", ".join(f"{n} {r}" for r, n in reasons.head(5).iter_rows())
         print(f"failure reasons: {top}")

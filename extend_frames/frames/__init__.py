@@ -3,17 +3,20 @@
 from extend_frames.frames import _namespace  # noqa: F401  (registers df.xf)
 from extend_frames.frames._attach import aread_batch, read_batch
 from extend_frames.frames._collect import STATUS_DTYPE
+from extend_frames.frames._dryrun import Plan
 from extend_frames.frames._options import JobOptions, WaitOptions
 from extend_frames.frames._public import (
     aclassify,
     acollect,
     aextract,
     aparse,
+    aplan,
     asplit,
     classify,
     collect,
     extract,
     parse,
+    plan,
     run_stored,
     split,
 )
@@ -37,12 +40,14 @@ __all__ = [
     "TABLE_FORMATS",
     "JobOptions",
     "JobSummary",
+    "Plan",
     "StoredRun",
     "WaitOptions",
     "aclassify",
     "acollect",
     "aextract",
     "aparse",
+    "aplan",
     "aread_batch",
     "asplit",
     "classify",
@@ -52,6 +57,7 @@ __all__ = [
     "glob_files",
     "job_status",
     "parse",
+    "plan",
     "read_batch",
     "read_results",
     "read_table",

@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from extend_frames._columns import CHUNK, ERROR, KEY, KIND, REF, UNIT
 from extend_frames._errors import InputError
 from extend_frames.frames._inputs import RESERVED_COLUMNS
 from extend_frames.jobs._digest import config_digest, file_digest, key_digest, reference_digest
@@ -78,15 +79,15 @@ def unit_digests(
     falls back to the content digest). A path that cannot be read gets no digest: it is a
     miss, and the engine reports the read failure on its row.
     """
-    firsts = rows.filter((pl.col("__key") == pl.col("__unit")) & pl.col("__error").is_null())
-    cols = ["__unit", "__kind", "__ref"] + ([cache_key] if cache_key else [])
+    firsts = rows.filter((pl.col(KEY) == pl.col(UNIT)) & pl.col(ERROR).is_null())
+    cols = [UNIT, KIND, REF] + ([cache_key] if cache_key else [])
     units = firsts.select(cols)
     digests: list[str | None] = [
-        reference_digest(k, r) for k, r in units.select("__kind", "__ref").iter_rows()
+        reference_digest(k, r) for k, r in units.select(KIND, REF).iter_rows()
     ]
     paths = [i for i, d in enumerate(digests) if d is None]
     if paths:
-        refs = units.get_column("__ref")
+        refs = units.get_column(REF)
 
         def one(i: int) -> str | None:
             try:
@@ -97,7 +98,7 @@ def unit_digests(
         with ThreadPoolExecutor(HASH_THREADS) as pool:
             for i, d in zip(paths, pool.map(one, paths), strict=True):
                 digests[i] = d
-    out = units.select("__unit", "__kind").with_columns(pl.Series(DIGEST, digests, pl.String))
+    out = units.select(UNIT, KIND).with_columns(pl.Series(DIGEST, digests, pl.String))
     if cache_key:
         keyed = units.get_column(cache_key).cast(pl.String)
         out = out.with_columns(
@@ -109,16 +110,12 @@ def unit_digests(
     return out
 
 
-def check_cache_key(df: pl.DataFrame, cache_key: str | None, cache: Cache | None) -> None:
-    """InputError before any request when ``cache_key=`` cannot be used."""
-    if cache_key is None:
-        return
-    if cache is None:
-        raise InputError("cache_key= needs cache= (the cache whose entries it keys)")
-    if cache_key not in df.columns:
+def check_cache_key(df: pl.DataFrame, cache_key: str | None) -> None:
+    """InputError before any request when ``cache_key=`` names no input column."""
+    if cache_key is not None and cache_key not in df.columns:
         raise InputError(
             f"cache_key={cache_key!r} is not a column of the input (columns: "
-            f"{', '.join(df.columns[:10])})"
+            f"{', '.join(df.columns[:10])}); name the column holding an ETag or content hash"
         )
 
 
@@ -136,9 +133,9 @@ def lookup_hits(
         return pl.DataFrame(
             schema={"metadata_row": pl.String, **{c: decoded_schema[c] for c in wanted}}
         )
-    hits = digests.select("__unit", DIGEST).join(found, on=DIGEST, how="inner")
+    hits = digests.select(UNIT, DIGEST).join(found, on=DIGEST, how="inner")
     return hits.select(
-        pl.col("__unit").alias("metadata_row"),
+        pl.col(UNIT).alias("metadata_row"),
         *(pl.col(c).cast(decoded_schema[c]) for c in wanted),
     )
 
@@ -177,3 +174,74 @@ class CacheWriter:
             self._pending.clear()
             self._pool.shutdown(wait=True)
         return self.written
+
+
+@dataclass
+class JobCache:
+    """The cache as one job uses it: its partition, hits, and the writer of new entries."""
+
+    cache: Cache
+    part: Partition
+    digests: pl.DataFrame  # __unit, __kind, DIGEST (valid units)
+    hits: pl.DataFrame  # metadata_row (= unit key) + decoded columns, one row per hit unit
+    writer: CacheWriter
+    hits_by_chunk: dict[int, pl.DataFrame] = field(default_factory=dict)
+    hit_rows_by_chunk: dict[int, int] = field(default_factory=dict)  # rows answered per chunk
+
+    @property
+    def hit_units(self) -> set[str]:
+        return set(self.hits.get_column("metadata_row").to_list())
+
+    @property
+    def hit_rows(self) -> int:
+        return sum(self.hit_rows_by_chunk.values())
+
+    def history(self) -> list[float]:
+        """Credits of the partition's entries (for xf.plan's estimate)."""
+        lazy = self.cache.scan(self.part)
+        if lazy is None:
+            return []
+        credits = lazy.select(pl.col("credits").drop_nulls()).collect(engine="streaming")
+        return [float(c) for c in credits.get_column("credits").to_list()]
+
+
+def open_job_cache(
+    cache: Cache,
+    rows: pl.DataFrame,
+    *,
+    operation: str,
+    processor_id: str | None,
+    version: str | None,
+    processor_config: Mapping[str, Any] | None,
+    override_config: Mapping[str, Any] | None,
+    decoded_schema: pl.Schema,
+    cache_key: str | None,
+    storage_options: Mapping[str, Any] | None,
+) -> JobCache:
+    """Digest every unit, look them all up at once, and prepare the writer."""
+    values = pl.Schema({c: decoded_schema[c] for c in VALUE_COLUMNS if c in decoded_schema})
+    part = partition(
+        operation,
+        processor_id,
+        version,
+        processor_config=processor_config,
+        override_config=override_config,
+        value_schema=values,
+    )
+    digests = unit_digests(rows, cache_key=cache_key, storage_options=storage_options)
+    hits = lookup_hits(cache, part, digests, decoded_schema)
+    digest_of = {u: d for u, d in digests.select(UNIT, DIGEST).iter_rows() if d is not None}
+    job = JobCache(cache, part, digests, hits, CacheWriter(cache, part, digest_of))
+    if hits.is_empty():
+        return job
+    chunk_of = rows.filter(pl.col(KEY) == pl.col(UNIT)).select(
+        pl.col(UNIT).alias("metadata_row"), CHUNK
+    )
+    by_chunk = hits.join(chunk_of, on="metadata_row").partition_by(
+        CHUNK, as_dict=True, include_key=False
+    )
+    job.hits_by_chunk = {int(k[0]): v for k, v in by_chunk.items()}
+    hit_rows = rows.filter(pl.col(UNIT).is_in(hits.get_column("metadata_row").implode()))
+    counts = hit_rows.group_by(CHUNK).len()
+    job.hit_rows_by_chunk = {int(c): int(n) for c, n in counts.iter_rows()}
+    return job

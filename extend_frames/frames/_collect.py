@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from extend_frames._columns import (
     BATCH_ID,
+    CACHED,
     CREDITS,
     ROW,
     RUN_ID,
@@ -21,7 +22,7 @@ from extend_frames._columns import (
 )
 from extend_frames._operations import Operation
 
-__all__ = ["STATUS_DTYPE", "assemble", "join_batch", "to_frame"]
+__all__ = ["STATUS_DTYPE", "assemble", "join_batch", "join_hits", "to_frame"]
 
 #: The dtype of the ``status`` column. Unknown statuses from a newer API become FAILED with the
 #: original kept in failure_reason, so the column's dtype never changes.
@@ -48,8 +49,16 @@ def join_batch(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) 
         "file_id",
         "created_at",
         "updated_at",
+        pl.lit(False).alias(CACHED),
     )
     return rows.join(results, on=UNIT, how="left").drop(UNIT)
+
+
+def join_hits(rows: pl.DataFrame, hits: pl.DataFrame, operation: Operation) -> pl.DataFrame:
+    """``rows`` joined to their cached results (``hits``: decoded columns by ``metadata_row``):
+    typed like fresh results, marked ``cached``, and free for this job (``credits`` 0)."""
+    joined = join_batch(rows, hits, operation)
+    return joined.with_columns(pl.lit(0.0).alias(CREDITS), pl.lit(True).alias(CACHED))
 
 
 def assemble(tables: list[pa.Table], height: int) -> pl.DataFrame:

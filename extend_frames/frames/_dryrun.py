@@ -12,8 +12,20 @@ processing throughput (files per minute).
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass, field
+
+import polars as pl
+
+from extend_frames._columns import CACHED, CREDITS, ERROR, STATUS, UNIT
+from extend_frames.api import Client
+from extend_frames.frames._options import Options
+from extend_frames.frames._plan import Plan as JobPlan
+from extend_frames.frames._retry import retry_keys
+from extend_frames.frames._run import _Run, prepare, state
+from extend_frames.jobs import ChunkHistory
+from extend_frames.store import JobStore
 
 #: Extend's processing throughput per plan (files per minute), by the plan's requests/s.
 THROUGHPUT = {10.0: 80.0, 25.0: 120.0, 75.0: 300.0}
@@ -28,9 +40,9 @@ def files_per_minute(get_rate: float) -> float:
     return THROUGHPUT[max(THROUGHPUT)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Plan:
-    """What a call would do (``xf.plan``); ``print(plan)`` shows it as a small table."""
+    """What a call would do (``xf.plan``); its repr (and ``print``) is a small table."""
 
     operation: str
     processor: str | None
@@ -73,6 +85,9 @@ class Plan:
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return str(self)
+
 
 def requests_for(
     *, to_submit: int, uploads: int, batches: int, reads_processor: bool
@@ -104,3 +119,110 @@ def estimate_credits(
         return None, f"no history: no credits recorded {where} in the cache or output"
     mean = math.fsum(history) / len(history)
     return mean * to_submit, f"{mean:g} per document, from {len(history):,} earlier runs {where}"
+
+
+async def dry_run(plan: JobPlan, options: Options, *, files_per_minute: float | None) -> Plan:
+    """What ``execute(plan, options)`` would do, reading only the processor, cache and output."""
+    client = options.client or Client()
+    try:
+        run = await prepare(plan, options, client)
+    finally:
+        await client.aclose()
+    if run.cache is not None:
+        run.cache.writer.close()  # nothing queued: a plan writes nothing
+    history: dict[int, ChunkHistory] = {}
+    done: set[int] = set()
+    retry: dict[int, list[str]] = {}
+    past: list[float] = []
+    store = (
+        None
+        if options.output is None
+        else JobStore.open(options.output, storage_options=options.store_options)
+    )
+    if store is not None and options.mode != "overwrite" and store.read_manifest() is not None:
+        store.check_manifest({**plan.identity, "processor_version": run.version})
+        history, done = await state(run, store)
+        if options.mode == "retry":
+            retry = await asyncio.to_thread(retry_keys, store, plan.rows, done)
+        past = _stored_credits(store)
+    return _count(run, history, done, retry, past, files_per_minute)
+
+
+def _count(
+    run: _Run,
+    history: dict[int, ChunkHistory],
+    done: set[int],
+    retry: dict[int, list[str]],
+    past: list[float],
+    per_minute: float | None,
+) -> Plan:
+    plan = run.plan
+    hits = run.cache.hit_units if run.cache is not None else set()
+    documents = sum(1 for c in plan.chunks for u in c.units if u.failure is None)
+    to_submit = uploads = batches = waiting = waited_runs = 0
+    for chunk in run.chunks():
+        if chunk.index in done:
+            continue
+        h = history.get(chunk.index, ChunkHistory())
+        covered = h.covered()
+        todo = [u for u in chunk.units if u.failure is None and u.key not in covered]
+        to_submit += len(todo)
+        uploads += sum(1 for u in todo if u.path is not None and u.key not in h.file_ids)
+        batches += bool(todo)
+        waiting += len(h.batches)
+        waited_runs += len(covered)
+    retry_docs = sum(map(len, retry.values()))
+    rows_by_unit = plan.rows.group_by(UNIT).len()
+    retry_rows = int(
+        rows_by_unit.filter(pl.col(UNIT).is_in([k for ks in retry.values() for k in ks]))
+        .get_column("len")
+        .sum()
+    )
+    rates = _rates(run.client)
+    requests = requests_for(
+        to_submit=to_submit + retry_docs,
+        uploads=uploads,
+        batches=batches + len(retry),
+        reads_processor=plan.processor_id is not None,
+    )
+    requests["GET"] += waited_runs + 2 * waiting
+    fpm = per_minute or files_per_minute(rates["GET"])
+    seconds = lower_bound(requests, rates=rates, documents=to_submit + retry_docs, per_minute=fpm)
+    name = f"{plan.processor_id}@{run.version}" if plan.processor_id else None
+    cache_credits = run.cache.history() if run.cache is not None else []
+    credits, basis = estimate_credits(cache_credits + past, to_submit + retry_docs, name)
+    invalid = int(plan.rows.get_column(ERROR).is_not_null().sum())
+    return Plan(
+        operation=plan.operation,
+        processor=name,
+        rows=plan.rows.height,
+        documents=documents,
+        invalid_rows=invalid,
+        cache_hits=len(hits),
+        done_in_output=sum(len(run.rows_by_chunk[i]) for i in done),
+        to_submit=to_submit + retry_docs,
+        uploads=uploads,
+        batches=batches + len(retry),
+        requests=requests,
+        seconds=seconds,
+        files_per_minute=fpm,
+        credits=credits,
+        credits_basis=basis,
+        retry_rows=retry_rows,
+    )
+
+
+def _rates(client: Client) -> dict[str, float]:
+    limits = client.rate_limits
+    return {"GET": limits.get, "WRITE": limits.write, "RUN": limits.run}
+
+
+def _stored_credits(store: JobStore) -> list[float]:
+    """Credits of the output's PROCESSED rows that this job paid for (not cache hits)."""
+    if not store.parts():
+        return []
+    lazy = store.scan().filter(pl.col(STATUS) == "PROCESSED")
+    if CACHED in lazy.collect_schema():
+        lazy = lazy.filter(~pl.col(CACHED))
+    credits = lazy.select(pl.col(CREDITS).drop_nulls()).collect()
+    return [float(c) for c in credits.get_column(CREDITS).to_list()]

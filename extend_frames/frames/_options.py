@@ -16,8 +16,11 @@ agree and that every operation accepts exactly these keys.
 from __future__ import annotations
 
 import difflib
+import math
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from datetime import timedelta
 from typing import Any, Literal, TypeAlias
 
 from typing_extensions import TypedDict
@@ -26,11 +29,14 @@ from extend_frames._errors import InputError
 from extend_frames._operations import MAX_BATCH_INPUTS
 from extend_frames.api import Client
 from extend_frames.jobs import ROUTES, Concurrency, Polling, Route
+from extend_frames.store import Cache
 
 __all__ = ["JobOptions", "Mode", "Options", "Wait", "WaitOptions", "resolve"]
 
 Wait: TypeAlias = Literal["poll", "webhook"]
-Mode: TypeAlias = Literal["resume", "overwrite"]
+Mode: TypeAlias = Literal["resume", "overwrite", "retry"]
+#: ``cache=``: an fsspec URL (opened with ``storage_options``) or an :class:`~extend_frames.Cache`.
+CacheRef: TypeAlias = Cache | str | os.PathLike[str]
 
 
 class WaitOptions(TypedDict, total=False):
@@ -50,6 +56,13 @@ class WaitOptions(TypedDict, total=False):
     polling: Polling | None
     #: How much runs at once (:class:`~extend_frames.Concurrency`).
     concurrency: Concurrency | None
+    #: Return after at most this long (seconds or a ``timedelta``; needs ``output=``): rows not
+    #: finished by then come back ``PENDING`` with their ``batch_id``; the same call (or
+    #: ``collect``) later resumes them without resubmitting. ``0`` = submit and return.
+    max_wait: float | timedelta | None
+    #: A result cache across jobs (fsspec URL or :class:`~extend_frames.Cache`): documents it
+    #: already holds a PROCESSED result for (same processor version and config) are not sent.
+    cache: CacheRef | None
 
 
 class JobOptions(WaitOptions, total=False):
@@ -61,15 +74,20 @@ class JobOptions(WaitOptions, total=False):
     batch_size: int
     #: Column(s) identifying a row; default: derived from the file reference.
     key: str | Sequence[str] | None
-    #: ``"resume"`` (default: continue the job at ``output``) or ``"overwrite"``.
+    #: ``"resume"`` (default: continue the job at ``output``), ``"overwrite"``, or ``"retry"``
+    #: (resume, then submit once more the rows whose runs failed for a retryable reason).
     mode: Mode
     #: Extend batch priority.
     priority: int | None
-    #: Submit and return (rows PENDING); finish later with ``xf.collect(output)``.
+    #: Submit and return (rows PENDING); finish later with ``xf.collect(output)``. The same
+    #: as ``max_wait=0``.
     detach: bool
     #: ``"auto"`` (default: single runs for a few documents, batches otherwise), ``"batch"``
     #: or ``"single"`` (one ``POST /{operation}_runs`` per document, no batch queue).
     route: Route
+    #: A column whose value you vouch for (an ETag, a content hash): the cache keys on it
+    #: instead of the document's digest (needs ``cache=``).
+    cache_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +101,8 @@ class Options:
     progress: bool = True
     polling: Polling | None = None
     concurrency: Concurrency | None = None
+    max_wait: float | timedelta | None = None
+    cache: CacheRef | None = None
     output: str | None = None
     batch_size: int = MAX_BATCH_INPUTS
     key: str | Sequence[str] | None = None
@@ -90,18 +110,49 @@ class Options:
     priority: int | None = None
     detach: bool = False
     route: Route = "auto"
+    cache_key: str | None = None
 
     def check(self) -> Options:
         """Refuse values no stage can use, before anything is sent."""
         if self.wait not in ("poll", "webhook"):
             raise InputError(f'wait must be "poll" or "webhook", got {self.wait!r}')
-        if self.mode not in ("resume", "overwrite"):
-            raise InputError(f'mode must be "resume" or "overwrite", got {self.mode!r}')
+        if self.mode not in ("resume", "overwrite", "retry"):
+            raise InputError(f'mode must be "resume", "overwrite" or "retry", got {self.mode!r}')
         if self.detach and self.output is None:
             raise InputError("detach=True needs output= (the job is collected later from there)")
         if self.route not in ROUTES:
             raise InputError(f'route must be "auto", "batch" or "single", got {self.route!r}')
-        return self
+        if self.mode == "retry" and self.output is None:
+            raise InputError('mode="retry" needs output= (the job whose failed rows to retry)')
+        if self.cache_key is not None and self.cache is None:
+            raise InputError("cache_key= needs cache= (the cache whose entries it keys)")
+        if self.cache is not None and not isinstance(self.cache, Cache | str | os.PathLike):
+            raise InputError(
+                "cache= takes an fsspec URL or an xf.Cache(url, storage_options=...), got "
+                f"{type(self.cache).__name__}"
+            )
+        wait = self.wait_seconds
+        if wait is not None and self.output is None:
+            raise InputError(
+                "max_wait= needs output= (rows still pending are resumed from there: rerun the "
+                "same call, or xf.collect(output))"
+            )
+        return replace(self, max_wait=wait) if wait != self.max_wait else self
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """``max_wait`` in seconds (``detach=True`` is ``0``); InputError if not >= 0."""
+        if self.detach:
+            return 0.0
+        value = self.max_wait
+        if value is None:
+            return None
+        seconds = value.total_seconds() if isinstance(value, timedelta) else value
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise InputError(f"max_wait= takes seconds or a timedelta, got {value!r}")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise InputError(f"max_wait= must be >= 0 seconds, got {value!r}")
+        return float(seconds)
 
     @property
     def store_options(self) -> dict[str, Any]:

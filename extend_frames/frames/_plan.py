@@ -18,6 +18,7 @@ import polars as pl
 from extend_frames._columns import CHUNK, ERROR, INTERNAL_COLUMNS, KEY, KIND, REF, ROW, UNIT
 from extend_frames._errors import StoreError
 from extend_frames._operations import Operation
+from extend_frames.frames._cache import check_cache_key
 from extend_frames.frames._inputs import (
     classify_references,
     input_fingerprint,
@@ -72,6 +73,7 @@ def plan_job(
         batch_size=options.batch_size,
         processor=processor,
     )
+    check_cache_key(df, options.cache_key)
     processor_id, version = parse_processor(operation, processor)
     keys = row_keys(df, options.key, reference_column=ref_column)
     refs = classify_references(df.get_column(ref_column), text=text_column is not None)

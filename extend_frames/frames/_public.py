@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
 from typing import Any, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import polars as pl
 from typing_extensions import Unpack
 
-from extend_frames._operations import Operation
+from extend_frames._errors import InputError
+from extend_frames._operations import OPERATIONS, Operation
+from extend_frames.frames._dryrun import Plan, dry_run
 from extend_frames.frames._options import JobOptions, Options, WaitOptions, resolve
-from extend_frames.frames._plan import Plan, plan_job, plan_stored
+from extend_frames.frames._plan import Plan as JobPlan
+from extend_frames.frames._plan import plan_job, plan_stored
 from extend_frames.frames._run import StoredRun, execute, execute_stored
 from extend_frames.jobs import run_sync
 from extend_frames.store import JobStore
@@ -46,6 +50,7 @@ def _blocking(afn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P,
 
 
 def _planned(
+    caller: str,
     operation: Operation,
     df: Any,
     processor: Any,
@@ -53,8 +58,9 @@ def _planned(
     text_column: str | None,
     config: Mapping[str, Any] | None,
     options: Mapping[str, Any],
-) -> tuple[Plan, Options]:
-    opts = resolve(operation, options)
+) -> tuple[JobPlan, Options]:
+    """The options of ``caller`` resolved, and the job planned (nothing sent)."""
+    opts = resolve(caller, options)
     plan = plan_job(
         operation,
         df,
@@ -80,7 +86,9 @@ def run_stored(
     """For adapters that read a job's parts themselves (``extend_frames.spark``): the same
     validation, options and resume as the public functions, but the result is never assembled
     in memory; returns the job's counts and the processor config that types its parts."""
-    planned = _planned(operation, df, processor, file_column, text_column, config, options)
+    planned = _planned(
+        operation, operation, df, processor, file_column, text_column, config, options
+    )
     return run_sync(lambda: execute_stored(*planned))
 
 
@@ -93,7 +101,9 @@ async def aparse(
     **options: Unpack[JobOptions],
 ) -> pl.DataFrame:
     """Async twin of :func:`parse`."""
-    return await execute(*_planned("parse", df, None, file_column, text_column, config, options))
+    return await execute(
+        *_planned("parse", "parse", df, None, file_column, text_column, config, options)
+    )
 
 
 parse = _blocking(
@@ -135,7 +145,9 @@ def _processor_op(operation: Operation) -> AsyncProcessorOp:
         config: Mapping[str, Any] | None = None,
         **options: Unpack[JobOptions],
     ) -> pl.DataFrame:
-        planned = _planned(operation, df, processor, file_column, text_column, config, options)
+        planned = _planned(
+            operation, operation, df, processor, file_column, text_column, config, options
+        )
         return await execute(*planned)
 
     run.__name__ = run.__qualname__ = f"a{operation}"
@@ -184,7 +196,11 @@ async def acollect(output: str, **options: Unpack[WaitOptions]) -> pl.DataFrame:
     """Async twin of :func:`collect`."""
     opts = resolve("collect", options, WaitOptions, output=output)
     store = JobStore.open(output, storage_options=opts.store_options)
-    return await execute(plan_stored(store), opts)
+    job = plan_stored(store)
+    manifest = store.read_manifest() or {}
+    if opts.cache is None and manifest.get("cache"):  # the job's cache, with these options
+        opts = replace(opts, cache=manifest["cache"], cache_key=manifest.get("cache_key"))
+    return await execute(job, opts)
 
 
 collect = _blocking(
@@ -198,5 +214,43 @@ collect = _blocking(
 
     >>> xf.extract(files, processor="ex_...", output="s3://lake/j/", detach=True)  # doctest: +SKIP
     >>> out = xf.collect("s3://lake/j/")  # later, from anywhere  # doctest: +SKIP
+    """,
+)
+
+
+async def aplan(
+    df: Any,
+    operation: Operation,
+    *,
+    processor: str | tuple[str, str | None] | None = None,
+    file_column: str = "file",
+    text_column: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    files_per_minute: float | None = None,
+    **options: Unpack[JobOptions],
+) -> Plan:
+    """Async twin of :func:`plan`."""
+    if operation not in OPERATIONS:
+        raise InputError(
+            f"plan() takes an operation ({', '.join(OPERATIONS)}) second, got {operation!r}"
+        )
+    job, opts = _planned(
+        "plan", operation, df, processor, file_column, text_column, config, options
+    )
+    return await dry_run(job, opts, files_per_minute=files_per_minute)
+
+
+plan = _blocking(
+    aplan,
+    """What ``xf.<operation>(df, ...)`` with the same arguments would do and cost; sends no
+    run or batch request (it reads the processor version, the cache and the output).
+
+    Returns a :class:`Plan`: rows, distinct documents, cache hits, rows already done in
+    ``output``, documents to submit, batches, requests per rate-limit category, a lower bound
+    on the time (the client's rate limits and ``files_per_minute``, by default the processing
+    throughput of the plan the rate limits match), and estimated credits from the credits
+    recorded for the same processor version in the cache or output (``None`` without history).
+
+    >>> print(xf.plan(files, "extract", processor="ex_...", cache="s3://lake/c/"))  # doctest: +SKIP
     """,
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from extend_frames._columns import CREDITS, STATUS
+from extend_frames._columns import CACHED, CREDITS, STATUS
 
 __all__ = ["JobSummary", "remember", "summarize"]
 
@@ -32,11 +32,13 @@ class JobSummary:
     #: Which endpoints the job went through: ``"single"`` (one run per document, rows have a
     #: null ``batch_id``) or ``"batch"``; None for a frame that is not a job's result.
     route: str | None = None
+    cached: int = 0  # rows answered by the result cache (cache=), at 0 credits
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
         took = f" in {self.seconds:.1f} s" if self.seconds is not None else ""
-        return f"{self.rows} rows ({parts}), {self.credits:g} credits{took}"
+        hits = f", {self.cached} from the cache" if self.cached else ""
+        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{took}"
 
 
 def summarize(df: pl.DataFrame) -> JobSummary:
@@ -49,7 +51,8 @@ def summarize(df: pl.DataFrame) -> JobSummary:
     counts = df.get_column(STATUS).cast(pl.String).value_counts()
     by_status = {str(s): int(n) for s, n in counts.iter_rows()}
     credits = float(df.get_column(CREDITS).fill_null(0).sum()) if CREDITS in df else 0.0
-    counted = JobSummary(df.height, by_status, credits)
+    cached = int(df.get_column(CACHED).fill_null(False).sum()) if CACHED in df else 0
+    counted = JobSummary(df.height, by_status, credits, cached=cached)
     known = _SUMMARIES.get(id(df))
     if known is not None and known.rows == df.height:
         return replace(

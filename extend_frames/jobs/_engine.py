@@ -239,7 +239,8 @@ class Engine:
         elif todo:
             await self._submit(chunk.index, todo, files, history)
         left = None if self.deadline is None else self.deadline - time.monotonic()
-        if self.detach or (left is not None and left <= 0):
+        waits = bool(history.batches or history.adopted_runs)  # else nothing to wait for
+        if waits and (self.detach or (left is not None and left <= 0)):
             return self._pending_chunk(chunk, history, bodies, batch_of)
         try:
             async with asyncio.timeout(left):

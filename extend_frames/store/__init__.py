@@ -8,6 +8,7 @@ see a partial Parquet file. This layer imports only fsspec, pyarrow, polars and 
 
 from __future__ import annotations
 
+from extend_frames.store._cache import Cache, Partition
 from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning, fold_chunk
 from extend_frames.store._lock import LockInfo
 from extend_frames.store._manifest import IDENTITY_FIELDS, decode_schema, encode_schema
@@ -18,10 +19,12 @@ from extend_frames.store._store import JobStore
 __all__ = [
     "IDENTITY_FIELDS",
     "STATES",
+    "Cache",
     "ChunkState",
     "JobStore",
     "LedgerWarning",
     "LockInfo",
+    "Partition",
     "StoredJobStatus",
     "decode_schema",
     "display_path",

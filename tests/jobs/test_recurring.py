@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 import extend_frames as xf
-from extend_frames.emulator import Emulator, EmulatorConfig, Faults
+from extend_frames.emulator import Emulator, Faults
 
 from .conftest import FAST, create_processor, make_client
 
@@ -54,6 +54,9 @@ def test_retry_submits_exactly_the_failed_rows(tmp_path: Path) -> None:
         failed = first.filter(pl.col("failure_reason") == "INTERNAL_ERROR")
         assert 20 <= failed.height <= 60  # about 10% of 398
         before = emu.stats()["inputs_submitted"]
+        planned = xf.plan(df, "extract", mode="retry", **common)
+        assert (planned.retry_rows, planned.to_submit) == (failed.height, failed.height)
+        assert planned.done_in_output == df.height
 
         second = xf.extract(df, mode="retry", **common)
 
@@ -140,7 +143,8 @@ def test_plan_sends_nothing_and_matches_the_real_call(tmp_path: Path) -> None:
         assert after["batches_created"] == before["batches_created"]
         assert after["inputs_submitted"] == before["inputs_submitted"]
         new = {k: v for k, v in after["requests"].items() if v != before["requests"].get(k)}
-        assert set(new) <= {"GET /extractors/{id}"}  # reading the processor version only
+        # Reading the processor (version) only: no upload, no run or batch request.
+        assert set(new) <= {"GET /extractors/{id}", "GET /extractors/{id}/versions/{version}"}
         assert (plan.rows, plan.documents, plan.cache_hits, plan.to_submit) == (415, 410, 150, 260)
         # Chunks are planned over every document (so a resume plans the same ones); the 260
         # new documents fall in 4 of the 5 chunks of 100.

@@ -99,3 +99,16 @@ def test_repr_hides_credentials() -> None:
     opts: dict[str, Any] = {}
     cache = Cache("memory://user:secret@cache-tests/repr", storage_options=opts)
     assert "secret" not in repr(cache)
+
+
+def test_large_lookups_semi_join_with_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import extend_frames.store._cache as module
+
+    cache = Cache("memory://cache-tests/semi")
+    cache.add(PART, _entries(["x", "y"], tag="first"))
+    cache.add(PART, _entries(["y", "z"], tag="second"))
+    small = cache.lookup(PART, ["x", "y", "z", "w"]).sort(DIGEST)
+    monkeypatch.setattr(module, "SEMI_JOIN_ABOVE", 0)
+    large = cache.lookup(PART, ["x", "y", "z", "w"]).sort(DIGEST)
+    assert large.equals(small)
+    assert large.get_column("output").struct.field("tag").to_list() == ["first", "first", "second"]

@@ -17,6 +17,7 @@ def model(dbt, session):
     if not processor:
         raise ValueError("set the extractor: dbt build --vars '{extractor_id: ex_...}'")
     output = dbt.config.get("extend_output") or None
+    cache = dbt.config.get("extend_cache") or None
 
     documents = dbt.ref("documents").pl()  # a DuckDB relation -> polars
     out = xf.extract(
@@ -25,6 +26,7 @@ def model(dbt, session):
         file_column="path",
         key="path",
         output=output,  # with a folder: a rebuild resumes instead of resending
+        cache=cache,  # with a folder: documents seen by any earlier build are not paid again
         progress=False,
     )
     field = pl.col("output").struct.field
@@ -41,5 +43,6 @@ def model(dbt, session):
         field("total").struct.field("iso_4217_currency_code").alias("currency"),
         field("line_items").list.len().alias("line_item_count"),
         "credits",
+        "cached",
         "run_id",
     ).to_arrow()
