@@ -50,7 +50,7 @@ QUICK: dict[str, Any] = {
     "route": _route.RouteSetup(
         sizes=(1, 5), batch_queue_delay=1.0, run_latency=0.0, rate=50.0, pause=0.1
     ),
-    "cache": [1_000, 5_000],
+    "cache": [2_000],
 }
 
 

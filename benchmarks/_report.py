@@ -350,7 +350,7 @@ def targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
                 )
     cache = scenarios.get("cache")
     if cache:
-        big, small = cache["runs"][-1], cache["runs"][0]
+        big, small = cache["runs"][-1], cache["runs"][0]  # one size in --quick: the same
         add(
             f"cache: a day's lookup in bounded memory at {big['entries']:,} entries",
             f"{big['day_peak_rss_mib']:,.0f} MiB ({small['day_peak_rss_mib']:,.0f} at "

@@ -21,7 +21,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,  # seven scenarios, each child a fresh interpreter, on a busy 2-core machine
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]

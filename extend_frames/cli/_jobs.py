@@ -149,22 +149,6 @@ def _register_job(subparsers: Any, operation: str) -> None:
         "then submits once more the rows that failed for a reason that can change",
     )
     job.add_argument(
-        "--cache",
-        metavar="URL",
-        help="result cache shared across jobs (folder or fsspec URL): documents it holds a "
-        "result for (same processor version and config) are not sent or paid again",
-    )
-    job.add_argument(
-        "--cache-key",
-        metavar="COLUMN",
-        help="with --cache: a column you vouch for (ETag, content hash) instead of the digest",
-    )
-    job.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print what the job would send and cost (no run or batch request) and exit",
-    )
-    job.add_argument(
         "--batch-size",
         type=int,
         default=MAX_BATCH_INPUTS,
@@ -174,6 +158,7 @@ def _register_job(subparsers: Any, operation: str) -> None:
     job.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     job.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     _add_storage_options(job)
+    _add_cache_options(job)
     _add_wait_options(p)
     _add_api_options(p)
     p.set_defaults(func=_run_job, operation=operation)
@@ -192,6 +177,37 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
     wait.add_argument(
         "--webhook-public-url", help="the URL Extend posts to (e.g. a tunnel to the receiver)"
     )
+    _add_bounded_wait(wait)
+    wait.add_argument(
+        "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
+    )
+    wait.add_argument(
+        "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
+    )
+
+
+def _add_cache_options(job: Any) -> None:
+    """The options of a job run every day: the cache and a plan before paying."""
+    job.add_argument(
+        "--cache",
+        metavar="URL",
+        help="result cache shared across jobs (folder or fsspec URL): documents it holds a "
+        "result for (same processor version and config) are not sent or paid again",
+    )
+    job.add_argument(
+        "--cache-key",
+        metavar="COLUMN",
+        help="with --cache: a column you vouch for (ETag, content hash) instead of the digest",
+    )
+    job.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the job would send and cost (no run or batch request) and exit",
+    )
+
+
+def _add_bounded_wait(wait: Any) -> None:
+    """--max-wait and --detach: return before every batch is done (exit 4), collect later."""
     wait.add_argument(
         "--max-wait",
         type=float,
@@ -203,12 +219,6 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
         "--detach",
         action="store_true",
         help="submit every batch and return at once (= --max-wait 0); collect later",
-    )
-    wait.add_argument(
-        "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
-    )
-    wait.add_argument(
-        "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
     )
 
 
