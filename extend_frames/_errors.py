@@ -32,7 +32,7 @@ a webhook secret or a presigned URL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "APIError",
@@ -104,19 +104,11 @@ class APIError(ExtendError):
         request_id: str | None = None,
         retryable: bool = False,
         method: str | None = None,
-        path: str | None = None,
-        batch_id: str | None = None,
-        run_id: str | None = None,
+        **context: Any,  # path (the request path), batch_id, run_id: see ExtendError
     ) -> None:
-        self.message = message
-        self.status = status
-        self.code = code
-        self.request_id = request_id
-        self.retryable = retryable
-        self.method = method
-        super().__init__(
-            self._render_with(method, path), path=path, batch_id=batch_id, run_id=run_id
-        )
+        self.message, self.status, self.code = message, status, code
+        self.request_id, self.retryable, self.method = request_id, retryable, method
+        super().__init__(self._render_with(method, context.get("path")), **context)
 
     @property
     def transient(self) -> bool:

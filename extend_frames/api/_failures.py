@@ -13,17 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from extend_frames._errors import (
-    APIError,
-    AuthenticationError,
-    InvalidRequestError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ServerError,
-    UsageBlockedError,
-)
+import extend_frames._errors as errors
+from extend_frames._errors import APIError
 
 __all__ = ["ErrorBody", "error_class", "make_api_error", "parse_error_body", "redact"]
 
@@ -33,15 +24,15 @@ _URL_QUERY = re.compile(r"(https?://[^\s?#\"'<>]+)\?[^\s\"'<>]*")
 _BEARER = re.compile(r"(?i)bearer\s+\S+")
 
 _HINTS: dict[type[APIError], str] = {
-    AuthenticationError: "check the API key (api_key= or EXTEND_API_KEY)",
-    PermissionDeniedError: "check that the key may use this resource (workspace_id=?)",
-    UsageBlockedError: (
+    errors.AuthenticationError: "check the API key (api_key= or EXTEND_API_KEY)",
+    errors.PermissionDeniedError: "check that the key may use this resource (workspace_id=?)",
+    errors.UsageBlockedError: (
         "the organisation is out of credits (USAGE_BLOCKED): add credits in the Extend "
         "dashboard, then retry"
     ),
-    RateLimitedError: "lower the request rate (rate_limits=) or retry later",
-    ServerError: "Extend failed; retry later and quote the request id if it persists",
-    OutcomeUnknownError: (
+    errors.RateLimitedError: "lower the request rate (rate_limits=) or retry later",
+    errors.ServerError: "Extend failed; retry later and quote the request id if it persists",
+    errors.OutcomeUnknownError: (
         "the request may or may not have been accepted: list the runs created since "
         "(Client.list_runs_since) and match their metadata before submitting again"
     ),
@@ -111,19 +102,19 @@ def parse_error_body(content: bytes) -> ErrorBody:
 def error_class(status: int) -> type[APIError]:
     """The exception class for an HTTP status."""
     if status == 401:
-        return AuthenticationError
+        return errors.AuthenticationError
     if status == 403:
-        return PermissionDeniedError
+        return errors.PermissionDeniedError
     if status == 404:
-        return NotFoundError
+        return errors.NotFoundError
     if status in (400, 422):
-        return InvalidRequestError
+        return errors.InvalidRequestError
     if status == 402:
-        return UsageBlockedError
+        return errors.UsageBlockedError
     if status == 429:
-        return RateLimitedError
+        return errors.RateLimitedError
     if status >= 500:
-        return ServerError
+        return errors.ServerError
     return APIError
 
 
@@ -141,7 +132,7 @@ def make_api_error(
 ) -> APIError:
     """The typed error for a final error response; the message ends with a hint."""
     if cls is None:  # USAGE_BLOCKED is out of credits whatever status carries it
-        cls = UsageBlockedError if body.code == "USAGE_BLOCKED" else error_class(status)
+        cls = errors.UsageBlockedError if body.code == "USAGE_BLOCKED" else error_class(status)
     message = redact(body.message or f"HTTP {status} with no error message", secrets)
     hint = _HINTS.get(cls)
     if attempts > 1:

@@ -8,15 +8,7 @@ import sys
 from typing import Any
 
 from extend_frames._errors import ExtendError
-from extend_frames.cli._exit import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_ROWS_FAILED,
-    EXIT_TRANSIENT,
-    EXIT_USAGE,
-    codes_help,
-)
+from extend_frames.cli._exit import EXIT_INTERRUPTED, EXIT_OK, EXIT_ROWS_FAILED, JOB_CODES_HELP
 from extend_frames.cli._jobs import (
     _add_api_options,
     _add_storage_options,
@@ -37,9 +29,7 @@ def register(subparsers: Any) -> None:
         "again.",
         epilog="examples:\n  extend-frames collect-batch bpr_Xj8mK2pL9nR4vT7q --output out/b/\n"
         "  extend-frames collect-batch bpar_Hc4nW8sJ2dQx6Rm0 --output s3://lake/b/ --json\n\n"
-        + codes_help(
-            EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
-        ),
+        + JOB_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("batch_id", metavar="BATCH_ID", help="bpar_... (parse) or bpr_... (processor)")

@@ -61,3 +61,9 @@ def fail(command: str, exc: BaseException | str) -> int:
     kind = "transient error" if code == EXIT_TRANSIENT else "error"
     print(f"extend-frames {command}: {kind}: {message}", file=sys.stderr)
     return code
+
+
+#: The ``exit codes:`` block of every command that runs a job or reads a batch.
+JOB_CODES_HELP = codes_help(
+    EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
+)

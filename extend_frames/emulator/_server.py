@@ -8,7 +8,6 @@ import dataclasses
 import secrets
 import socket
 import threading
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -132,12 +131,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def _app(self) -> EmulatorApp:

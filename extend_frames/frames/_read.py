@@ -22,7 +22,6 @@ from extend_frames._errors import InputError
 from extend_frames.frames._result_schema import result_schema
 from extend_frames.jobs import ChunkHistory
 from extend_frames.store import JobStore, StoredJobStatus, display_path, ledger_summary
-from extend_frames.store import read_results as _read_stored
 
 logger = logging.getLogger("extend_frames")
 
@@ -76,7 +75,7 @@ def read_results(
     >>> out = xf.read_results("s3://lake/invoices/")  # doctest: +SKIP
     """
     store = JobStore.open(path, storage_options=storage_options)
-    lf = _read_stored(path, storage_options=storage_options, lazy=True)
+    lf = store.scan()
     inputs = None if store.is_complete() else store.read_input()
     if inputs is not None:
         frame = pl.from_arrow(inputs)

@@ -161,19 +161,11 @@ def decode_record(name: str, raw: bytes | BaseException) -> dict[str, Any] | Non
             m.group(3),
         ) and isinstance(body["time"], str)
     except (ValueError, KeyError, TypeError, OSError) as exc:
-        warnings.warn(
-            f"skipping unreadable ledger record {name} ({type(exc).__name__}); "
-            "it was probably torn by a crash and its batch will be re-checked.",
-            LedgerWarning,
-            stacklevel=3,
-        )
+        kind = type(exc).__name__
+        _skip(f"unreadable ledger record {name} ({kind}); torn by a crash? Its batch is re-checked")
         return None
     if not ok:
-        warnings.warn(
-            f"skipping ledger record {name}: its content does not match its name.",
-            LedgerWarning,
-            stacklevel=3,
-        )
+        _skip(f"ledger record {name}: its content does not match its name")
         return None
     return body
 
@@ -209,12 +201,7 @@ def decode_snapshot(name: str, raw: bytes | BaseException | None) -> list[dict[s
             if not (isinstance(rec, dict) and rec.keys() >= RESERVED):
                 raise ValueError("malformed record")
     except (ValueError, KeyError, TypeError, OSError) as exc:
-        warnings.warn(
-            f"skipping unreadable ledger snapshot {name} ({type(exc).__name__}); "
-            "reading the individual records instead.",
-            LedgerWarning,
-            stacklevel=3,
-        )
+        _skip(f"unreadable ledger snapshot {name} ({type(exc).__name__}); reading the records")
         return None
     return records
 
@@ -230,43 +217,42 @@ def fold(records: Iterable[dict[str, Any]]) -> dict[int, ChunkState]:
 def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> ChunkState:
     """One chunk's records, oldest first, folded into its :class:`ChunkState`."""
     batches: list[tuple[str, tuple[str, ...]]] = []
-    adopted: dict[str, str] = {}
-    file_ids: dict[str, str] = {}
-    open_intent: tuple[str, ...] | None = None
-    intent_at: str | None = None
-    collected, attempt, retry_keys = False, 0, None
+    # The fields a record can change, by ChunkState name.
+    now: dict[str, Any] = {"adopted_runs": {}, "file_ids": {}, "open_intent": None}
+    now |= {"intent_at": None, "collected": False, "attempt": 0, "retry_keys": None}
     for rec in records:
         state, keys = rec.get(STATE), tuple(rec.get(KEYS) or ())
         if state == "intent":
-            open_intent, intent_at = keys, rec.get(TIME)
-            file_ids.update(rec.get(FILE_IDS) or {})
+            now |= {"open_intent": keys, "intent_at": rec.get(TIME)}
+            now["file_ids"].update(rec.get(FILE_IDS) or {})
         elif state == "submitted":
             if rec.get(BATCH_ID):
                 batches.append((str(rec[BATCH_ID]), keys))
-            adopted.update(rec.get(RUN_IDS) or {})
-            open_intent = None
+            now["adopted_runs"].update(rec.get(RUN_IDS) or {})
+            now["open_intent"] = None
         elif state == "collected":
-            collected = True
+            now["collected"] = True
         elif state == "retry":  # a new attempt: earlier submissions are not collected again
-            attempt, retry_keys = int(rec.get(ATTEMPT) or attempt + 1), keys
-            batches, adopted, open_intent, collected = [], {}, None, False
+            batches = []
+            attempt = int(rec.get(ATTEMPT) or now["attempt"] + 1)
+            now |= {"attempt": attempt, "retry_keys": keys, "adopted_runs": {}}
+            now |= {"open_intent": None, "collected": False}
     keys_seen = _latest(records, KEYS)
     return ChunkState(
         chunk=chunk,
         state=records[-1][STATE] if records else "intent",
         batch_id=_latest(records, BATCH_ID),
-        intent_at=intent_at,
         row_keys=tuple(keys_seen) if isinstance(keys_seen, list | tuple) else None,
         job_id=_latest(records, JOB_ID),
         records=tuple(dict(r) for r in records),
         batches=tuple(batches),
-        adopted_runs=adopted,
-        open_intent=open_intent,
-        file_ids=file_ids,
-        collected=collected,
-        attempt=attempt,
-        retry_keys=retry_keys,
+        **now,
     )
+
+
+def _skip(what: str) -> None:
+    """Warn that a torn or foreign ledger object is skipped (the caller's caller is named)."""
+    warnings.warn(f"skipping {what}.", LedgerWarning, stacklevel=4)
 
 
 def _latest(recs: Sequence[Mapping[str, Any]], key: str) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any
 
 import polars as pl
 
@@ -17,22 +17,6 @@ from extend_frames.store._lock import LockInfo
 from extend_frames.store._store import JobStore
 
 
-@overload
-def read_results(
-    path: str | os.PathLike[str],
-    *,
-    row_column: str | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    lazy: Literal[False] = False,
-) -> pl.DataFrame: ...
-@overload
-def read_results(
-    path: str | os.PathLike[str],
-    *,
-    row_column: str | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    lazy: Literal[True],
-) -> pl.LazyFrame: ...
 def read_results(
     path: str | os.PathLike[str],
     *,

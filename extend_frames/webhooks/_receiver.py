@@ -16,7 +16,6 @@ import logging
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
-from types import TracebackType
 from typing import Any, Self
 
 import httpx
@@ -300,12 +299,7 @@ class WebhookReceiver:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 
