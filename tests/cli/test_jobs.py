@@ -358,11 +358,11 @@ def test_other_input_into_the_same_output_exits_1_until_overwrite(
 def test_transient_errors_exit_75_and_terminal_ones_1(
     cli: Cli, truth: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every batch POST answers 500: the outcome is unknown, nothing is submitted twice, and
+    """Every run-creating POST answers 500: the outcome is unknown, nothing is submitted twice, and
     the command exits 75 (rerun later, it resumes); a missing API key is terminal (1)."""
     from extend_frames.emulator import Faults
 
-    faults = Faults(error_rates={"POST /extract_runs/batch": 1.0})
+    faults = Faults(error_rates={"RUN": 1.0})  # every run-creating POST (batch or single)
     with Emulator(faults=faults) as emu:
         monkeypatch.setenv("EXTEND_API_KEY", emu.api_key)
         monkeypatch.setenv("EXTEND_BASE_URL", emu.url)
