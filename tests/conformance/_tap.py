@@ -1,4 +1,4 @@
-"""Tap every response an in-process emulator sends and validate it strictly.
+"""Tap every response (and webhook delivery) an in-process emulator sends; validate strictly.
 
 ``tapping()`` wraps the emulator's outermost ASGI layer (its gate) for the duration of a test:
 each Extend-path response (not the emulator-only ``/_emulator/`` routes) is matched to the SDK
@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from extend_frames.emulator import _gate
+from extend_ai.types import WebhookEvent
+
+from extend_frames.emulator import _delivery, _gate
 
 from ._routes import model_for
 from ._strict import Finding, findings
@@ -42,6 +44,10 @@ class Tap:
         with self.lock:
             self.pending.append((method, path, status, body))
 
+    def observe_webhook(self, body: bytes) -> None:
+        """A webhook delivery the emulator is about to send (checked as the SDK's event)."""
+        self.observe("WEBHOOK", "", 200, body)
+
     def finish(self) -> Tap:
         """Validate every response recorded so far (idempotent); returns the tap."""
         with self.lock:
@@ -51,7 +57,7 @@ class Tap:
         return self
 
     def _check(self, method: str, path: str, status: int, body: bytes) -> None:
-        model = model_for(method, path, status)
+        model = _webhook_model(body) if method == "WEBHOOK" else model_for(method, path, status)
         if model is None:
             self.unknown_routes.add(f"{method} {path}")
             return
@@ -92,6 +98,18 @@ class Tap:
 _ACTIVE: list[Tap] = []
 
 
+def _webhook_model(body: bytes) -> Any | None:
+    """The SDK's event union; None for a signed-URL envelope (not in the union: the SDK's
+    wrapper builds that one itself)."""
+    try:
+        payload = json.loads(body).get("payload")
+    except (ValueError, AttributeError):
+        return WebhookEvent
+    if isinstance(payload, dict) and payload.get("object") == "signed_data_url":
+        return None
+    return WebhookEvent
+
+
 class _Capture:
     """The ``send`` the gate sees: forwards every message, validates each finished body.
 
@@ -128,6 +146,14 @@ def _wrap(original: Any) -> Any:
 
 
 _ORIGINAL = _gate.Gate.__call__
+_ORIGINAL_ENVELOPE = _delivery.Deliverer._envelope
+
+
+def _envelope(self: Any, *args: Any, **kwargs: Any) -> bytes:
+    body: bytes = _ORIGINAL_ENVELOPE(self, *args, **kwargs)
+    for tap in list(_ACTIVE):
+        tap.observe_webhook(body)
+    return body
 
 
 @contextlib.contextmanager
@@ -136,6 +162,7 @@ def tapping() -> Iterator[Tap]:
     tap = Tap()
     if not _ACTIVE:
         _gate.Gate.__call__ = _wrap(_ORIGINAL)  # type: ignore[method-assign]
+        _delivery.Deliverer._envelope = _envelope  # type: ignore[method-assign]
     _ACTIVE.append(tap)
     try:
         yield tap
@@ -143,4 +170,5 @@ def tapping() -> Iterator[Tap]:
         _ACTIVE.remove(tap)
         if not _ACTIVE:
             _gate.Gate.__call__ = _ORIGINAL  # type: ignore[method-assign]
+            _delivery.Deliverer._envelope = _ORIGINAL_ENVELOPE  # type: ignore[method-assign]
         tap.finish()

@@ -12,7 +12,7 @@ import pytest
 from extend_ai.core.unchecked_base_model import construct_type
 from extend_ai.types import BatchRun, ExtractRun, ParseRun
 
-from extend_frames.emulator import Emulator, EmulatorConfig, Fidelity, _records
+from extend_frames.emulator import Emulator, EmulatorConfig, Fidelity, WebhookOptions, _records
 
 from ._routes import model_for, sdk_routes
 from ._strict import findings
@@ -146,3 +146,35 @@ def test_the_null_token_switch_is_caught_as_a_drift() -> None:
         with httpx.Client(base_url=emu.url, headers=headers, trust_env=False) as c:
             assert c.get("/files").json()["nextPageToken"] is None
     assert any("nextPageToken: null is not allowed" in str(f) for _, f in tap.found)
+
+
+@pytest.mark.lenient_wire
+def test_webhook_deliveries_are_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event bodies are validated against the SDK's WebhookEvent union; a broken one is caught."""
+    original = _records.RunRecord.status_payload
+
+    def broken(self: _records.RunRecord) -> dict[str, Any]:
+        body = original(self)
+        body["status"] = "DONE"
+        return body
+
+    monkeypatch.setattr(_records.RunRecord, "status_payload", broken)
+    hook = {
+        "url": "http://127.0.0.1:9/hook",  # nothing listens: the envelope is built all the same
+        "name": "h",
+        "enabledEvents": ["batch_parse_run.processed", "parse_run.processed"],
+        "apiVersion": "2026-02-09",
+    }
+    quick = WebhookOptions(retry_schedule=(), timeout=1.0)
+    with Emulator(webhooks=quick) as emu, tapping() as tap:
+        headers = {"authorization": f"Bearer {emu.api_key}", "x-extend-api-version": "2026-02-09"}
+        with httpx.Client(base_url=emu.url, headers=headers, trust_env=False) as c:
+            assert c.post("/webhook_endpoints", json=hook).status_code == 200
+            c.post("/parse_runs/batch", json={"inputs": [{"file": {"text": "x"}}]})
+            assert emu.app is not None
+            assert emu.app.worker.wait_idle(30)
+    events = {k: n for k, n in tap.checked.items() if k.startswith("WEBHOOK")}
+    assert events, tap.checked
+    problems = [str(f) for route, f in tap.found if route.startswith("WEBHOOK")]
+    assert any("'DONE'" in p for p in problems), problems
+    assert not any("batch_parse_run" in p for p in problems)  # the batch event was fine
