@@ -61,7 +61,8 @@ class Tap:
         if model is None:
             self.unknown_routes.add(f"{method} {path}")
             return
-        key = f"{method} {getattr(model, '__name__', model)}"
+        name = "WebhookEvent" if method == "WEBHOOK" else getattr(model, "__name__", model)
+        key = f"{method} {name}"
         self.checked[key] = self.checked.get(key, 0) + 1
         digest = (method, path, status, hash(body))
         if digest in self.seen:  # the same answer again (a poll): already judged

@@ -31,6 +31,8 @@ LIBRARY_ENDPOINTS = {
     "GET SplitterVersion",
     "POST WebhookEndpointCreate",
     "DELETE WebhookEndpointsDeleteResponse",
+    "POST ExtractRun",  # the single-run route
+    "WEBHOOK WebhookEvent",  # batch events the webhook wait received
 }
 
 
@@ -41,7 +43,8 @@ def test_the_batch_flow_has_zero_findings(tmp_path: Path) -> None:
     texts = ["Invoice INV-1\nTotal: 10.00", "Receipt R-2\nPaid 3.00", "__FAIL:CORRUPT_FILE"]
     with Emulator() as emu, tapping() as tap, xf.WebhookReceiver() as receiver:
         client = make_client(emu)
-        common = {"client": client, "polling": FAST, "progress": False}
+        # the batch route on purpose (small jobs would go through single runs under "auto")
+        common = {"client": client, "polling": FAST, "progress": False, "route": "batch"}
         files = pl.DataFrame({"file": [str(local), "http://127.0.0.1:9/missing.pdf"]})
         rows = pl.DataFrame({"doc": texts})
         xf.parse(files, **common)
@@ -55,6 +58,7 @@ def test_the_batch_flow_has_zero_findings(tmp_path: Path) -> None:
             rows, processor=create_processor(emu, "classifier"), text_column="doc", **common
         )
         xf.split(files, processor=create_processor(emu, "splitter"), **common)
+        xf.extract(rows, processor=ex, text_column="doc", **{**common, "route": "single"})
     assert tap.report() == ""
     assert tap.found == []
     missing = LIBRARY_ENDPOINTS - set(tap.checked)
