@@ -88,6 +88,7 @@ def create_processor(emu: Emulator | tuple[str, str], kind: str) -> str:
         f"{url}/{kind}s",
         json={"name": f"test {kind}", "config": config},
         headers={"Authorization": f"Bearer {key}", "x-extend-api-version": "2026-02-09"},
+        timeout=60.0,  # httpx's 5 s default is not enough on a busy CI machine
     )
     response.raise_for_status()
     return str(response.json()["id"])
@@ -108,7 +109,7 @@ class RemoteEmulator:
     process: subprocess.Popen[bytes]
 
     def stats(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/_emulator/stats").json())
+        return dict(httpx.get(f"{self.url}/_emulator/stats", timeout=60.0).json())
 
 
 def _free_port() -> int:
