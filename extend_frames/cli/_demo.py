@@ -319,7 +319,7 @@ def _report_split(say: Any, frames: dict[str, Any], truth: Any, result: DemoResu
 
 def _run(args: argparse.Namespace) -> int:
     from extend_frames._errors import ExtendError
-    from extend_frames.cli._exit import EXIT_OK, fail
+    from extend_frames.cli._exit import EXIT_OK, fail, missing_extra
 
     if args.count < 4:
         print(f"extend-frames demo: --count must be at least 4, got {args.count}", file=sys.stderr)
@@ -327,12 +327,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         run_demo(args.dir, count=args.count, seed=args.seed, progress=not args.no_progress)
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        print(
-            f"extend-frames demo needs the emulator extra ({exc.name} is missing): "
-            "pip install 'extend-frames[emulator]'",
-            file=sys.stderr,
-        )
-        return 1
+        return missing_extra("demo", exc)
     except ExtendError as exc:
         return fail("demo", exc)
     return EXIT_OK

@@ -51,6 +51,16 @@ def codes_help(*codes: int) -> str:
     return "exit codes:\n" + "\n".join(lines)
 
 
+def missing_extra(command: str, exc: ImportError, code: int = EXIT_ERROR) -> int:
+    """Say which extra a command needs (the emulator's) and return ``code``."""
+    print(
+        f"extend-frames {command} needs the emulator extra ({exc.name} is missing): "
+        "pip install 'extend-frames[emulator]'",
+        file=sys.stderr,
+    )
+    return code
+
+
 def fail(command: str, exc: BaseException | str) -> int:
     """Print ``extend-frames COMMAND: error: ...`` on stderr; return the exit code."""
     if isinstance(exc, str):

@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+from extend_frames.cli._exit import EXIT_USAGE, missing_extra
+
 
 def register(subparsers: Any) -> None:
     p: argparse.ArgumentParser = subparsers.add_parser(
@@ -32,12 +34,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         from extend_frames.emulator.samples import generate_samples
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        print(
-            f"extend-frames samples needs the emulator extra ({exc.name} is missing): "
-            "pip install 'extend-frames[emulator]'",
-            file=sys.stderr,
-        )
-        return 2
+        return missing_extra("samples", exc, EXIT_USAGE)
     samples = generate_samples(args.directory, count=args.count, seed=args.seed)
     kinds: dict[str, int] = {}
     for doc in samples.documents:
