@@ -7,7 +7,8 @@ typed columns), ``scale`` (a large job: CPU and peak memory of the client proces
 emulator's extraction accuracy by field on its generated corpus and on real invoices) and
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
 ``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue) and
-``cache`` (result cache lookup time and peak memory against the cache's size).
+``cache`` (result cache lookup time and peak memory against the cache's size) and
+``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -23,10 +24,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _cache, _decode, _extraction, _flow, _report, _route, _scale, _serve
+from benchmarks import (
+    _cache,
+    _decode,
+    _extraction,
+    _flow,
+    _report,
+    _route,
+    _scale,
+    _serve,
+    _spark,
+)
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache")
+SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache", "spark")
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
 FULL: dict[str, Any] = {
@@ -37,6 +48,7 @@ FULL: dict[str, Any] = {
     "extraction": 220,  # generated corpus size (the test suite's); the real corpus is fixed
     "route": _route.RouteSetup(sweep=(50, 75, 100)),
     "cache": [10_000, 100_000, 1_000_000],
+    "spark": _spark.SparkSetup(rows=3000, files_per_minute=6000, rate=100, memory_rows=100_000),
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -51,6 +63,10 @@ QUICK: dict[str, Any] = {
         sizes=(1, 5), batch_queue_delay=1.0, run_latency=0.0, rate=50.0, pause=0.1
     ),
     "cache": [2_000],
+    # quick: one JVM (the timed pair on 100 rows); the 100k-reference memory run is full only
+    "spark": _spark.SparkSetup(
+        rows=100, files_per_minute=12_000, rate=200, memory_rows=0, rounds=1
+    ),
 }
 
 
@@ -86,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _route.run(sizes["route"])
         elif name == "cache":
             outcome = _cache.run(sizes["cache"])
+        elif name == "spark":
+            outcome = _spark.run(sizes["spark"])
         else:
             outcome = _extraction.run(sizes["extraction"], fetch=not args.quick)
         outcome["scenario_s"] = round(time.perf_counter() - t0, 1)

@@ -136,6 +136,35 @@ def _scale(r: dict[str, Any]) -> str:
     )
 
 
+def _spark(r: dict[str, Any]) -> str:
+    if "skipped" in r:
+        return f"Not run: {r['skipped']}."
+    s, t = r["setup"], r["timed"]
+    text = (
+        f"{t['rows']:,} documents each, same rate-limited emulator ({s['files_per_minute']:g} "
+        f"files/min, {s['rate']:g} req/s per category), one process and one JVM, session start "
+        f"and warm-up excluded; both write their result to Parquet; mean of {t['rounds']} "
+        "job(s) each, in ABBA order.\n\n"
+        + _table(
+            ["contender", "wall s", "processed"],
+            [
+                ["plain `xf.extract` (polars)", f"{t['plain_s']:.1f}", t["plain_processed"]],
+                ["`extend_frames.spark.extract`", f"{t['spark_s']:.1f}", t["spark_processed"]],
+            ],
+        )
+        + f"\n\nSpark / plain: **{t['ratio']:.2f}x**."
+    )
+    m = r.get("memory")
+    if m:
+        text += (
+            f" Driver memory, {m['rows']:,} references (unlimited emulator, {m['wall_s']:.0f} s): "
+            f"peak RSS of the driver's Python process {m['peak_rss_mib']:,.0f} MiB, "
+            f"{m['rss_above_baseline_mib']:,.0f} MiB above the session's baseline "
+            f"({m['baseline_rss_mib']:,.0f} MiB); the JVM is a separate process."
+        )
+    return text
+
+
 def _serve(r: dict[str, Any]) -> str:
     p50 = f"{r['p50_ms']:.2f}" if r.get("p50_ms") is not None else "-"
     p99 = f"{r['p99_ms']:.2f}" if r.get("p99_ms") is not None else "-"
@@ -265,6 +294,7 @@ TITLES = {
     "extraction": "5. Emulator extraction accuracy: generated vs real invoices",
     "route": "6. Small jobs by route: single runs vs the batch queue",
     "cache": "7. Result cache: lookup time and memory against its size",
+    "spark": "8. Spark: extend_frames.spark against plain xf.extract, driver memory",
 }
 
 
@@ -277,6 +307,7 @@ def section(name: str, outcome: dict[str, Any]) -> str:
         "extraction": _extraction,
         "route": _route,
         "cache": _cache,
+        "spark": _spark,
     }[name]
     return f"### {TITLES[name]}\n\n{render(outcome)}\n"
 
@@ -323,6 +354,10 @@ def targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
             f"{g['peak_rss_ratio']:g}x for {g['rows_ratio']:g}x rows",
             g["peak_rss_ratio"] < g["rows_ratio"],
         )
+    spark = scenarios.get("spark")
+    if spark and "timed" in spark:
+        ratio = spark["timed"]["ratio"]
+        add("`extend_frames.spark` <= 1.1x plain `xf.extract`", f"{ratio:.2f}x", ratio <= 1.1)
     extraction = scenarios.get("extraction")
     if extraction:
         generated = extraction["generated"]["accuracy"]
@@ -453,6 +488,20 @@ def readme_section(results: dict[str, Any]) -> str:
             f"{big['wall_s']:.0f} s, {big['cpu_s_per_1000_rows']:.2f} client CPU s per 1,000 "
             f"rows, peak RSS {big['peak_rss_mib']:,.0f} MiB."
         )
+        parts.append("")
+    spark = scenarios.get("spark") or {}
+    if "timed" in spark:
+        t, mem = spark["timed"], spark.get("memory")
+        line = (
+            f"`extend_frames.spark` on {t['rows']:,} documents: {t['ratio']:.2f}x the wall time "
+            "of plain `xf.extract` on the same rate-limited emulator"
+        )
+        if mem:
+            line += (
+                f"; a {mem['rows']:,}-reference Spark job peaks at "
+                f"{mem['peak_rss_mib']:,.0f} MiB in the driver's Python process"
+            )
+        parts.append(line + ".")
         parts.append("")
     if "serve" in scenarios:
         parts.append(

@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
+# The spark scenario starts a JVM: share the Spark tests' worker, so two never start at once.
+@pytest.mark.xdist_group("spark")
 def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
     done = subprocess.run(
@@ -28,7 +32,16 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["mode"] == "quick"
     scenarios = results["scenarios"]
-    assert set(scenarios) == {"flow", "decode", "scale", "serve", "extraction", "route", "cache"}
+    assert set(scenarios) == {
+        "flow",
+        "decode",
+        "scale",
+        "serve",
+        "extraction",
+        "route",
+        "cache",
+        "spark",
+    }
 
     flow = scenarios["flow"]
     files = flow["setup"]["files"]
@@ -71,6 +84,12 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert [r["day_found"] for r in cache] == [min(2000, r["entries"]) for r in cache]
     assert [r["all_found"] for r in cache] == [r["entries"] for r in cache]
     assert all(r["day_peak_rss_mib"] > 0 for r in cache)
+
+    spark = scenarios["spark"]  # measured, or the reason it could not run (no PySpark / Java)
+    if "skipped" not in spark:
+        rows = spark["timed"]["rows"]
+        assert spark["timed"]["plain_processed"] == spark["timed"]["spark_processed"] == rows
+        assert spark["timed"]["ratio"] > 0
 
     assert results["targets"], "the targets table is empty"
     assert "flow" in done.stdout  # the tables were printed
