@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # The spark scenario starts a JVM: share the Spark tests' worker, so two never start at once.
 @pytest.mark.xdist_group("spark")
+@pytest.mark.timeout(600)
 def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
     done = subprocess.run(

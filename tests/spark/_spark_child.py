@@ -36,7 +36,7 @@ def main() -> None:
             key="doc",
             output=output,
             client=xf.Client(api_key=api_key, base_url=base_url, rate_limits=limits),
-            batch_size=250,
+            batch_size=150,
             polling=xf.Polling.fast(),
             progress=False,
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.jobs.test_resume import remote_emulator  # noqa: F401 (the emulator in its own process)
 from tests.spark import _session
 
 

@@ -27,9 +27,13 @@ from extend_frames.emulator import Emulator
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 from extend_frames.store import JobStore
 from tests.jobs.conftest import FAST, create_processor, make_client
+from tests.jobs.test_resume import API_KEY as KILL_API_KEY
+from tests.jobs.test_resume import RemoteEmulator
 from tests.spark._rows import RESULT_COLUMNS, rows
 
-pytestmark = pytest.mark.xdist_group("spark")
+# One worker owns the JVM; JVM starts and child processes are slow on a busy machine, so these
+# tests get a longer timeout than the suite's default (they assert counters, never durations).
+pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 3_000
@@ -203,13 +207,15 @@ def test_the_package_never_touches_spark_context() -> None:
         assert not names & {"sparkContext", "SparkContext", "_jsc", "_jvm", "rdd"}, path
 
 
-def _child(emu: Emulator, extractor: str, output: str, n: int, crash: str, mode: str) -> Any:
+def _child(
+    url: str, api_key: str, extractor: str, output: str, n: int, crash: str, mode: str
+) -> Any:
     cmd = [
         sys.executable,
         "-m",
         "tests.spark._spark_child",
-        emu.url,
-        emu.api_key,
+        url,
+        api_key,
         extractor,
         output,
         str(n),
@@ -221,19 +227,35 @@ def _child(emu: Emulator, extractor: str, output: str, n: int, crash: str, mode:
 
 
 @pytest.mark.slow
-def test_killed_driver_reruns_without_submitting_an_input_twice(spark: Any, tmp_path: Path) -> None:
-    n = 1_000  # 4 batches of 250; the driver dies fetching the second batch's runs
+def test_killed_driver_reruns_without_submitting_an_input_twice(
+    spark: Any, tmp_path: Path, remote_emulator: RemoteEmulator
+) -> None:
+    """The emulator runs in its own process (as in tests/jobs/test_resume.py): neither the
+    killed driver nor this one shares an interpreter with it."""
+    n = 600  # 4 batches of 150; the driver dies fetching the second batch's runs
     output = str(tmp_path / "killed")
-    with Emulator() as emu:
-        extractor = create_processor(emu, "extractor")
-        first = _child(emu, extractor, output, n, "fetch:400", "classic")
-        assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
-        assert 250 <= emu.stats()["inputs_submitted"] <= n  # killed mid-job
+    emu = remote_emulator
+    extractor = create_processor((emu.url, KILL_API_KEY), "extractor")
+    first = _child(emu.url, KILL_API_KEY, extractor, output, n, "fetch:250", "classic")
+    assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+    assert 150 <= emu.stats()["inputs_submitted"] <= n  # killed mid-job
 
-        sdf = spark.createDataFrame(rows(n).to_arrow())
-        out = _run(sdf, emu, extractor, output, batch_size=250)
-        got = pl.from_arrow(out.select("doc", "status").toArrow())
-        stats = emu.stats()
+    from extend_frames import spark as xfs
+
+    limits = xf.RateLimits(get=2000, write=2000, run=2000)
+    out = xfs.extract(
+        spark.createDataFrame(rows(n).to_arrow()),
+        processor=extractor,
+        text_column="text",
+        key="doc",
+        output=output,
+        client=xf.Client(api_key=KILL_API_KEY, base_url=emu.url, rate_limits=limits),
+        batch_size=150,
+        polling=FAST,
+        progress=False,
+    )
+    got = pl.from_arrow(out.select("doc", "status").toArrow())
+    stats = emu.stats()
     assert isinstance(got, pl.DataFrame)
     assert got.sort("doc").get_column("doc").to_list() == [f"d{i:05d}" for i in range(n)]
     assert (got.get_column("status") == "PROCESSED").all()
@@ -244,10 +266,11 @@ def test_killed_driver_reruns_without_submitting_an_input_twice(spark: Any, tmp_
 @pytest.mark.slow
 def test_spark_connect_session(job: Job, tmp_path: Path) -> None:
     """The same job from a Spark Connect client (a local Connect server in a child process)."""
-    done = _child(job.emu, job.extractor, str(tmp_path / "connect"), 300, "none", "connect")
+    emu, output = job.emu, str(tmp_path / "connect")
+    done = _child(emu.url, emu.api_key, job.extractor, output, 120, "none", "connect")
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["session"].startswith("pyspark.sql.connect")
-    assert summary["rows"] == summary["keys"] == 300
-    assert summary["status"] == {"PROCESSED": 300}
+    assert summary["rows"] == summary["keys"] == 120
+    assert summary["status"] == {"PROCESSED": 120}
     assert summary["schema"] == job.result.select(*RESULT_COLUMNS).schema.json()
