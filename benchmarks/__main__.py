@@ -4,7 +4,7 @@ Scenarios (see each module's docstring): ``flow`` (request economy and wall time
 rate-limited emulator, extend_frames vs the official SDK two ways), ``decode`` (run JSON to
 typed columns), ``scale`` (a large job: CPU and peak memory of the client process) and
 ``serve`` (run GETs per second the emulator serves on one core), ``extraction`` (the
-emulator's extraction accuracy by field on its generated corpus and on real invoices) and
+emulator's extraction accuracy by field on its generated corpus and on real invoices),
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
 ``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue) and
 ``cache`` (result cache lookup time and peak memory against the cache's size) and
