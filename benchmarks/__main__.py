@@ -6,7 +6,7 @@ typed columns), ``scale`` (a large job: CPU and peak memory of the client proces
 ``serve`` (run GETs per second the emulator serves on one core), ``extraction`` (the
 emulator's extraction accuracy by field on its generated corpus and on real invoices),
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
-``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue) and
+``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue),
 ``cache`` (result cache lookup time and peak memory against the cache's size) and
 ``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory).
 
