@@ -9,27 +9,14 @@ digests, so peak memory should follow what is found, not the cache's size.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 from typing import Any
 
-from benchmarks._common import REPO
+from benchmarks._common import run_child
 
 
 def _child(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks._cache_child", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"cache child failed ({done.returncode}): {done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_child("benchmarks._cache_child", *args)
 
 
 def run_one(entries: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ emulator so request counters and processing queues start from zero.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import random
@@ -195,3 +196,19 @@ def requests_by_category(stats: dict[str, Any]) -> dict[str, Any]:
         else:
             totals["WRITE"] += count
     return {"by_category": totals, "status_429": limited, "by_route": routes}
+
+
+def run_child(module: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m MODULE ARGS`` from the repository root; return its last stdout line as
+    JSON (RuntimeError with the end of its stderr if it fails)."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

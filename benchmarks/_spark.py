@@ -14,15 +14,12 @@ run. ``--quick`` runs only the timed pair, small (one JVM start: ~10-20 s).
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._common import REPO, emulator
+from benchmarks._common import emulator, run_child
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 
 
@@ -53,16 +50,7 @@ def unavailable() -> str | None:
 
 
 def _child(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks._spark_child", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"spark child failed ({done.returncode}): {done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child("benchmarks._spark_child", *args)
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
 
 
