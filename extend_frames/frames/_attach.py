@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from extend_frames._columns import ROW, STATUS_VALUES
 from extend_frames._errors import NotFoundError, StoreError
-from extend_frames._operations import OPERATIONS
+from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
 from extend_frames.api import Client
 from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._decode import decode_runs
@@ -41,7 +41,7 @@ from extend_frames.store import JobStore
 logger = logging.getLogger("extend_frames")
 
 METADATA_PREFIX = "metadata."  # a run's metadata key "doc_id" becomes column "metadata.doc_id"
-PART_ROWS = 1000
+PART_ROWS = MAX_BATCH_INPUTS  # runs per stored part: one batch's worth
 
 
 async def aread_batch(
