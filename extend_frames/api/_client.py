@@ -706,6 +706,21 @@ class Client:
             "GET", f"{spec.run_path}/{_seg(run_id)}", kind=RequestKind.READ, params=params
         )
 
+    async def cancel_run(self, operation: Operation, run_id: str) -> dict[str, Any]:
+        """``POST /{operation}_runs/{id}/cancel``: stop a run that is not terminal yet; returns
+        the run. Extend cancels only unfinished runs (a terminal one answers 4xx:
+        :class:`APIError`). A repeated cancel is harmless, so ambiguous failures are retried.
+        """
+        spec = _spec(operation)
+        response = await self._request(
+            "POST",
+            f"{spec.run_path}/{_seg(run_id)}/cancel",
+            kind=RequestKind.REPEATABLE,
+            json_body={},
+        )
+        result: dict[str, Any] = self._json(response)
+        return result
+
     async def create_webhook_endpoint(
         self,
         url: str,

@@ -12,6 +12,7 @@ from extend_frames.jobs._attach import (
 from extend_frames.jobs._engine import ChunkHistory, Engine, EngineStats, Finisher, Ledger
 from extend_frames.jobs._plan import plan_chunks
 from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._reconcile import Reconcile, Reconciler
 from extend_frames.jobs._route import ROUTES, Route, choose_route, single_threshold
 from extend_frames.jobs._runner import run_sync
 from extend_frames.jobs._spec import (
@@ -48,6 +49,8 @@ __all__ = [
     "Polling",
     "PollingWaiter",
     "Progress",
+    "Reconcile",
+    "Reconciler",
     "Route",
     "Unit",
     "Waiter",

@@ -20,17 +20,23 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._errors import InvalidRequestError, OutcomeUnknownError, UsageBlockedError
+from extend_frames._errors import (
+    ExtendError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    UsageBlockedError,
+)
 from extend_frames._operations import OPERATIONS
-from extend_frames.api import Client
+from extend_frames.api import Client, Clock, MonotonicClock
 from extend_frames.jobs._digest import bytes_digest
 from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._reconcile import Reconcile, Reconciler, cancellable, split_kept
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
     FILE_NOT_READABLE,
@@ -76,6 +82,10 @@ class ChunkHistory:
     collected: bool = False
     attempt: int = 0  # 0 = the first run; n = the n-th mode="retry" attempt of this chunk
     retry_keys: tuple[str, ...] | None = None  # the units the latest retry attempt reruns
+    # keys sent more than once (an earlier POST's outcome stayed unknown): watched for a late
+    # duplicate until grace after the last POST. (keys, earliest POST, last POST wall time)
+    watch: list[tuple[tuple[str, ...], datetime, datetime]] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # key -> extra run ids
 
     @classmethod
     def fold(cls, records: Sequence[Mapping[str, Any]]) -> ChunkHistory:
@@ -84,6 +94,11 @@ class ChunkHistory:
 
     @classmethod
     def of(cls, state: ChunkState) -> ChunkHistory:
+        watch = []
+        for keys, suspect, last in state.watch:
+            first, latest = _parse_time(suspect), _parse_time(last)
+            if first is not None and latest is not None:
+                watch.append((keys, first, latest))
         return cls(
             batches=list(state.batches),
             adopted_runs=dict(state.adopted_runs),
@@ -93,6 +108,8 @@ class ChunkHistory:
             collected=state.collected,
             attempt=state.attempt,
             retry_keys=state.retry_keys,
+            watch=watch,
+            duplicates={k: list(v) for k, v in state.duplicates.items()},
         )
 
     def covered(self) -> set[str]:
@@ -111,6 +128,8 @@ class EngineStats:
     reconciliations: int = 0
     runs_adopted: int = 0
     chunks_skipped: int = 0
+    possible_duplicates: int = 0  # rows with more than one run (a late commit after a resubmit)
+    duplicates_cancelled: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -129,7 +148,7 @@ class Engine:
         concurrency: Concurrency | None = None,
         polling: Polling | None = None,
         progress: Progress | None = None,
-        reconcile_grace: float = 0.0,
+        reconcile: Reconcile | None = None,
         detach: bool = False,
         deadline: float | None = None,
     ) -> None:
@@ -142,12 +161,22 @@ class Engine:
         self.waiter: Waiter = waiter or PollingWaiter(self.polling)
         self.concurrency = concurrency or Concurrency()
         self.progress: Progress = progress or NoProgress()
-        self.reconcile_grace = reconcile_grace
         self.detach = detach
         # max_wait: after this time.monotonic() value, chunks are submitted but not waited for
         self.deadline = deadline
         self.pending: set[int] = set()  # chunks returned PENDING (submitted, not collected)
         self.read_digests: dict[str, str] = {}  # unit key -> digest of the bytes uploaded
+        retry = getattr(client, "retry", None)
+        self.clock: Clock = getattr(retry, "clock", None) or MonotonicClock()
+        policy = reconcile or Reconcile()
+        self.reconciler = Reconciler(
+            lambda since: client.list_runs_since(spec.operation, spec.processor_id, since),
+            lambda run: _metadata_key(run, spec.job_id),
+            clock=self.clock,
+            grace=policy.grace_for(getattr(client, "timeout", None)),
+            interval=policy.interval,
+            skew=policy.skew,
+        )
         self.stats = EngineStats()
         self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
         get_rate = getattr(getattr(client, "rate_limits", None), "get", 10.0)
@@ -228,9 +257,8 @@ class Engine:
         if history.open_intent is not None and todo:
             # A previous attempt recorded an intent but no outcome: find what it created.
             adopted = await self._reconcile(
-                chunk.index, [u.key for u in todo], history.intent_at or _now()
+                chunk.index, [u.key for u in todo], history.intent_at or _now(), history=history
             )
-            history.adopted_runs.update(adopted)
             todo = [u for u in todo if u.key not in adopted]
         if todo and self.spec.route == "single":
             refused = await self._submit_single(chunk.index, todo, files, history)
@@ -256,7 +284,7 @@ class Engine:
                 key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
             )
 
-        table = self._decode_finish(chunk, bodies, batch_of)
+        table = self._decode_finish(chunk, bodies, batch_of, history)
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
             await self._record(chunk.index, "collected", rows=table.num_rows)
@@ -275,20 +303,26 @@ class Engine:
         for bid, keys in history.batches:
             batch_of.update(dict.fromkeys(keys, bid))
         pending = {k: bodies.get(k) or self._pending_body(k) for k in chunk.keys}
-        return self._decode_finish(chunk, pending, batch_of, counted=False)
+        return self._decode_finish(chunk, pending, batch_of, history, counted=False)
 
     def _decode_finish(
         self,
         chunk: Chunk,
         bodies: dict[str, bytes],
         batch_of: dict[str, str | None],
+        history: ChunkHistory,
         *,
         counted: bool = True,
     ) -> pa.Table:
-        """Decode one body per unit (in unit order), add batch ids, hand to the finisher."""
+        """Decode one body per unit (in unit order), add batch ids and the duplicate flag
+        (more than one run exists for the row), hand to the finisher."""
         decoded = self.spec.decode([bodies[u.key] for u in chunk.units])
+        flagged = history.duplicates
         decoded = decoded.with_columns(
-            pl.Series("batch_id", [batch_of.get(u.key) for u in chunk.units], dtype=pl.String)
+            pl.Series("batch_id", [batch_of.get(u.key) for u in chunk.units], dtype=pl.String),
+            pl.Series(
+                "possible_duplicate", [u.key in flagged for u in chunk.units], dtype=pl.Boolean
+            ),
         )
         table = self.finish(chunk.index, decoded)
         if counted:
@@ -347,11 +381,13 @@ class Engine:
         files: dict[str, dict[str, Any]],
         history: ChunkHistory,
     ) -> None:
-        """Submit ``units`` as one batch; on an unknown outcome, reconcile instead of retrying."""
+        """Submit ``units`` as one batch; on an unknown outcome, reconcile instead of retrying:
+        wait out a late commit (the grace), and resubmit only what still has no run."""
         remaining = list(units)
+        suspect: datetime | None = None  # the first POST whose outcome stayed unknown
         for attempt in range(3):
             keys = tuple(u.key for u in remaining)
-            at = _now()
+            at, sent = _now(), self.clock.now()
             uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
             await self._record(index, "intent", keys=list(keys), file_ids=uploaded)
             inputs = [
@@ -367,19 +403,27 @@ class Engine:
                 )
             except OutcomeUnknownError:
                 logger.warning(
-                    "chunk %d: batch submission outcome unknown (attempt %d); reconciling",
-                    index,
-                    attempt + 1,
+                    "chunk %d: batch submission outcome unknown (attempt %d); reconciling "
+                    "(waiting up to %.0f s for a late commit)",
+                    index, attempt + 1, self.reconciler.grace,
+                )  # fmt: skip
+                adopted = await self._reconcile(
+                    index, list(keys), at, sent_at=sent, suspect=suspect, history=history
                 )
-                adopted = await self._reconcile(index, list(keys), at)
-                history.adopted_runs.update(adopted)
                 remaining = [u for u in remaining if u.key not in adopted]
                 if not remaining:
                     return
+                suspect = suspect or at
                 continue
             self.stats.batches_submitted += 1
-            await self._record(index, "submitted", batch_id=batch.id, keys=list(keys))
+            done = _now()
+            watch = {"suspect_since": _iso(suspect)} if suspect is not None else {}
+            await self._record(
+                index, "submitted", batch_id=batch.id, keys=list(keys), at=_iso(done), **watch
+            )
             history.batches.append((batch.id, keys))
+            if suspect is not None:  # an earlier POST of these keys may still commit
+                history.watch.append((keys, suspect, done))
             self.progress.submitted(len(keys))
             return
         raise OutcomeUnknownError(
@@ -403,9 +447,10 @@ class Engine:
         """
         remaining = list(units)
         refused: dict[str, str] = {}
+        suspect: datetime | None = None  # the first POST whose outcome stayed unknown
         for attempt in range(3):
             keys = [u.key for u in remaining]
-            at = _now()
+            at, sent = _now(), self.clock.now()
             uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
             await self._record(index, "intent", keys=keys, file_ids=uploaded, route="single")
             outcomes = await asyncio.gather(
@@ -426,8 +471,14 @@ class Engine:
                     errors.append(outcome)
             if created:
                 self.stats.runs_submitted += len(created)
-                await self._record(index, "submitted", run_ids=created, keys=sorted(created))
+                done = _now()
+                watch = {"suspect_since": _iso(suspect), "at": _iso(done)} if suspect else {}
+                await self._record(
+                    index, "submitted", run_ids=created, keys=sorted(created), **watch
+                )
                 history.adopted_runs.update(created)
+                if suspect is not None:  # an earlier POST of these keys may still commit
+                    history.watch.append((tuple(sorted(created)), suspect, done))
                 self.progress.submitted(len(created))
             if errors:  # an error no row can carry (auth, usage blocked, ...): stop the job
                 raise errors[0]
@@ -440,11 +491,13 @@ class Engine:
                 len(unknown),
                 attempt + 1,
             )
-            adopted = await self._reconcile(index, unknown, at)
-            history.adopted_runs.update(adopted)
+            adopted = await self._reconcile(
+                index, unknown, at, sent_at=sent, suspect=suspect, history=history
+            )
             remaining = [u for u in remaining if u.key in unknown and u.key not in adopted]
             if not remaining:
                 return refused
+            suspect = suspect or at
         raise OutcomeUnknownError(
             f"batch {index} of the job: its single-run submissions failed ambiguously 3 "
             "times; no duplicate was submitted. Rerun the same call with output= to reconcile "
@@ -463,27 +516,78 @@ class Engine:
         )
         return str(run["id"])
 
-    async def _reconcile(self, index: int, keys: list[str], since: datetime) -> dict[str, str]:
-        """Find runs this job already created for ``keys`` (listed since ``since``)."""
+    async def _reconcile(
+        self,
+        index: int,
+        keys: list[str],
+        since: datetime,
+        *,
+        sent_at: float | None = None,
+        suspect: datetime | None = None,
+        history: ChunkHistory,
+    ) -> dict[str, str]:
+        """Adopt the runs this job already created for ``keys`` (POSTed at ``since``), waiting
+        out the grace for a late commit; more than one run per key is a duplicate, flagged."""
         self.stats.reconciliations += 1
-        if self.reconcile_grace:
-            await asyncio.sleep(self.reconcile_grace)
-        wanted = set(keys)
-        found: dict[str, str] = {}
-        floor = since - timedelta(seconds=60)  # clock skew between us and the server
-        async for run in self.client.list_runs_since(
-            self.spec.operation, self.spec.processor_id, floor
-        ):
-            key = _metadata_key(run, self.spec.job_id)
-            if key in wanted and key not in found:
-                found[key] = run["id"]
-        if found:
-            await self._record(index, "submitted", run_ids=found, keys=sorted(found))
-            self.stats.runs_adopted += len(found)
+        if sent_at is None:  # resuming: the POST was made by an earlier process
+            sent_at = self.clock.now() - max(0.0, (_now() - since).total_seconds())
+        found = await self.reconciler.settle(keys, since, sent_at=sent_at)
+        adopted, extra = split_kept(found)
+        if adopted:
+            watch = {"suspect_since": _iso(suspect), "at": _iso(_now())} if suspect else {}
+            await self._record(index, "submitted", run_ids=adopted, keys=sorted(adopted), **watch)
+            self.stats.runs_adopted += len(adopted)
+            history.adopted_runs.update(adopted)
+            if suspect is not None:
+                history.watch.append((tuple(sorted(adopted)), suspect, _now()))
+        if extra:
+            await self._flag_duplicates(index, extra, history)
         logger.info(
-            "chunk %d: reconciled %d of %d units to existing runs", index, len(found), len(keys)
+            "chunk %d: reconciled %d of %d units to existing runs", index, len(adopted), len(keys)
         )
-        return found
+        return adopted
+
+    async def _watch(self, index: int, history: ChunkHistory, run_ids: dict[str, str]) -> None:
+        """After a resubmission: look for a late commit of the earlier POST (grace after the
+        last POST); cancel and flag what turns up."""
+        for keys, since, last in history.watch:
+            kept = {k: run_ids[k] for k in keys if k in run_ids}
+            if not kept:
+                continue
+            last_on_clock = self.clock.now() - max(0.0, (_now() - last).total_seconds())
+            extra = await self.reconciler.duplicates(kept, since, resubmitted_at=last_on_clock)
+            if extra:
+                await self._flag_duplicates(index, extra, history)
+
+    async def _flag_duplicates(
+        self, index: int, extra: dict[str, list[dict[str, Any]]], history: ChunkHistory
+    ) -> None:
+        """Rows with more than one run: cancel the extra runs still running, record them in the
+        ledger, count them and flag the rows (``possible_duplicate``). Never silently."""
+        fresh = {k: runs for k, runs in extra.items() if k not in history.duplicates}
+        cancelled: list[str] = []
+        for runs in extra.values():
+            for run in runs:
+                if not cancellable(run):
+                    continue
+                try:
+                    await self.client.cancel_run(self.spec.operation, str(run["id"]))
+                except ExtendError as exc:  # it may have finished meanwhile: still flagged
+                    logger.info("could not cancel duplicate run %s: %s", run["id"], exc)
+                else:
+                    cancelled.append(str(run["id"]))
+        ids = {k: [str(r["id"]) for r in runs] for k, runs in extra.items()}
+        await self._record(index, "duplicates", runs=ids, cancelled=cancelled, at=_iso(_now()))
+        for key, run_ids in ids.items():
+            history.duplicates.setdefault(key, []).extend(run_ids)
+        self.stats.possible_duplicates += len(fresh)
+        self.stats.duplicates_cancelled += len(cancelled)
+        logger.warning(
+            "chunk %d: %d row(s) may have been paid twice: a create-POST whose outcome was "
+            "unknown committed after its rows were submitted again (%d duplicate run(s) "
+            "cancelled); the rows are flagged possible_duplicate",
+            index, len(ids), len(cancelled),
+        )  # fmt: skip
 
     # -- wait and collect ----------------------------------------------------------------
 
@@ -493,13 +597,15 @@ class Engine:
         wanted = set(chunk.keys)
         bodies: dict[str, bytes] = {}
         statuses: dict[str, str] = {}
+        run_ids: dict[str, str] = dict(history.adopted_runs)
         tasks = [self._collect_batch(bid, keys, wanted) for bid, keys in history.batches]
         for bid, keys in history.batches:
             batch_of.update(dict.fromkeys(keys, bid))
         results = await asyncio.gather(*tasks)
-        for (bid, _), (found, status) in zip(history.batches, results, strict=True):
+        for (bid, _), (found, status, ids) in zip(history.batches, results, strict=True):
             bodies.update(found)
             statuses[bid] = status
+            run_ids.update(ids)
         if history.adopted_runs:
             bodies.update(await self._collect_adopted(history.adopted_runs, wanted))
         for bid, keys in history.batches:
@@ -509,11 +615,13 @@ class Engine:
                         bodies[key] = self._failure_body(
                             key, BATCH_FAILED, f"batch {bid} failed before this row ran"
                         )
+        if history.watch:
+            await self._watch(chunk.index, history, run_ids)
         return bodies
 
     async def _collect_batch(
         self, batch_id: str, keys: tuple[str, ...], wanted: set[str]
-    ) -> tuple[dict[str, bytes], str]:
+    ) -> tuple[dict[str, bytes], str, dict[str, str]]:
         batch = await self.waiter.wait(self.client, batch_id)
         expected = set(keys) & wanted
         summaries: dict[str, dict[str, Any]] = {}
@@ -526,7 +634,8 @@ class Engine:
                 break
             # The batch is terminal but not every run is listed yet: look again shortly.
             await asyncio.sleep(self.polling.delay(attempt, self._rng))
-        return await self._hydrate(summaries), batch.status
+        ids = {key: str(run["id"]) for key, run in summaries.items()}
+        return await self._hydrate(summaries), batch.status, ids
 
     async def _collect_adopted(self, runs: dict[str, str], wanted: set[str]) -> dict[str, bytes]:
         """Wait for runs found by reconciliation (no batch id known) by GETting each."""
@@ -675,6 +784,10 @@ def _read_bytes(path: str, storage_options: dict[str, Any] | None) -> tuple[byte
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -20,6 +20,8 @@ from extend_frames.store._paths import display_path
 
 State = Literal["intent", "submitted", "collected", "failed", "retry"]
 STATES: tuple[State, ...] = get_args(State)
+# Records may also note duplicate runs found after a resubmission; that is not a chunk state.
+RECORD_STATES: tuple[str, ...] = (*STATES, "duplicates")
 
 # -- the record schema: one spelling for the store, the engine and `extend-frames status` ----
 # Written by the store into every record (reserved: callers may not pass them):
@@ -31,9 +33,16 @@ BATCH_ID = "batch_id"  # submitted: the batch the keys went into
 RUN_IDS = "run_ids"  # submitted: unit key -> run id (single runs, or runs found by reconciling)
 ROWS = "rows"  # collected: rows in the chunk's part
 ATTEMPT = "attempt"  # retry: which mode="retry" attempt of the chunk starts (1, 2, ...)
+AT = "at"  # intent, submitted: the engine's time of the POST (ISO 8601 UTC)
+SUSPECT_SINCE = "suspect_since"  # submitted: the first POST of these keys whose outcome stayed
+#   unknown (they were sent again): watched for a late duplicate (jobs/_reconcile.py)
+RUNS = "runs"  # duplicates: unit key -> extra run ids (the row may have been paid twice)
+CANCELLED = "cancelled"  # duplicates: the extra run ids that were cancelled
 JOB_ID = "job_id"  # any: the job the record belongs to
 
-_NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|collected|failed|retry)\.json$")
+_NAME_RE = re.compile(
+    r"^(\d{8,})-(\d{5,})-(intent|submitted|duplicates|collected|failed|retry)\.json$"
+)
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{8,})\.json$")
 RESERVED = frozenset({SEQ, CHUNK, STATE, TIME})
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "authorization", "signature")
@@ -74,6 +83,10 @@ class ChunkState:
     collected: bool = False
     attempt: int = 0
     retry_keys: tuple[str, ...] | None = None
+    #: (keys, first unknown POST, last POST) of keys sent more than once: watched for a late
+    #: duplicate; ``duplicates`` the extra runs found (key -> run ids)
+    watch: tuple[tuple[tuple[str, ...], str, str], ...] = ()
+    duplicates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def attempts(self) -> int:
@@ -124,8 +137,8 @@ def _check_secret_free(data: Mapping[str, Any]) -> None:
 
 def encode_record(seq: int, chunk: int, state: str, time: str, data: Mapping[str, Any]) -> bytes:
     """The JSON bytes of a record; StoreError if ``data`` is not JSON or looks like a secret."""
-    if state not in STATES:
-        raise StoreError(f"unknown ledger state {state!r}; use one of {', '.join(STATES)}")
+    if state not in RECORD_STATES:
+        raise StoreError(f"unknown ledger state {state!r}; use one of {', '.join(RECORD_STATES)}")
     if chunk < 0:
         raise StoreError(f"batch index must be >= 0, got {chunk}")
     clash = sorted(RESERVED & set(data))
@@ -220,6 +233,7 @@ def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> Chun
     # The fields a record can change, by ChunkState name.
     now: dict[str, Any] = {"adopted_runs": {}, "file_ids": {}, "open_intent": None}
     now |= {"intent_at": None, "collected": False, "attempt": 0, "retry_keys": None}
+    now |= {"watch": (), "duplicates": {}}
     for rec in records:
         state, keys = rec.get(STATE), tuple(rec.get(KEYS) or ())
         if state == "intent":
@@ -230,6 +244,12 @@ def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> Chun
                 batches.append((str(rec[BATCH_ID]), keys))
             now["adopted_runs"].update(rec.get(RUN_IDS) or {})
             now["open_intent"] = None
+            if rec.get(SUSPECT_SINCE) and rec.get(AT):
+                now["watch"] = (*now["watch"], (keys, str(rec[SUSPECT_SINCE]), str(rec[AT])))
+        elif state == "duplicates":
+            for key, ids in (rec.get(RUNS) or {}).items():
+                old = now["duplicates"].get(str(key), ())
+                now["duplicates"][str(key)] = (*old, *map(str, ids))
         elif state == "collected":
             now["collected"] = True
         elif state == "retry":  # a new attempt: earlier submissions are not collected again
@@ -240,7 +260,7 @@ def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> Chun
     keys_seen = _latest(records, KEYS)
     return ChunkState(
         chunk=chunk,
-        state=records[-1][STATE] if records else "intent",
+        state=next((r[STATE] for r in reversed(records) if r[STATE] in STATES), "intent"),
         batch_id=_latest(records, BATCH_ID),
         row_keys=tuple(keys_seen) if isinstance(keys_seen, list | tuple) else None,
         job_id=_latest(records, JOB_ID),

@@ -291,9 +291,10 @@ class JobStore:
     def record(self, chunk: int, state: str, **data: Any) -> None:
         """Append one ledger record (its own create-only object); ``data`` is plain JSON.
 
-        ``state`` is one of intent, submitted, collected, failed. Typical data: ``row_keys``
-        and ``job_id`` with the intent, ``batch_id`` once submitted, ``rows``/``credits`` when
-        collected, ``error`` when failed. The store adds ``seq``, ``chunk``, ``state`` and
+        ``state`` is one of intent, submitted, duplicates, collected, failed. Typical data:
+        ``row_keys`` and ``job_id`` with the intent, ``batch_id`` once submitted, ``runs``
+        (row key -> extra run ids) for duplicates, ``rows``/``credits`` when collected,
+        ``error`` when failed. The store adds ``seq``, ``chunk``, ``state`` and
         ``time``. Fields that look like secrets, and URLs with query strings, are refused.
         """
         time = _now()

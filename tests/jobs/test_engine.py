@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from extend_frames._errors import OutcomeUnknownError
-from extend_frames.api import BatchRun
+from extend_frames.api import BatchRun, RetryPolicy, Timeouts, VirtualClock
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._schema import CLASSIFY_DTYPE
 from extend_frames.jobs import (
@@ -22,6 +22,7 @@ from extend_frames.jobs import (
     Engine,
     JobSpec,
     Polling,
+    Reconcile,
     Unit,
     plan_chunks,
 )
@@ -63,6 +64,12 @@ class FakeClient:
         self.commit_unknown = commit_unknown
         self.hide_from_list: set[str] = set()
         self.batch_status = "PROCESSED"
+        self.retry = RetryPolicy(clock=VirtualClock())  # the grace waits on a virtual clock
+        self.cancelled: list[str] = []
+
+    async def cancel_run(self, operation: str, run_id: str) -> dict[str, Any]:
+        self.cancelled.append(run_id)
+        return {"id": run_id, "status": "CANCELLED"}
 
     async def create_batch(
         self, operation: str, *, inputs: list[dict[str, Any]], **_: Any
@@ -254,3 +261,47 @@ def test_fetch_concurrency_follows_the_get_rate() -> None:
     assert Concurrency().fetch_slots(75.0) == 32
     assert Concurrency().fetch_slots(1.0) == 4
     assert Concurrency(fetches=7).fetch_slots(75.0) == 7
+
+
+class LateClient(FakeClient):
+    """The first POST answers "unknown" and commits nothing until ``commit_late()``."""
+
+    def __init__(self) -> None:
+        super().__init__(unknown_outcomes=1, commit_unknown=False)
+        self.late: list[str] = []
+
+    async def create_batch(
+        self, operation: str, *, inputs: list[dict[str, Any]], **kw: Any
+    ) -> BatchRun:
+        if self.unknown_outcomes:
+            self.late = [i["metadata"]["extend_frames"]["row"] for i in inputs]
+        return await super().create_batch(operation, inputs=inputs, **kw)
+
+    async def list_runs_since(
+        self, operation: str, processor_id: str | None, created_after: datetime
+    ) -> AsyncIterator[dict[str, Any]]:
+        if self.retry.clock.now() > 1000.0 + 200.0 and self.late:  # commits after the grace
+            for key in self.late:
+                self.runs[f"late-{key}"] = run(key, status="PENDING", run_id=f"clr_late_{key}")
+            self.late = []
+        async for r in super().list_runs_since(operation, processor_id, created_after):
+            yield r
+
+
+async def test_late_duplicate_after_a_resubmit_is_cancelled_and_flagged() -> None:
+    client = LateClient()
+    eng = engine(client, reconcile=Reconcile(grace=150.0))
+    out = pl.from_arrow(await eng.run_chunk(chunk(3)))
+    assert isinstance(out, pl.DataFrame)
+    assert len(client.posts) == 2  # nothing found during the grace: submitted once more
+    assert (out.get_column("status") == "PROCESSED").all()  # the resubmitted runs are kept
+    assert out.get_column("possible_duplicate").to_list() == [True, True, True]
+    assert sorted(client.cancelled) == ["clr_late_k0", "clr_late_k1", "clr_late_k2"]
+    assert (eng.stats.possible_duplicates, eng.stats.duplicates_cancelled) == (3, 3)
+    assert client.retry.clock.now() >= 1000.0 + 2 * 150.0 - 0.1  # grace, then a watch as long
+
+
+async def test_grace_is_bounded_by_the_clients_timeouts() -> None:
+    assert Reconcile().grace_for(Timeouts()) == 120.0  # write + read with the defaults
+    assert Reconcile().grace_for(Timeouts(read=7.0, write=3.0)) == 10.0
+    assert Reconcile(grace=2.5).grace_for(Timeouts()) == 2.5
