@@ -19,6 +19,7 @@ __all__ = [
     "INTERNAL_COLUMNS",
     "KEY",
     "KIND",
+    "POSSIBLE_DUPLICATE",
     "REF",
     "RESULT_COLUMNS",
     "ROW",
@@ -34,6 +35,9 @@ BATCH_ID = "batch_id"
 STATUS = "status"
 CREDITS = "credits"
 CACHED = "cached"  # True: the row's result came from the result cache (cache=), credits 0
+#: True when more than one run exists for the row: a create-POST whose outcome was unknown
+#: committed after the row was submitted again (the row may have been paid twice).
+POSSIBLE_DUPLICATE = "possible_duplicate"
 
 #: Columns the result frame adds, in order; an input column with one of these names would be
 #: shadowed, so validation refuses it.
@@ -50,6 +54,7 @@ RESULT_COLUMNS = (
     "created_at",
     "updated_at",
     CACHED,
+    POSSIBLE_DUPLICATE,
 )
 
 #: The columns the run decoder returns, in order (no batch_id: the engine adds it; the

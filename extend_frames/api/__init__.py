@@ -20,10 +20,12 @@ from extend_frames.api._retry import (
     decide,
     parse_retry_after,
 )
+from extend_frames.api._upload import BytesSource, SourceReadError, UploadSource
 
 __all__ = [
     "REGIONS",
     "BatchRun",
+    "BytesSource",
     "Category",
     "Client",
     "Clock",
@@ -34,7 +36,9 @@ __all__ = [
     "RequestKind",
     "RetryBudget",
     "RetryPolicy",
+    "SourceReadError",
     "Timeouts",
+    "UploadSource",
     "VirtualClock",
     "category_for",
     "decide",

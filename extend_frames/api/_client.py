@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -54,6 +54,7 @@ from extend_frames.api._retry import (
     decide,
     parse_retry_after,
 )
+from extend_frames.api._upload import BytesSource, UploadSource, multipart
 
 __all__ = ["Client"]
 
@@ -249,8 +250,7 @@ class Client:
         kind: RequestKind,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
-        files: dict[str, tuple[str, bytes]] | None = None,
-        data: dict[str, str] | None = None,
+        stream: tuple[dict[str, str], Callable[[], AsyncIterator[bytes]]] | None = None,
         timeout: httpx.Timeout | None = None,  # noqa: ASYNC109 - httpx per-request timeouts
     ) -> httpx.Response:
         """Send one logical request: pace, send, and retry as :func:`decide` says."""
@@ -276,8 +276,9 @@ class Client:
                     path,
                     params=params,
                     json=json_body,
-                    files=files,
-                    data=data,
+                    # a fresh streamed body per attempt (a retry re-reads the file)
+                    content=stream[1]() if stream is not None else None,
+                    headers=stream[0] if stream is not None else None,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.RequestError as exc:  # transport errors, undecodable bodies
@@ -415,20 +416,22 @@ class Client:
     # -- endpoints -------------------------------------------------------------------------
 
     async def upload_file(
-        self, data: bytes, *, name: str, password: str | None = None
+        self, data: bytes | UploadSource, *, name: str, password: str | None = None
     ) -> dict[str, Any]:
         """``POST /files/upload`` (multipart); returns the File JSON (use its ``id``).
 
-        A duplicate upload is harmless (an unused file), so ambiguous failures are retried.
+        ``data`` is the bytes, or an :class:`~extend_frames.api.UploadSource` streamed in
+        blocks (never held whole; each retry reads it again from the start). A failure to read
+        the source raises :class:`SourceReadError`. A duplicate upload is harmless (an unused
+        file), so ambiguous failures are retried.
         """
         t = self.timeout
-        form = {"password": password} if password is not None else None
+        source = BytesSource(data) if isinstance(data, bytes | bytearray) else data
         response = await self._request(
             "POST",
             "/files/upload",
             kind=RequestKind.REPEATABLE,
-            files={"file": (name, data)},
-            data=form,
+            stream=multipart(source, name=name, password=password),
             timeout=httpx.Timeout(connect=t.connect, read=t.upload, write=t.upload, pool=t.pool),
         )
         result: dict[str, Any] = self._json(response)

@@ -576,6 +576,7 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
                     "failure_reasons": {str(r): int(n) for r, n in reasons.iter_rows()},
                     "credits": summary.credits,
                     "cached": summary.cached,
+                    "possible_duplicates": summary.possible_duplicates,
                     "seconds": round(seconds, 3),
                     "exit_code": code,
                 },
@@ -591,6 +592,11 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
     )
     if pending:
         print(f"{pending} rows still pending: extend-frames collect {shown} (or rerun) later")
+    if summary.possible_duplicates:
+        print(
+            f"warning: {summary.possible_duplicates} row(s) may have been paid twice (a late "
+            "commit after a resubmission): see the possible_duplicate column"
+        )
     if reasons.height:
         top = ", ".join(f"{n} {r}" for r, n in reasons.head(5).iter_rows())
         print(f"failure reasons: {top}")

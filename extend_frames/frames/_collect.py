@@ -14,6 +14,7 @@ from extend_frames._columns import (
     BATCH_ID,
     CACHED,
     CREDITS,
+    POSSIBLE_DUPLICATE,
     ROW,
     RUN_ID,
     STATUS,
@@ -50,6 +51,10 @@ def join_batch(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) 
         "created_at",
         "updated_at",
         pl.lit(False).alias(CACHED),
+        # the engine flags rows with more than one run; other decoded sources have none
+        pl.col(POSSIBLE_DUPLICATE).fill_null(False)
+        if POSSIBLE_DUPLICATE in decoded.columns
+        else pl.lit(False).alias(POSSIBLE_DUPLICATE),
     )
     return rows.join(results, on=UNIT, how="left").drop(UNIT)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import Any, Literal, TypeAlias
@@ -29,6 +29,7 @@ from extend_frames._errors import InputError
 from extend_frames._operations import MAX_BATCH_INPUTS
 from extend_frames.api import Client
 from extend_frames.jobs import ROUTES, Concurrency, Polling, Route
+from extend_frames.jobs._sources import MAX_FILE_BYTES, READ_TIMEOUT, ReadPolicy
 from extend_frames.store import Cache
 
 __all__ = ["JobOptions", "Mode", "Options", "Wait", "WaitOptions", "resolve"]
@@ -88,6 +89,15 @@ class JobOptions(WaitOptions, total=False):
     #: A column whose value you vouch for (an ETag, a content hash): the cache keys on it
     #: instead of the document's digest (needs ``cache=``).
     cache_key: str | None
+    #: URL schemes the client may read besides local paths and the object stores (s3, gs,
+    #: az, abfs, memory, file); any other ``scheme://`` row fails REFERENCE_NOT_ALLOWED.
+    allowed_schemes: Collection[str] | None
+    #: Local paths must resolve (symlinks followed) inside this directory, or fail the row.
+    local_root: str | None
+    #: Larger local/fsspec files fail FILE_SIZE_TOO_LARGE without being uploaded.
+    max_file_bytes: int
+    #: Seconds each blocking read of a local/fsspec file may take before its row fails.
+    read_timeout: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,10 @@ class Options:
     detach: bool = False
     route: Route = "auto"
     cache_key: str | None = None
+    allowed_schemes: Collection[str] | None = None
+    local_root: str | None = None
+    max_file_bytes: int = MAX_FILE_BYTES
+    read_timeout: float = READ_TIMEOUT
 
     def check(self) -> Options:
         """Refuse values no stage can use, before anything is sent."""
@@ -131,6 +145,7 @@ class Options:
                 "cache= takes an fsspec URL or an xf.Cache(url, storage_options=...), got "
                 f"{type(self.cache).__name__}"
             )
+        self.reads  # validates the read options  # noqa: B018
         wait = self.wait_seconds
         if wait is not None and self.output is None:
             raise InputError(
@@ -153,6 +168,27 @@ class Options:
         if not math.isfinite(seconds) or seconds < 0:
             raise InputError(f"max_wait= must be >= 0 seconds, got {value!r}")
         return float(seconds)
+
+    @property
+    def reads(self) -> ReadPolicy:
+        """What the engine may read for local/fsspec references (see jobs/_sources.py)."""
+        schemes = self.allowed_schemes
+        if isinstance(schemes, str) or not all(isinstance(s, str) for s in schemes or ()):
+            raise InputError(
+                f"allowed_schemes must be a list of scheme names like ['sftp'], got {schemes!r}"
+            )
+        for name in ("max_file_bytes", "read_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise InputError(f"{name} must be a positive number, got {value!r}")
+        if self.local_root is not None and not os.path.isdir(self.local_root):
+            raise InputError(f"local_root {self.local_root!r} is not a directory")
+        return ReadPolicy.of(
+            allowed_schemes=schemes,
+            local_root=self.local_root,
+            max_bytes=int(self.max_file_bytes),
+            timeout=float(self.read_timeout),
+        )
 
     @property
     def store_options(self) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class _Run:
             priority=self.options.priority,
             storage_options=self.options.store_options or None,
             route=self.route,
+            reads=self.options.reads,
         )
 
     def finish(self, index: int, decoded: pl.DataFrame) -> pa.Table:
@@ -158,6 +159,7 @@ async def execute(plan: Plan, options: Options) -> pl.DataFrame:
         options.output,
         len(plan.chunks) if run.route == "batch" else 0,
         route=run.route,
+        possible_duplicates=counted.possible_duplicates,
     )
     remember(result, summary)
     logger.info("extend %s: %s", plan.operation, summary)
@@ -366,6 +368,7 @@ async def _run_stored(
                 "by_status": summary.by_status,
                 "credits": summary.credits,
                 "route": run.route,
+                "possible_duplicates": summary.possible_duplicates,
             }
         )
         return summary if result is None else result

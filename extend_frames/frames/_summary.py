@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from extend_frames._columns import CACHED, CREDITS, STATUS
+from extend_frames._columns import CACHED, CREDITS, POSSIBLE_DUPLICATE, STATUS
 
 __all__ = ["JobSummary", "remember", "summarize"]
 
@@ -33,12 +33,17 @@ class JobSummary:
     #: null ``batch_id``) or ``"batch"``; None for a frame that is not a job's result.
     route: str | None = None
     cached: int = 0  # rows answered by the result cache (cache=), at 0 credits
+    #: rows that may have been paid twice (``possible_duplicate``): see the README
+    possible_duplicates: int = 0
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
         took = f" in {self.seconds:.1f} s" if self.seconds is not None else ""
         hits = f", {self.cached} from the cache" if self.cached else ""
-        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{took}"
+        twice = (
+            f", {self.possible_duplicates} possibly paid twice" if self.possible_duplicates else ""
+        )
+        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{twice}{took}"
 
 
 def summarize(df: pl.DataFrame) -> JobSummary:
@@ -52,7 +57,8 @@ def summarize(df: pl.DataFrame) -> JobSummary:
     by_status = {str(s): int(n) for s, n in counts.iter_rows()}
     credits = float(df.get_column(CREDITS).fill_null(0).sum()) if CREDITS in df else 0.0
     cached = int(df.get_column(CACHED).fill_null(False).sum()) if CACHED in df else 0
-    counted = JobSummary(df.height, by_status, credits, cached=cached)
+    twice = int(df.get_column(POSSIBLE_DUPLICATE).sum()) if POSSIBLE_DUPLICATE in df else 0
+    counted = JobSummary(df.height, by_status, credits, cached=cached, possible_duplicates=twice)
     known = _SUMMARIES.get(id(df))
     if known is not None and known.rows == df.height:
         return replace(

@@ -33,10 +33,10 @@ from extend_frames._errors import (
     UsageBlockedError,
 )
 from extend_frames._operations import OPERATIONS
-from extend_frames.api import Client, Clock, MonotonicClock
-from extend_frames.jobs._digest import bytes_digest
+from extend_frames.api import Client, Clock, MonotonicClock, SourceReadError
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._reconcile import Reconcile, Reconciler, cancellable, split_kept
+from extend_frames.jobs._sources import SourceRefusedError, open_source
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
     FILE_NOT_READABLE,
@@ -355,22 +355,32 @@ class Engine:
                 return  # already part of a submitted batch: no need to upload again
             assert unit.path is not None
             async with self._upload_slots:
-                try:
-                    data, name = await asyncio.to_thread(
-                        _read_bytes, unit.path, self.spec.storage_options
-                    )
-                except OSError as exc:
-                    failures[unit.key] = (FILE_NOT_READABLE, f"cannot read {unit.path}: {exc}")
-                    return
-                self.read_digests[unit.key] = bytes_digest(data)  # what the cache keys on
-                uploaded = await self.client.upload_file(data, name=name)
-            files[unit.key] = {"id": uploaded["id"]}
+                failure = await self._upload(unit.key, unit.path, files)
+            if failure is not None:
+                failures[unit.key] = failure
 
         if uploads:
             async with asyncio.TaskGroup() as group:
                 for unit in uploads:
                     group.create_task(upload(unit))
         return files, failures
+
+    async def _upload(
+        self, key: str, path: str, files: dict[str, dict[str, Any]]
+    ) -> tuple[str, str] | None:
+        """Probe, stream and upload one local/fsspec file; a refusal or a failed read is the
+        row's failure (reason, message), never the job's."""
+        try:
+            source = await open_source(path, self.spec.reads, self.spec.storage_options)
+            uploaded = await self.client.upload_file(source, name=source.name)
+        except SourceRefusedError as refusal:
+            return refusal.reason, refusal.message
+        except SourceReadError as exc:
+            return FILE_NOT_READABLE, str(exc)
+        files[key] = {"id": uploaded["id"]}
+        if source.sha256 is not None:  # what the result cache keys on: the bytes uploaded
+            self.read_digests[key] = "file:" + source.sha256
+        return None
 
     # -- submit and reconcile ---------------------------------------------------------------
 
@@ -771,15 +781,6 @@ def _prefer(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     if (old.get("status") == "PROCESSED") != (new.get("status") == "PROCESSED"):
         return old if old.get("status") == "PROCESSED" else new
     return new if str(new.get("createdAt", "")) > str(old.get("createdAt", "")) else old
-
-
-def _read_bytes(path: str, storage_options: dict[str, Any] | None) -> tuple[bytes, str]:
-    import fsspec
-
-    with fsspec.open(path, "rb", **(storage_options or {})) as fh:
-        data: bytes = fh.read()
-    name = path.rstrip("/").rsplit("/", 1)[-1] or "document"
-    return data, name
 
 
 def _now() -> datetime:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import polars as pl
 
 from extend_frames._operations import OPERATIONS, Operation
+from extend_frames.jobs._sources import ReadPolicy
 
 # The namespace our join key lives under in each input's `metadata` (docs/extend-api.md#metadata).
 METADATA_NAMESPACE = "extend_frames"
@@ -22,6 +23,8 @@ METADATA_NAMESPACE = "extend_frames"
 #: Client-side failure reasons: rows that never became an Extend run, or whose run was lost.
 INVALID_INPUT = "INVALID_INPUT"
 FILE_NOT_READABLE = "FILE_NOT_READABLE"
+FILE_SIZE_TOO_LARGE = "FILE_SIZE_TOO_LARGE"  # Extend's own reason, given before any upload
+REFERENCE_NOT_ALLOWED = "REFERENCE_NOT_ALLOWED"  # a scheme or path the client may not read
 RUN_NOT_FOUND = "RUN_NOT_FOUND"
 BATCH_FAILED = "BATCH_FAILED"
 SUBMIT_FAILED = "SUBMIT_FAILED"
@@ -69,6 +72,7 @@ class JobSpec:
     priority: int | None = None
     storage_options: dict[str, Any] | None = field(default=None, repr=False)
     route: Literal["batch", "single"] = "batch"  # single: one POST /{operation}_runs per unit
+    reads: ReadPolicy = field(default_factory=ReadPolicy)  # what local/fsspec reads may touch
 
     def processor_ref(self) -> dict[str, Any] | None:
         if OPERATIONS[self.operation].kind is None:

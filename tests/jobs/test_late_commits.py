@@ -80,6 +80,7 @@ def test_504_while_in_flight_is_adopted_not_paid_twice(tmp_path: Path) -> None:
     assert stats["inputs_submitted"] == ROWS
     assert out.height == ROWS
     assert (out.get_column("status") == "PROCESSED").all()
+    assert not out.get_column("possible_duplicate").any()
     numbers = out.get_column("output").struct.field("invoice_number").to_list()
     assert numbers == [f"LC-{i}" for i in range(ROWS)]
 
@@ -108,6 +109,8 @@ def test_a_commit_later_than_the_grace_is_flagged_never_silent(tmp_path: Path) -
     assert stats["duplicate_inputs"] == ROWS
     assert out.height == ROWS
     assert (out.get_column("status") == "PROCESSED").all()
+    assert out.get_column("possible_duplicate").all()
+    assert xf.summarize(out).possible_duplicates == ROWS
     ledger = JobStore.open(str(tmp_path / "out")).ledger()
     flagged = [r for c in ledger.values() for r in c.records if r["state"] == "duplicates"]
     assert sum(len(r["runs"]) for r in flagged) == ROWS
