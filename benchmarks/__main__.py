@@ -7,8 +7,9 @@ typed columns), ``scale`` (a large job: CPU and peak memory of the client proces
 emulator's extraction accuracy by field on its generated corpus and on real invoices),
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
 ``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue),
-``cache`` (result cache lookup time and peak memory against the cache's size) and
-``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory).
+``cache`` (result cache lookup time and peak memory against the cache's size),
+``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory) and
+``storms`` (the request rate before, during and after 429 storms).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -34,10 +35,11 @@ from benchmarks import (
     _scale,
     _serve,
     _spark,
+    _storms,
 )
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache", "spark")
+SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache", "spark", "storms")
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
 FULL: dict[str, Any] = {
@@ -49,6 +51,7 @@ FULL: dict[str, Any] = {
     "route": _route.RouteSetup(sweep=(50, 75, 100)),
     "cache": [10_000, 100_000, 1_000_000],
     "spark": _spark.SparkSetup(rows=3000, files_per_minute=6000, rate=100, memory_rows=100_000),
+    "storms": _storms.FULL,
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -67,6 +70,7 @@ QUICK: dict[str, Any] = {
     "spark": _spark.SparkSetup(
         rows=100, files_per_minute=12_000, rate=200, memory_rows=0, rounds=1
     ),
+    "storms": _storms.QUICK,
 }
 
 
@@ -104,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _cache.run(sizes["cache"])
         elif name == "spark":
             outcome = _spark.run(sizes["spark"])
+        elif name == "storms":
+            outcome = _storms.run(sizes["storms"])
         else:
             outcome = _extraction.run(sizes["extraction"], fetch=not args.quick)
         outcome["scenario_s"] = round(time.perf_counter() - t0, 1)

@@ -179,6 +179,12 @@ def _serve(r: dict[str, Any]) -> str:
     )
 
 
+def _storms_section(r: dict[str, Any]) -> str:
+    from benchmarks._storms import render
+
+    return render(r)
+
+
 def _extraction(r: dict[str, Any]) -> str:
     fields = ["invoice_number", "invoice_date", "due_date", "total_amount", "currency"]
     fields.append("vendor_name")
@@ -295,6 +301,7 @@ TITLES = {
     "route": "6. Small jobs by route: single runs vs the batch queue",
     "cache": "7. Result cache: lookup time and memory against its size",
     "spark": "8. Spark: extend_frames.spark against plain xf.extract, driver memory",
+    "storms": "9. 429 storms: request rate before, during and after",
 }
 
 
@@ -308,6 +315,7 @@ def section(name: str, outcome: dict[str, Any]) -> str:
         "route": _route,
         "cache": _cache,
         "spark": _spark,
+        "storms": _storms_section,
     }[name]
     return f"### {TITLES[name]}\n\n{render(outcome)}\n"
 

@@ -44,8 +44,11 @@ __all__ = ["Category", "Pacer", "category_for"]
 _EPISODE = 0.5
 # Idle this long, the server's bucket is full again: start a new measuring window.
 _IDLE = 1.0
-# A Retry-After episode this soon after sending resumed (with successes) confirms a limit.
+# Retry-After episodes this soon after sending resumed (with successes in between), _CONFIRM
+# of them in a row, show a steady limit: a token bucket refills during each hold, accepts a
+# burst and refuses again; a storm does not behave like that for long.
 _SUSTAINED = 3.0
+_CONFIRM = 3
 # The cubic's scale: the return to w_max takes cbrt((1 - beta) / _CUBIC) seconds (< 1.3 s).
 _CUBIC = 0.4
 _RUN_CREATE_PATHS = frozenset(spec.run_path for spec in OPERATIONS.values())
@@ -97,7 +100,7 @@ class Pacer:
         self._last_update = now
         self._w_max: float | None = None  # the last good rate the cubic returns to
         self._knee = 0.0  # seconds after the last cut at which the cubic reaches w_max
-        self._suspect = False  # a Retry-After episode that only held, awaiting confirmation
+        self._strikes = 0  # Retry-After episodes in a row that only held, awaiting confirmation
         self.holds = 0  # Retry-After episodes that only held (no cut): storms, mostly
         self.cuts = 0  # rate cuts: evidence of a lower steady limit
         # the current measuring window: since when, how full the server's bucket was, successes
@@ -194,17 +197,21 @@ class Pacer:
         start = self._window_start if self._window_start is not None else now
         elapsed = max(0.0, now - start)
         if not held:  # no Retry-After: the server gives no pause, so we must slow down
-            self._suspect = False
+            self._strikes = 0
             self._cut(now, elapsed)
         elif self._window_ok == 0:  # nothing got through since the hold: a storm, not a limit
-            self._suspect = False
+            self._strikes = 0
             self.holds += 1
-        elif self._suspect and elapsed < _SUSTAINED:  # limited again soon after resuming
-            self._suspect = False
-            self._cut(now, elapsed)
-        else:
-            self._suspect = True
+        elif elapsed >= _SUSTAINED:  # the server took our rate for a while: a fresh suspicion
+            self._strikes = 1
             self.holds += 1
+        else:  # limited again soon after resuming, with successes in between
+            self._strikes += 1
+            if self._strikes >= _CONFIRM:
+                self._strikes = 0
+                self._cut(now, elapsed)
+            else:
+                self.holds += 1
 
     def _cut(self, now: float, elapsed: float) -> None:
         self._recover(now)

@@ -88,6 +88,14 @@ def _add_fault_options(p: argparse.ArgumentParser) -> None:
     )
     faults.add_argument("--late-commit-seconds", type=float, default=5.0)
     faults.add_argument(
+        "--storm",
+        action="append",
+        default=[],
+        metavar="START:SECONDS[:CATEGORIES]",
+        help="a 429 storm from START for SECONDS (since the emulator started), categories "
+        "GET,WRITE,RUN by default; repeatable",
+    )
+    faults.add_argument(
         "--late-commit-answer",
         choices=("504", "hold"),
         default="504",
@@ -115,6 +123,18 @@ def _pairs(items: list[str], flag: str) -> dict[str, float]:
             raise SystemExit(f"{flag} expects KEY=RATE, got {item!r}")
         out[key] = float(rate)
     return out
+
+
+def _storm(item: str) -> Any:
+    from extend_frames.emulator import Storm
+
+    parts = item.split(":")
+    try:
+        start, seconds = float(parts[0]), float(parts[1])
+    except (IndexError, ValueError):
+        raise SystemExit(f"--storm expects START:SECONDS[:GET,WRITE,RUN], got {item!r}") from None
+    cats = tuple(c.strip().upper() for c in parts[2].split(",")) if len(parts) > 2 else None
+    return Storm(start, seconds, cats) if cats else Storm(start, seconds)
 
 
 def build_config(args: argparse.Namespace) -> Any:
@@ -156,6 +176,7 @@ def build_config(args: argparse.Namespace) -> Any:
             late_commit_answer=args.late_commit_answer,
             refusals=_pairs(args.refuse, "--refuse"),
             credit_inputs=args.credit_inputs,
+            storms=tuple(_storm(item) for item in args.storm),
         ),
         fidelity=Fidelity(
             list_end=args.list_end,

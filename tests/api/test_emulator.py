@@ -127,7 +127,7 @@ async def test_converges_to_the_emulators_unannounced_limit() -> None:
         start = time.monotonic()
 
         async def loop() -> None:
-            while time.monotonic() - start < 6.0:
+            while time.monotonic() - start < 7.5:
                 await client.get_batch(batch.id)
                 done.append(time.monotonic() - start)
 
@@ -135,13 +135,15 @@ async def test_converges_to_the_emulators_unannounced_limit() -> None:
 
         async def mark() -> None:
             nonlocal limited_before
-            await asyncio.sleep(3.0)
+            await asyncio.sleep(4.5)
             limited_before = emu.stats()["rate_limited"].get("GET", 0)
 
         await asyncio.gather(mark(), *(loop() for _ in range(20)))
         limited_after = emu.stats()["rate_limited"].get("GET", 0)
         await client.aclose()
-    ok = sum(1 for t in done if 3.0 <= t < 6.0)
+    # converged within 4.5 s: three Retry-After episodes confirm a steady limit (a storm is
+    # not one), then the cut; measured over the next 3 s
+    ok = sum(1 for t in done if 4.5 <= t < 7.5)
     limited = limited_after - limited_before
     # Safety holds whatever the machine's load: once converged the client never sends above
     # the server's limit, and almost nothing it sends is refused. How fast it gets there is

@@ -1,0 +1,42 @@
+"""Child process for the upload-memory test: one job over one big local file; prints JSON
+with the process's peak RSS (bytes), the sha256 the engine streamed, and the row's status."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+
+import polars as pl
+
+import extend_frames as xf
+
+
+def main() -> None:
+    url, key, path, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    client = xf.Client(api_key=key, base_url=url, timeout=xf.Timeouts(upload=600.0))
+    out = xf.parse(
+        pl.DataFrame({"file": [path]}),
+        file_column="file",
+        client=client,
+        polling=xf.Polling.fast(),
+        progress=False,
+        max_file_bytes=limit,
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    row = out.row(0, named=True)
+    print(
+        json.dumps(
+            {
+                "peak_rss": peak * scale,
+                "status": row["status"],
+                "reason": row["failure_reason"],
+                "file_id": row["file_id"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
