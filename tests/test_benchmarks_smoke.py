@@ -42,6 +42,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         "route",
         "cache",
         "spark",
+        "storms",
     }
 
     flow = scenarios["flow"]
@@ -80,6 +81,11 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         assert by[(n, "single")]["batches"] == by[(n, "auto")]["batches"] == 0
         # the batch waited out the queue delay; single runs did not wait for it
         assert by[(n, "batch")]["wall_s"] >= route["setup"]["batch_queue_delay_s"]
+    storms = scenarios["storms"]["contenders"]
+    for name in ("adaptive", "fixed_rate"):
+        assert storms[name]["before"] > 0, name
+        assert len(storms[name]["after"]) == len(scenarios["storms"]["setup"]["storms"])
+        assert storms[name]["errors"] == 0, name
 
     cache = scenarios["cache"]["runs"]
     assert [r["day_found"] for r in cache] == [min(2000, r["entries"]) for r in cache]

@@ -92,7 +92,7 @@ def unit_digests(
         def one(i: int) -> str | None:
             try:
                 return file_digest(str(refs[i]), storage_options)
-            except OSError:
+            except Exception:  # refused or unreadable: a miss; the engine reports it per row
                 return None
 
         with ThreadPoolExecutor(HASH_THREADS) as pool:

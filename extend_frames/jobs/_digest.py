@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from extend_frames.jobs._sources import ReadPolicy, probe
+
 #: Read size of the streaming file hash (memory per file in flight).
 BLOCK = 1 << 20
 
@@ -84,15 +86,20 @@ def key_digest(value: str) -> str:
     return "key:" + _sha(value.encode())
 
 
-def file_digest(path: str, storage_options: Mapping[str, Any] | None = None) -> str:
+def file_digest(
+    path: str,
+    storage_options: Mapping[str, Any] | None = None,
+    reads: ReadPolicy | None = None,
+) -> str:
     """``bytes_digest`` of the file at ``path`` (local or fsspec), read in 1 MiB blocks.
 
-    Raises OSError (FileNotFoundError, PermissionError...) like any read of the file.
+    The file is probed first like an upload (``jobs/_sources.py``: allowed scheme, inside
+    ``local_root``, a regular file, not over the size limit), so a FIFO or a disallowed host is
+    refused (:class:`SourceRefusedError`) rather than read. Raises OSError like any read.
     """
-    import fsspec
-
+    source = probe(path, reads or ReadPolicy(), storage_options)
     sha = hashlib.sha256()
-    with fsspec.open(path, "rb", **dict(storage_options or {})) as fh:
+    with source.open() as fh:
         while block := fh.read(BLOCK):
             sha.update(block)
     return "file:" + sha.hexdigest()

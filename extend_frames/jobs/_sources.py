@@ -157,6 +157,10 @@ class FileSource:
     def size(self) -> int:
         return self._size
 
+    def open(self) -> IO[bytes]:
+        """The file, opened for reading (blocking; for callers already off the loop)."""
+        return self._opener()
+
     async def chunks(self) -> AsyncIterator[bytes]:
         digest = hashlib.sha256()
         what = f"cannot read {self.path}"
