@@ -35,7 +35,13 @@ from extend_frames._errors import (
 from extend_frames._operations import OPERATIONS
 from extend_frames.api import Client, Clock, MonotonicClock, SourceReadError
 from extend_frames.jobs._progress import NoProgress, Progress
-from extend_frames.jobs._reconcile import Reconcile, Reconciler, cancellable, split_kept
+from extend_frames.jobs._reconcile import (
+    Reconcile,
+    Reconciler,
+    cancellable,
+    may_commit_late,
+    split_kept,
+)
 from extend_frames.jobs._sources import SourceRefusedError, open_source
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
@@ -411,19 +417,27 @@ class Engine:
                     config=self.spec.override_config if self.spec.processor_ref() is None else None,
                     priority=self.spec.priority,
                 )
-            except OutcomeUnknownError:
+            except OutcomeUnknownError as exc:
+                late = may_commit_late(exc.status)
                 logger.warning(
                     "chunk %d: batch submission outcome unknown (attempt %d); reconciling "
                     "(waiting up to %.0f s for a late commit)",
                     index, attempt + 1, self.reconciler.grace,
                 )  # fmt: skip
                 adopted = await self._reconcile(
-                    index, list(keys), at, sent_at=sent, suspect=suspect, history=history
+                    index,
+                    list(keys),
+                    at,
+                    sent_at=sent,
+                    wait=late,
+                    suspect=suspect,
+                    history=history,
                 )
                 remaining = [u for u in remaining if u.key not in adopted]
                 if not remaining:
                     return
-                suspect = suspect or at
+                if late:  # it may still commit after the resubmission: watch for that
+                    suspect = suspect or at
                 continue
             self.stats.batches_submitted += 1
             done = _now()
@@ -469,12 +483,14 @@ class Engine:
             )
             created: dict[str, str] = {}
             unknown: list[str] = []
+            late = False
             errors: list[BaseException] = []
             for key, outcome in zip(keys, outcomes, strict=True):
                 if isinstance(outcome, str):
                     created[key] = outcome
                 elif isinstance(outcome, OutcomeUnknownError):
                     unknown.append(key)
+                    late = late or may_commit_late(outcome.status)
                 elif isinstance(outcome, InvalidRequestError):
                     refused[key] = f"the run was refused: {outcome}"
                 else:
@@ -502,12 +518,13 @@ class Engine:
                 attempt + 1,
             )
             adopted = await self._reconcile(
-                index, unknown, at, sent_at=sent, suspect=suspect, history=history
+                index, unknown, at, sent_at=sent, wait=late, suspect=suspect, history=history
             )
             remaining = [u for u in remaining if u.key in unknown and u.key not in adopted]
             if not remaining:
                 return refused
-            suspect = suspect or at
+            if late:  # it may still commit after the resubmission: watch for that
+                suspect = suspect or at
         raise OutcomeUnknownError(
             f"batch {index} of the job: its single-run submissions failed ambiguously 3 "
             "times; no duplicate was submitted. Rerun the same call with output= to reconcile "
@@ -533,15 +550,17 @@ class Engine:
         since: datetime,
         *,
         sent_at: float | None = None,
+        wait: bool = True,
         suspect: datetime | None = None,
         history: ChunkHistory,
     ) -> dict[str, str]:
         """Adopt the runs this job already created for ``keys`` (POSTed at ``since``), waiting
-        out the grace for a late commit; more than one run per key is a duplicate, flagged."""
+        out the grace for a late commit (``wait``: the failure allows one, see
+        ``may_commit_late``); more than one run per key is a duplicate, flagged."""
         self.stats.reconciliations += 1
         if sent_at is None:  # resuming: the POST was made by an earlier process
             sent_at = self.clock.now() - max(0.0, (_now() - since).total_seconds())
-        found = await self.reconciler.settle(keys, since, sent_at=sent_at)
+        found = await self.reconciler.settle(keys, since, sent_at=sent_at, wait=wait)
         adopted, extra = split_kept(found)
         if adopted:
             watch = {"suspect_since": _iso(suspect), "at": _iso(_now())} if suspect else {}

@@ -24,7 +24,15 @@ from typing import Any
 
 from extend_frames.api import Clock, Timeouts
 
-__all__ = ["ListSince", "MatchKey", "Reconcile", "Reconciler", "cancellable", "split_kept"]
+__all__ = [
+    "ListSince",
+    "MatchKey",
+    "Reconcile",
+    "Reconciler",
+    "cancellable",
+    "may_commit_late",
+    "split_kept",
+]
 
 #: Run summaries created at or after a time (``Client.list_runs_since`` bound to one operation
 #: and processor).
@@ -95,13 +103,20 @@ class Reconciler:
         return found
 
     async def settle(
-        self, keys: Iterable[str], since: datetime, *, sent_at: float | None = None
+        self,
+        keys: Iterable[str],
+        since: datetime,
+        *,
+        sent_at: float | None = None,
+        wait: bool = True,
     ) -> dict[str, list[dict[str, Any]]]:
         """The runs of the keys that have one (see :meth:`runs_for`); waits until ``grace``
         seconds after ``sent_at`` (the POST's time on :attr:`clock`; ``None``: now) while any
-        key is missing. The last listing is the one just before the caller resubmits."""
+        key is missing (``wait=False``: one listing, see :func:`may_commit_late`). The last
+        listing is the one just before the caller resubmits."""
         wanted = set(keys)
-        deadline = (self.clock.now() if sent_at is None else sent_at) + self.grace
+        start = self.clock.now() if sent_at is None else sent_at
+        deadline = start + (self.grace if wait else 0.0)
         while True:
             found = await self.runs_for(wanted, since)
             left = deadline - self.clock.now()
@@ -124,6 +139,17 @@ class Reconciler:
             if others:
                 extra[key] = others
         return extra
+
+
+def may_commit_late(status: int | None) -> bool:
+    """Whether a create-POST that failed this way can still commit later.
+
+    No answer at all (a timeout, a dropped connection: ``status`` None) or a gateway's answer
+    (408, 502, 503, 504: a proxy gave up while the request may still be travelling) can; an
+    answer from the API itself (500 and the other 5xx) came after it handled the request, so
+    what it committed is listable at once and nothing more will come.
+    """
+    return status is None or status in (408, 502, 503, 504)
 
 
 def split_kept(

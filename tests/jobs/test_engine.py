@@ -65,6 +65,7 @@ class FakeClient:
         self.hide_from_list: set[str] = set()
         self.batch_status = "PROCESSED"
         self.retry = RetryPolicy(clock=VirtualClock())  # the grace waits on a virtual clock
+        self.unknown_status: int | None = 500
         self.cancelled: list[str] = []
 
     async def cancel_run(self, operation: str, run_id: str) -> dict[str, Any]:
@@ -83,7 +84,7 @@ class FakeClient:
                 self.runs[key] = run(key)
         if self.unknown_outcomes:
             self.unknown_outcomes -= 1
-            raise OutcomeUnknownError("500 after send", status=500)
+            raise OutcomeUnknownError("lost answer", status=self.unknown_status)
         return BatchRun(id=bid, status="PENDING", run_count=len(keys), created_at=None)
 
     async def get_batch(self, batch_id: str) -> BatchRun:
@@ -268,6 +269,7 @@ class LateClient(FakeClient):
 
     def __init__(self) -> None:
         super().__init__(unknown_outcomes=1, commit_unknown=False)
+        self.unknown_status = 504  # a gateway gave up: the request may still commit
         self.late: list[str] = []
 
     async def create_batch(
@@ -305,3 +307,14 @@ async def test_grace_is_bounded_by_the_clients_timeouts() -> None:
     assert Reconcile().grace_for(Timeouts()) == 120.0  # write + read with the defaults
     assert Reconcile().grace_for(Timeouts(read=7.0, write=3.0)) == 10.0
     assert Reconcile(grace=2.5).grace_for(Timeouts()) == 2.5
+
+
+async def test_an_answered_500_is_listed_once_not_waited_for() -> None:
+    """A 500 comes from the API after it handled the request: nothing can commit later, so
+    the engine lists once and resubmits without waiting the grace."""
+    client = FakeClient(unknown_outcomes=1, commit_unknown=False)
+    eng = engine(client)
+    await eng.run_chunk(chunk(2))
+    assert len(client.posts) == 2
+    assert client.retry.clock.now() < 1000.0 + 1.0  # no grace waited
+    assert eng.stats.possible_duplicates == 0
