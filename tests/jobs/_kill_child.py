@@ -99,6 +99,9 @@ def main() -> None:
         api_key=api_key,
         base_url=base_url,
         rate_limits=xf.RateLimits(get=2000, write=2000, run=2000),
+        # short timeouts bound the late-commit grace (write + read = 10 s): a run killed
+        # between its intent and the POST's answer resumes after 10 s of listing, not 120 s
+        timeout=xf.Timeouts(read=5.0, write=5.0),
     )
     ex = os.environ["KILL_TEST_EXTRACTOR"]
     out = xf.extract(
