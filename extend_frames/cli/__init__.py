@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
+from extend_frames._version import __version__
 from extend_frames.cli._exit import EXIT_USAGE, codes_help
 
 # Subcommand modules, in the order --help lists them.
@@ -26,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
         "shows each command's options and examples.\n\n" + codes_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"extend-frames {__version__}")
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress details (INFO) on stderr"
+    )
+    talk.add_argument("-q", "--quiet", action="store_true", help="log errors only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(f"extend_frames.cli.{name}").register(sub)
@@ -35,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_logging(verbose=args.verbose, quiet=args.quiet)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
@@ -45,3 +54,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _configure_logging(*, verbose: bool, quiet: bool) -> None:
+    """The library logs under ``extend_frames``: WARNING and up by default, INFO with
+    ``--verbose``, ERROR only with ``--quiet`` (on stderr, one line per record)."""
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    logger = logging.getLogger("extend_frames")
+    logger.setLevel(level)
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("extend-frames: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (not at creation)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 _DEMO_ORDER = ("parse", "classify", "extract", "split")  # the order the demo runs them
+#: The smallest --count whose sample set (and every larger one) holds an invoice and a packet,
+#: the inputs of extract and split (tests/cli/test_demo.py checks it against the generator).
+MIN_COUNT = 7
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +37,12 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--dir", default="demo-output", help="output folder (default ./demo-output; rewritten)"
     )
-    p.add_argument("--count", type=int, default=60, help="sample documents (default 60)")
+    p.add_argument(
+        "--count",
+        type=int,
+        default=60,
+        help=f"sample documents, at least {MIN_COUNT} (default 60; 4 broken files are added)",
+    )
     p.add_argument("--seed", type=int, default=7, help="sample seed (default 7)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)
@@ -319,11 +327,16 @@ def _report_split(say: Any, frames: dict[str, Any], truth: Any, result: DemoResu
 
 def _run(args: argparse.Namespace) -> int:
     from extend_frames._errors import ExtendError
-    from extend_frames.cli._exit import EXIT_OK, fail, missing_extra
+    from extend_frames.cli._exit import EXIT_OK, EXIT_USAGE, fail, missing_extra
 
-    if args.count < 4:
-        print(f"extend-frames demo: --count must be at least 4, got {args.count}", file=sys.stderr)
-        return 2
+    if args.count < MIN_COUNT:
+        print(
+            f"extend-frames demo: error: --count must be at least {MIN_COUNT}, got {args.count} "
+            "(smaller sample sets miss an invoice or a packet, so extract or split would have "
+            "nothing to run on)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         run_demo(args.dir, count=args.count, seed=args.seed, progress=not args.no_progress)
     except ImportError as exc:  # pragma: no cover - depends on the installed extras

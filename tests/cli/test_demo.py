@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import extend_frames as xf
-from extend_frames.cli._demo import run_demo
+from extend_frames.cli._demo import MIN_COUNT, run_demo
 
 from .conftest import Result
 
@@ -55,3 +55,24 @@ def test_demo_help(cli: Callable[..., Result]) -> None:
     res = cli("demo", "--help")
     assert res.code == 0
     assert "--count" in res.out
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, MIN_COUNT - 1])
+def test_too_small_a_count_is_a_usage_error_before_anything_is_written(
+    cli: Callable[..., Result], tmp_path: Path, count: int
+) -> None:
+    res = cli("demo", "--dir", tmp_path / "demo", "--count", str(count), "--no-progress")
+    assert res.code == 2
+    assert f"--count must be at least {MIN_COUNT}, got {count}" in res.err
+    assert not (tmp_path / "demo").exists()
+
+
+def test_every_count_from_the_minimum_has_input_for_every_operation() -> None:
+    import random
+
+    from extend_frames.emulator._samples._corpus import _schedule
+
+    for count in range(MIN_COUNT, 401):
+        kinds = set(_schedule(random.Random(count), count))
+        assert {"invoice", "packet"} <= kinds, count
+    assert "packet" not in _schedule(random.Random(0), MIN_COUNT - 1)  # the minimum is tight
