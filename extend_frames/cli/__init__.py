@@ -57,15 +57,18 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 def _configure_logging(*, verbose: bool, quiet: bool) -> None:
-    """The library logs under ``extend_frames``: WARNING and up by default, INFO with
-    ``--verbose``, ERROR only with ``--quiet`` (on stderr, one line per record)."""
-    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    """The library logs under ``extend_frames``: WARNING and up by default (Python's last-resort
+    handler prints them on stderr), INFO with ``--verbose`` (through a stderr handler), ERROR
+    only with ``--quiet``."""
     logger = logging.getLogger("extend_frames")
-    logger.setLevel(level)
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        handler = _Stderr()
-        handler.setFormatter(logging.Formatter("extend-frames: %(levelname)s: %(message)s"))
-        logger.addHandler(handler)
+    if quiet:
+        logger.setLevel(logging.ERROR)
+    elif verbose:
+        logger.setLevel(logging.INFO)
+        if not any(isinstance(h, _Stderr) for h in logger.handlers):
+            handler = _Stderr()
+            handler.setFormatter(logging.Formatter("extend-frames: %(levelname)s: %(message)s"))
+            logger.addHandler(handler)
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
