@@ -75,6 +75,7 @@ def read_results(
     >>> out = xf.read_results("s3://lake/invoices/")  # doctest: +SKIP
     """
     store = JobStore.open(path, storage_options=storage_options)
+    store.require_job()  # a wrong path is a StoreError, never an empty frame
     lf = store.scan()
     inputs = None if store.is_complete() else store.read_input()
     if inputs is not None:
