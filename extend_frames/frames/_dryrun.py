@@ -1,11 +1,14 @@
 """``xf.plan`` / ``--dry-run``: what a call would do and cost, before paying for it.
 
 The counts come from the same planning the real call runs (keys, dedupe, chunks, cache lookup,
-the output's ledger), so they match what it then does. Requests are counted per Extend
-rate-limit category: RUN = one batch POST per batch; WRITE = one upload per local/fsspec file
-to submit; GET = the processor read, one run GET per document to submit (runs that end FAILED
-need none, so this assumes every run succeeds), and per batch at least one status poll and one
-page of the run listing (more polls when a batch takes longer). The time is a lower bound:
+the output's ledger, and the route ``jobs/_route.py`` picks through the same ``_route`` call),
+so they match what it then does. Requests are counted per Extend rate-limit category, by route.
+Batches: RUN = one batch POST per batch; GET = the processor read, one run GET per document to
+submit (runs that end FAILED need none, so this assumes every run succeeds), and per batch at
+least one status poll and one page of the run listing (more polls when a batch takes longer).
+Single runs: RUN = one run POST per document; GET = the processor read and at least one poll
+per run (its last poll is the run's body), no batch and no listing. Both: WRITE = one upload
+per local/fsspec file to submit. The time is a lower bound:
 the slowest of each category's requests at the client's rate, and the documents at the plan's
 processing throughput (files per minute).
 """
@@ -46,6 +49,7 @@ class Plan:
 
     operation: str
     processor: str | None
+    route: str  # "batch" or "single": the endpoints the call would go through
     rows: int
     documents: int  # distinct valid documents
     invalid_rows: int  # rows that come back FAILED (INVALID_INPUT) without any request
@@ -53,7 +57,7 @@ class Plan:
     done_in_output: int  # rows already collected in output= (a resume skips them)
     to_submit: int  # documents to submit
     uploads: int  # of those, local/fsspec files uploaded first
-    batches: int
+    batches: int  # 0 on the single route
     requests: dict[str, int]  # per rate-limit category: at least this many (see module doc)
     seconds: float  # lower bound on the wall time
     files_per_minute: float
@@ -75,6 +79,7 @@ class Plan:
             f"  cache hits              {self.cache_hits:,}",
             f"  already done in output  {self.done_in_output:,}",
             f"  documents to submit     {self.to_submit:,} ({self.uploads:,} uploads)",
+            f"  route                   {self.route}",
             f"  batches                 {self.batches:,}",
             f"  requests (at least)     {req}",
             f"  time (lower bound)      {self.seconds:,.1f} s at {per_minute}",
@@ -90,9 +95,11 @@ class Plan:
 
 
 def requests_for(
-    *, to_submit: int, uploads: int, batches: int, reads_processor: bool
+    *, route: str, to_submit: int, uploads: int, batches: int, reads_processor: bool
 ) -> dict[str, int]:
     """Requests per category a call makes at least (see the module docstring)."""
+    if route == "single":
+        return {"GET": int(reads_processor) + to_submit, "WRITE": uploads, "RUN": to_submit}
     pages = batches  # one listing page per batch (batches hold at most 1,000 runs)
     return {
         "GET": int(reads_processor) + to_submit + batches + pages,
@@ -168,7 +175,7 @@ def _count(
         todo = [u for u in chunk.units if u.failure is None and u.key not in covered]
         to_submit += len(todo)
         uploads += sum(1 for u in todo if u.path is not None and u.key not in h.file_ids)
-        batches += bool(todo)
+        batches += bool(todo) and run.route == "batch"
         waiting += len(h.batches)
         waited_runs += len(covered)
     retry_docs = sum(map(len, retry.values()))
@@ -179,10 +186,13 @@ def _count(
         .sum()
     )
     rates = _rates(run.client)
+    if run.route == "batch":
+        batches += len(retry)
     requests = requests_for(
+        route=run.route,
         to_submit=to_submit + retry_docs,
         uploads=uploads,
-        batches=batches + len(retry),
+        batches=batches,
         reads_processor=plan.processor_id is not None,
     )
     requests["GET"] += waited_runs + 2 * waiting
@@ -195,6 +205,7 @@ def _count(
     return Plan(
         operation=plan.operation,
         processor=name,
+        route=run.route,
         rows=plan.rows.height,
         documents=documents,
         invalid_rows=invalid,
@@ -202,7 +213,7 @@ def _count(
         done_in_output=sum(len(run.rows_by_chunk[i]) for i in done),
         to_submit=to_submit + retry_docs,
         uploads=uploads,
-        batches=batches + len(retry),
+        batches=batches,
         requests=requests,
         seconds=seconds,
         files_per_minute=fpm,

@@ -304,11 +304,13 @@ class Engine:
         batch_of: dict[str, str | None],
     ) -> pa.Table:
         """Submitted, not collected (detach or max_wait): rows come back PENDING with their
-        batch id; the chunk is collected by a later run (xf.collect, or the same call)."""
+        batch id (batches) or run id (single runs); the chunk is collected by a later run
+        (xf.collect, or the same call)."""
         self.pending.add(chunk.index)
         for bid, keys in history.batches:
             batch_of.update(dict.fromkeys(keys, bid))
-        pending = {k: bodies.get(k) or self._pending_body(k) for k in chunk.keys}
+        runs = history.adopted_runs
+        pending = {k: bodies.get(k) or self._pending_body(k, runs.get(k)) for k in chunk.keys}
         return self._decode_finish(chunk, pending, batch_of, history, counted=False)
 
     def _decode_finish(
@@ -717,11 +719,11 @@ class Engine:
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.record, index, state, **data)
 
-    def _pending_body(self, key: str) -> bytes:
+    def _pending_body(self, key: str, run_id: str | None = None) -> bytes:
         return json.dumps(
             {
                 "object": OPERATIONS[self.spec.operation].run_object,
-                "id": None,
+                "id": run_id,
                 "status": "PENDING",
                 "metadata": self.spec.metadata(key),
             }

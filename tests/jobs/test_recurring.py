@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 import extend_frames as xf
-from extend_frames.emulator import Emulator, Faults
+from extend_frames.emulator import Emulator, Faults, Speed
 
 from .conftest import FAST, create_processor, make_client
 
@@ -24,6 +24,19 @@ def _texts(n: int, start: int = 0) -> pl.DataFrame:
             ],
         }
     )
+
+
+#: Short fixed polls for the bounded-wait tests (the deadline is checked between polls).
+WAIT_POLLING = xf.Polling(initial=0.05, factor=1.0, maximum=0.05, jitter=0.0)
+
+
+def _waiting(emu: Emulator, out: Path, **extra: Any) -> dict[str, Any]:
+    """The options of a bounded-wait test: text extraction into ``out``."""
+    ex = create_processor(emu, "extractor")
+    return {
+        "processor": ex, "text_column": "text", "key": "doc", "client": make_client(emu),
+        "output": str(out), "polling": WAIT_POLLING, "progress": False, **extra,
+    }  # fmt: skip
 
 
 def _run_gets(stats: dict[str, Any]) -> int:
@@ -86,14 +99,9 @@ def test_retry_submits_exactly_the_failed_rows(tmp_path: Path) -> None:
 
 def test_max_wait_returns_pending_rows_and_a_rerun_completes_them(tmp_path: Path) -> None:
     with Emulator(clock="manual") as emu:  # nothing finishes until the clock is advanced
-        ex = create_processor(emu, "extractor")
         df = _texts(250)
-        polling = xf.Polling(initial=0.05, factor=1.0, maximum=0.05, jitter=0.0)
-        common: dict[str, Any] = {
-            "processor": ex, "text_column": "text", "key": "doc", "client": make_client(emu),
-            "output": str(tmp_path / "out"), "polling": polling, "progress": False,
-            "batch_size": 100,
-        }  # fmt: skip
+        polling = WAIT_POLLING
+        common = _waiting(emu, tmp_path / "out", batch_size=100)
         started = time.monotonic()
         first = xf.extract(df, max_wait=0.5, **common)
         took = time.monotonic() - started
@@ -174,3 +182,80 @@ def test_plan_without_history_says_so(emulator: Emulator) -> None:
     assert "no history" in plan.credits_basis
     assert plan.to_submit == 10
     assert emulator.stats()["inputs_submitted"] == 0
+
+
+def _run_posts(stats: dict[str, Any]) -> tuple[int, int]:
+    """(single-run POSTs, batch POSTs) of extract."""
+    return _count(stats, "POST /extract_runs"), _count(stats, "POST /extract_runs/batch")
+
+
+def _batch_gets(stats: dict[str, Any]) -> int:
+    return _count(stats, "GET /batch_runs/{id}")
+
+
+@pytest.mark.parametrize(
+    ("route", "n", "expected"),
+    [("auto", 30, "single"), ("single", 30, "single"), ("batch", 30, "batch")],
+)
+def test_plan_resolves_the_route_and_counts_its_requests(
+    tmp_path: Path, route: str, n: int, expected: str
+) -> None:
+    with Emulator() as emu:
+        ex = create_processor(emu, "extractor")
+        common: dict[str, Any] = {
+            "processor": ex, "text_column": "text", "key": "doc", "client": make_client(emu),
+            "output": str(tmp_path / "out"), "polling": FAST, "progress": False,
+            "batch_size": 10, "route": route,
+        }  # fmt: skip
+        df = _texts(n)
+        before = emu.stats()
+        plan = xf.plan(df, "extract", **common)
+        after = emu.stats()
+        assert _run_posts(after) == _run_posts(before) == (0, 0)
+        assert plan.route == expected
+        assert f"route                   {expected}" in str(plan)
+
+        result = xf.extract(df, **common)
+        done = emu.stats()
+        assert xf.summarize(result).route == expected
+        singles, batches = (a - b for a, b in zip(_run_posts(done), _run_posts(after), strict=True))
+        assert singles + batches == plan.requests["RUN"]
+        assert batches == plan.batches == (3 if expected == "batch" else 0)
+        assert singles == (n if expected == "single" else 0)
+        run_gets = _run_gets(done) - _run_gets(after)
+        assert run_gets == plan.to_submit == n  # instant emulator: one poll (the body) per run
+        # GET: the processor read, the run GETs, and per batch one listing page and at least
+        # one poll (a batch may need more polls: the plan's count is a floor).
+        pages = _count(done, "GET /extract_runs") - _count(after, "GET /extract_runs")
+        polls = _batch_gets(done) - _batch_gets(after)
+        assert pages == batches
+        assert polls >= batches
+        assert (polls == 0) == (expected == "single")
+        assert plan.requests["GET"] == 1 + run_gets + pages + batches
+        assert emu.stats()["duplicate_inputs"] == 0
+
+
+def test_max_wait_on_single_runs_returns_pending_rows_with_run_ids(tmp_path: Path) -> None:
+    # A run takes 60 s of the manual clock: nothing finishes until the clock is advanced.
+    with Emulator(clock="manual", speed=Speed(run_latency=60.0)) as emu:
+        df = _texts(12)
+        common = _waiting(emu, tmp_path / "out")
+        planned = xf.plan(df, "extract", **common)
+        assert (planned.route, planned.batches, planned.requests["RUN"]) == ("single", 0, 12)
+        first = xf.extract(df, max_wait=0.5, **common)
+        assert xf.summarize(first).route == "single"
+        assert (first.get_column("status") == "PENDING").all()
+        assert first.get_column("batch_id").is_null().all()
+        assert first.get_column("run_id").null_count() == 0
+        assert first.get_column("run_id").n_unique() == 12
+        posted = _run_posts(emu.stats())
+        assert posted == (12, 0)
+
+        resumed = xf.plan(df, "extract", **common)
+        assert (resumed.route, resumed.to_submit, resumed.requests["RUN"]) == ("single", 0, 0)
+        emu.advance(3600)
+        second = xf.extract(df, **common)
+        assert (second.get_column("status") == "PROCESSED").all()
+        assert _run_posts(emu.stats()) == posted  # resumed, not resubmitted
+        assert emu.stats()["duplicate_inputs"] == 0
+        assert second.get_column("run_id").to_list() == first.get_column("run_id").to_list()
