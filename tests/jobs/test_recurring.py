@@ -98,7 +98,9 @@ def test_retry_submits_exactly_the_failed_rows(tmp_path: Path) -> None:
 
 
 def test_max_wait_returns_pending_rows_and_a_rerun_completes_them(tmp_path: Path) -> None:
-    with Emulator(clock="manual") as emu:  # nothing finishes until the clock is advanced
+    # A run takes 60 s of the manual clock: nothing finishes until the clock is advanced (with
+    # no latency a run could end at its start, before the deadline, on a busy machine).
+    with Emulator(clock="manual", speed=Speed(run_latency=60.0)) as emu:
         df = _texts(250)
         polling = WAIT_POLLING
         common = _waiting(emu, tmp_path / "out", batch_size=100)
