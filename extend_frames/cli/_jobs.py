@@ -159,6 +159,7 @@ def _register_job(subparsers: Any, operation: str) -> None:
     job.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     _add_storage_options(job)
     _add_cache_options(job)
+    _add_route_option(job)
     _add_wait_options(p)
     _add_api_options(p)
     p.set_defaults(func=_run_job, operation=operation)
@@ -183,6 +184,17 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
     )
     wait.add_argument(
         "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
+    )
+
+
+def _add_route_option(job: Any) -> None:
+    """--route: the ``route`` option (single-run endpoints or batches)."""
+    job.add_argument(
+        "--route",
+        choices=("auto", "batch", "single"),
+        default="auto",
+        help="auto (default): small jobs use single-run endpoints, larger ones batches; "
+        "batch: always batches; single: one create call per document",
     )
 
 
@@ -491,6 +503,7 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "webhook": receiver,
         "progress": not args.no_progress,
         "mode": args.mode,
+        "route": args.route,
         "polling": polling,
         "priority": args.priority,
         "client": client,
