@@ -12,18 +12,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
 from extend_frames._columns import ROW, STATUS_VALUES
-from extend_frames._errors import NotFoundError, StoreError
+from extend_frames._errors import InputError, NotFoundError, StoreError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
-from extend_frames.api import Client
+from extend_frames.api import BatchRun, Client
+from extend_frames.api._models import NON_TERMINAL
 from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._decode import decode_runs
+from extend_frames.frames._options import Options
 from extend_frames.frames._schema import confidence_dtype, output_dtype
 from extend_frames.jobs import (
     Concurrency,
@@ -52,9 +56,17 @@ async def aread_batch(
     storage_options: Mapping[str, Any] | None = None,
     polling: Polling | None = None,
     concurrency: Concurrency | None = None,
+    max_wait: float | timedelta | None = None,
 ) -> pl.DataFrame:
     """Async :func:`read_batch`."""
     batch_id = check_batch_id(batch_id)
+    wait = Options(max_wait=max_wait).wait_seconds  # the job API's rule: seconds >= 0
+    if wait is not None and output is None:
+        raise InputError(
+            "read_batch(max_wait=) needs output= (runs still pending are resumed from there: "
+            "rerun the same call)"
+        )
+    deadline = None if wait is None else time.monotonic() + wait
     store = None
     if output is not None:
         store = JobStore.open(output, storage_options=dict(storage_options or {}))
@@ -68,7 +80,7 @@ async def aread_batch(
             return store.read().sort(ROW).drop(ROW)  # everything is stored: no request
     client = client or Client()
     try:
-        return await _read(batch_id, client, store, polling or Polling(), concurrency)
+        return await _read(batch_id, client, store, polling or Polling(), concurrency, deadline)
     finally:
         await client.aclose()
 
@@ -79,9 +91,10 @@ async def _read(
     store: JobStore | None,
     polling: Polling,
     concurrency: Concurrency | None,
+    deadline: float | None,
 ) -> pl.DataFrame:
     try:
-        batch = await PollingWaiter(polling).wait(client, batch_id)
+        batch = await _wait(client, batch_id, polling, deadline)
     except NotFoundError as exc:
         exc.add_note(
             f"batch {batch_id} was not found: check the id, and that the client's API key, "
@@ -106,7 +119,7 @@ async def _read(
         "batch %s: %s, %s, %d runs%s",
         batch_id,
         operation,
-        batch.status,
+        batch.status if batch is not None else "not finished by max_wait",
         len(runs),
         f", {proc_id}@{version}" if proc_id else "",
     )
@@ -135,25 +148,53 @@ async def _read(
         "input_fingerprint": f"batch:{batch_id}",
         "batch_size": PART_ROWS,
     }
-    return await _stored(store, identity, batch_id, n_parts, part)
+    finished = [
+        all(r.get("status") not in NON_TERMINAL for r in runs[i * PART_ROWS : (i + 1) * PART_ROWS])
+        for i in range(n_parts)
+    ]
+    return await _stored(store, identity, batch_id, finished, part)
+
+
+async def _wait(
+    client: Client, batch_id: str, polling: Polling, deadline: float | None
+) -> BatchRun | None:
+    """The batch once terminal; None when ``deadline`` (monotonic) passes first."""
+    left = None if deadline is None else deadline - time.monotonic()
+    try:
+        async with asyncio.timeout(left):
+            return await PollingWaiter(polling).wait(client, batch_id)
+    except TimeoutError:
+        if deadline is None or time.monotonic() < deadline:
+            raise  # not our deadline
+        return None
 
 
 async def _stored(
     store: JobStore,
     identity: dict[str, Any],
     batch_id: str,
-    n_parts: int,
+    finished: list[bool],
     part: Callable[[int], Awaitable[pa.Table]],
 ) -> pl.DataFrame:
-    """Write the parts not stored yet (one at a time, under the output's lock), read all."""
+    """Write the parts not stored yet whose runs have all finished (one at a time, under the
+    output's lock), and read all; a part with runs still pending is returned, not stored."""
+    n_parts = len(finished)
     with store.lock(owner=f"extend_frames read_batch {batch_id}"):
         if store.check_manifest(identity) is None:
             store.write_manifest({**identity, "batch_id": batch_id, "n_chunks": n_parts})
+        pending: list[pl.DataFrame] = []
         for index in range(n_parts):
             if store.has_part(index):
                 continue
             table = await part(index)
+            if not finished[index]:
+                pending.append(_frame(table))
+                continue
             await asyncio.to_thread(store.write_part, index, table)
+        if pending:  # not complete: no _SUCCESS, a rerun fetches the pending parts only
+            stored = store.read() if store.parts() else None
+            frames = [stored, *pending] if stored is not None else pending
+            return pl.concat(frames, how="diagonal_relaxed").sort(ROW).drop(ROW)
         result = store.read().sort(ROW).drop(ROW) if n_parts else pl.DataFrame()
         by_status = result.get_column("status").cast(pl.String).value_counts() if n_parts else None
         store.mark_success(
@@ -196,7 +237,8 @@ def metadata_columns(runs: Sequence[dict[str, Any]]) -> pl.DataFrame:
 
 def _rows(decoded: pl.DataFrame, batch_id: str, start: int, meta: pl.DataFrame) -> pa.Table:
     """The result columns of one part: ids, status, typed output, metadata columns, position."""
-    status = pl.col("status")
+    running = pl.col("status").is_in(list(NON_TERMINAL))  # not finished by max_wait
+    status = pl.when(running).then(pl.lit("PENDING")).otherwise(pl.col("status"))
     known = status.is_in(list(STATUS_VALUES))
     frame = decoded.select(
         pl.lit(batch_id, dtype=pl.String).alias("batch_id"),
@@ -232,6 +274,7 @@ def read_batch(
     storage_options: Mapping[str, Any] | None = None,
     polling: Polling | None = None,
     concurrency: Concurrency | None = None,
+    max_wait: float | timedelta | None = None,
 ) -> pl.DataFrame:
     """Any Extend batch by id (``bpar_...`` parse, ``bpr_...`` extract/classify/split) as a
     typed frame: waits for it, lists its runs (all pages), fetches each, one row per run.
@@ -241,6 +284,8 @@ def read_batch(
     one ``metadata.<key>`` column per top-level key of the inputs' metadata. ``output`` is
     typed from the processor version the runs used (parse: the parse output). With
     ``output=`` the rows are stored there, and a rerun fetches only what is missing.
+    ``max_wait=`` (seconds or a timedelta; needs ``output=``) returns after at most that long:
+    runs not finished yet come back ``PENDING``, and the same call again completes them.
 
     >>> df = xf.read_batch("bpr_Xj8mK2pL9nR4vT7q", output="s3://lake/b/")  # doctest: +SKIP
     >>> df.select("metadata.doc_id", "output")  # doctest: +SKIP
@@ -253,5 +298,6 @@ def read_batch(
             storage_options=storage_options,
             polling=polling,
             concurrency=concurrency,
+            max_wait=max_wait,
         )
     )
