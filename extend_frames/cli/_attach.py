@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
     out.add_argument(
         "--output", required=True, metavar="PATH", help="folder for Parquet results (fsspec URL)"
     )
-    _add_storage_options(out)
+    _add_storage_options(out, "--output")
     out.add_argument("--json", action="store_true", help="print one JSON summary object")
     _add_api_options(p)
     p.set_defaults(func=_run)
@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             client.close()
     except ExtendError as exc:
-        return _fail("collect-batch", exc)
+        return _fail("collect-batch", exc, args)
     except KeyboardInterrupt:
         print("extend-frames collect-batch: interrupted; rerun to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -27,8 +27,8 @@ EXIT_CODES: dict[int, str] = {
     "credits, store error (message on stderr); fix it, then rerun",
     EXIT_USAGE: "usage error (bad arguments)",
     EXIT_ROWS_FAILED: "complete, but some rows FAILED or CANCELLED (in the output, with a reason)",
-    EXIT_INCOMPLETE: "not finished: rows still PENDING (--max-wait, --detach; finish with "
-    "extend-frames collect OUTPUT), or for status: not complete yet",
+    EXIT_INCOMPLETE: "not finished: rows still PENDING (a bounded wait, or a detached job; "
+    "finish with extend-frames collect OUTPUT), or for status: not complete yet",
     EXIT_TRANSIENT: "transient error: network, rate limit, server error, ambiguous submission "
     "or batch timeout; rerun the same command later (it resumes)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGINT): nothing more was submitted; rerun the same "
@@ -61,12 +61,19 @@ def missing_extra(command: str, exc: ImportError, code: int = EXIT_ERROR) -> int
     return code
 
 
-def fail(command: str, exc: BaseException | str) -> int:
-    """Print ``extend-frames COMMAND: error: ...`` on stderr; return the exit code."""
+def fail(command: str, exc: BaseException | str, *, key_env: str | None = None) -> int:
+    """Print ``extend-frames COMMAND: error: ...`` on stderr; return the exit code.
+
+    The message is in the CLI's words (flags, not the library's keywords); a 401 under
+    ``--api-key-env NAME`` (``key_env``) names the variable whose key was refused.
+    """
+    from extend_frames.cli._words import cli_words, refused_key
+
     if isinstance(exc, str):
-        message, code = exc, EXIT_ERROR
+        message, code = cli_words(exc), EXIT_ERROR
     else:
-        message = " ".join([str(exc), *getattr(exc, "__notes__", ())])
+        refused = refused_key(exc, key_env)
+        message = refused or cli_words(" ".join([str(exc), *getattr(exc, "__notes__", ())]))
         code = exit_code_for(exc)
     kind = "transient error" if code == EXIT_TRANSIENT else "error"
     print(f"extend-frames {command}: {kind}: {message}", file=sys.stderr)

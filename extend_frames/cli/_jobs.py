@@ -234,13 +234,14 @@ def _add_bounded_wait(wait: Any) -> None:
     )
 
 
-def _add_storage_options(group: Any) -> None:
+def _add_storage_options(group: Any, paths: str = "INPUT/--glob and --output") -> None:
+    """--storage-option; ``paths`` names the paths it applies to, in that command's words."""
     group.add_argument(
         "--storage-option",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="fsspec storage option for INPUT/--glob and --output (repeatable; "
+        help=f"fsspec storage option for {paths} (repeatable; "
         "values true/false/numbers are converted)",
     )
 
@@ -277,7 +278,7 @@ def _register_collect(subparsers: Any) -> None:
         "--detach\n  extend-frames collect out/ --max-wait 3600\n\n" + _CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("output", metavar="OUTPUT", help="the job's --output (path or fsspec URL)")
+    p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
     p.add_argument(
         "--max-wait",
         type=float,
@@ -297,7 +298,7 @@ def _register_collect(subparsers: Any) -> None:
     p.add_argument(
         "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
     )
-    _add_storage_options(p)
+    _add_storage_options(p, "OUTPUT")
     _add_api_options(p)
     p.set_defaults(func=_run_collect)
 
@@ -325,7 +326,7 @@ def _run_collect(args: argparse.Namespace) -> int:
             client.close()
         return _report_job(args, "collect", out, time.monotonic() - started)
     except (ExtendError, KeyboardInterrupt) as exc:
-        return fail("collect", exc)
+        return _fail("collect", exc, args)
 
 
 def _register_status(subparsers: Any) -> None:
@@ -339,9 +340,9 @@ def _register_status(subparsers: Any) -> None:
         + codes_help(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_INCOMPLETE),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("output", metavar="OUTPUT", help="the job's --output (path or fsspec URL)")
+    p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_storage_options(p)
+    _add_storage_options(p, "OUTPUT")
     p.set_defaults(func=_run_status)
 
 
@@ -439,8 +440,8 @@ class _UsageError(Exception):
     """Arguments argparse cannot check on its own (exit code 2, like argparse's)."""
 
 
-def _fail(command: str, exc: BaseException | str) -> int:
-    return fail(command, exc)
+def _fail(command: str, exc: BaseException | str, args: argparse.Namespace | None = None) -> int:
+    return fail(command, exc, key_env=getattr(args, "api_key_env", None))
 
 
 def _bad_rows(by_status: Mapping[str, int]) -> int:
@@ -458,7 +459,7 @@ def _run_job(args: argparse.Namespace) -> int:
         print(f"extend-frames {operation}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ExtendError as exc:
-        return _fail(operation, exc)
+        return _fail(operation, exc, args)
     except KeyboardInterrupt:
         print(
             f"extend-frames {operation}: interrupted; rerun the same command to resume",
