@@ -31,3 +31,25 @@ def test_every_api_reference_points_at_a_section() -> None:
     assert len(cited) >= 15
     missing = {a: sorted(f) for a, f in cited.items() if a not in anchors}
     assert missing == {}, f"no such section in docs/extend-api.md: {missing}"
+
+
+def _readme_row(column: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith(f"| `{column}` |")]
+    assert len(rows) == 1, column
+    return rows[0]
+
+
+def test_readme_status_row_lists_every_status_the_code_can_produce() -> None:
+    from extend_frames._columns import STATUS_VALUES
+
+    listed = re.findall(r"`([A-Z_]+)`", _readme_row("status").split("(rows are never")[0])
+    assert listed == list(STATUS_VALUES)
+
+
+def test_readme_states_the_processor_version_rule_the_code_follows() -> None:
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "newest published version, or the draft when none is published" in readme
+    assert "An unpublished processor is not pinned" in readme
+    assert "out.to_pandas()" in readme
+    assert "out.to_arrow()" in readme

@@ -114,7 +114,6 @@ def _register_job(subparsers: Any, operation: str) -> None:
     )
     src.add_argument(
         "--file-column",
-        default="file",
         help="column holding URLs, file_... ids, local paths or fsspec URLs (default: file)",
     )
     if operation != "split":
@@ -536,7 +535,7 @@ def _input_frame(
     if args.glob is not None:
         if text_column is not None:
             raise _UsageError("--text-column needs a table INPUT, not --glob")
-        return glob_files(args.glob, column=args.file_column, storage_options=options)
+        return glob_files(args.glob, column=args.file_column or "file", storage_options=options)
     return read_table(args.input, format=args.format, storage_options=options)
 
 

@@ -4,6 +4,7 @@ from extend_frames.frames import _namespace  # noqa: F401  (registers df.xf)
 from extend_frames.frames._attach import aread_batch, read_batch
 from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._dryrun import Plan
+from extend_frames.frames._inputs import document_column
 from extend_frames.frames._options import JobOptions, WaitOptions
 from extend_frames.frames._public import (
     aclassify,
@@ -59,6 +60,7 @@ __all__ = [  # noqa: RUF022 - grouped by role; the sorted surface is extend_fram
     "job_status",
     "display_path",
     "run_stored",
+    "document_column",
     # types and schemas
     "STATUS",
     "TABLE_FORMATS",

@@ -74,7 +74,8 @@ def to_polars(data: Any) -> pl.DataFrame:
                 "pandas input needs pandas: pip install 'extend-frames[pandas]'"
             ) from exc
         if isinstance(data, pd.DataFrame):
-            return pl.from_pandas(data)
+            converted: pl.DataFrame = pl.from_pandas(_index_as_columns(data))
+            return converted
     if module.startswith("pyarrow"):
         import pyarrow as pa
 
@@ -86,6 +87,22 @@ def to_polars(data: Any) -> pl.DataFrame:
         f"cannot use a {type(data).__module__}.{type(data).__qualname__} as input; pass a "
         "polars DataFrame or LazyFrame, a pandas DataFrame, or a pyarrow Table or RecordBatch"
     )
+
+
+def _index_as_columns(data: Any) -> Any:
+    """A pandas frame with its named index (or any named MultiIndex level) as columns, so it
+    comes back with the results; an unnamed index (e.g. the default RangeIndex) is dropped."""
+    names = [str(n) for n in data.index.names if n is not None]
+    if not names:
+        return data
+    clashes = [n for n in names if n in map(str, data.columns)]
+    if clashes:
+        raise InputError(
+            f"the pandas index {clashes[0]!r} has the same name as the column {clashes[0]!r}; "
+            f"rename one, e.g. df.rename_axis(index={{{clashes[0]!r}: 'index_{clashes[0]}'}}), "
+            "or drop the index with df.reset_index(drop=True)"
+        )
+    return data.reset_index()
 
 
 def classify_references(values: pl.Series, *, text: bool = False) -> pl.DataFrame:
@@ -277,7 +294,7 @@ def validate(
 ) -> None:
     """Raise :class:`InputError` for any whole-frame problem, before a request is sent.
 
-    Exactly one of ``file_column`` / ``text_column`` must be given.
+    At most one of ``file_column`` / ``text_column`` may be given (neither means ``"file"``).
     """
     parse_processor(operation, processor)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int):
@@ -289,19 +306,17 @@ def validate(
             f"batch_size must be from 1 to {MAX_BATCH_INPUTS} (Extend's limit per batch), "
             f"got {batch_size}"
         )
-    if file_column is not None and text_column is not None:
-        raise InputError(
-            f"give either file_column ({file_column!r}) or text_column ({text_column!r}), not both"
-        )
-    column = text_column if text_column is not None else file_column
-    if column is None:
-        raise InputError("say which column holds the documents: file_column=... or text_column=...")
+    column, what = document_column(file_column, text_column)
     if text_column is not None and operation == "split":
         raise InputError(
             "split does not accept text input (Extend rejects it); pass files with "
             "file_column=... (URLs, file ids or paths)"
         )
-    what = "text_column" if text_column is not None else "file_column"
+    if not df.columns:
+        raise InputError(
+            "the frame has no columns; it needs a file column (file_column=...) or "
+            "text column (text_column=...)"
+        )
     _require_column(df, column, what)
     dtype = df.schema[column]
     if not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
@@ -320,6 +335,20 @@ def validate(
         raise InputError("the input frame has no rows; nothing to process")
     if key is not None:
         _validate_key(df, key)
+
+
+def document_column(file_column: str | None, text_column: str | None) -> tuple[str, str]:
+    """The column holding the documents and its keyword: ``text_column`` when given, else
+    ``file_column`` (``"file"`` when neither is given). Both given is an :class:`InputError`."""
+    if file_column is not None and text_column is not None:
+        raise InputError(
+            f"file_column={file_column!r} and text_column={text_column!r} were both given; "
+            f"drop file_column to send the text of {text_column!r}, or drop text_column to "
+            f"send the files of {file_column!r}"
+        )
+    if text_column is not None:
+        return text_column, "text_column"
+    return (file_column if file_column is not None else "file"), "file_column"
 
 
 def _require_column(df: pl.DataFrame, column: str, what: str) -> None:

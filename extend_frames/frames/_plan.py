@@ -21,6 +21,7 @@ from extend_frames._operations import Operation
 from extend_frames.frames._cache import check_cache_key
 from extend_frames.frames._inputs import (
     classify_references,
+    document_column,
     input_fingerprint,
     parse_processor,
     row_keys,
@@ -56,23 +57,23 @@ def plan_job(
     data: Any,
     *,
     processor: Any,
-    file_column: str,
+    file_column: str | None,
     text_column: str | None,
     config: Mapping[str, Any] | None,
     options: Options,
 ) -> Plan:
     """Validate (nothing is sent for bad input), key, dedupe and chunk the input."""
     df = to_polars(data)
-    ref_column = text_column or file_column
     validate(
         df,
         operation=operation,
-        file_column=None if text_column else file_column,
+        file_column=file_column,
         text_column=text_column,
         key=options.key,
         batch_size=options.batch_size,
         processor=processor,
     )
+    ref_column, _ = document_column(file_column, text_column)
     check_cache_key(df, options.cache_key)
     processor_id, version = parse_processor(operation, processor)
     keys = row_keys(df, options.key, reference_column=ref_column)

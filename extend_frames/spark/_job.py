@@ -19,7 +19,7 @@ import pyarrow as pa
 from extend_frames._columns import RESULT_COLUMNS
 from extend_frames._errors import InputError
 from extend_frames._operations import Operation
-from extend_frames.frames import result_schema, run_stored
+from extend_frames.frames import document_column, result_schema, run_stored
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -35,7 +35,7 @@ def run_spark_job(
     sdf: DataFrame,
     *,
     processor: Any,
-    file_column: str = "file",
+    file_column: str | None = None,
     text_column: str | None = None,
     config: Mapping[str, Any] | None = None,
     read_path: str | None = None,
@@ -71,9 +71,9 @@ def run_spark_job(
     return _join(sdf, keys, schema, spark_path(read_path or output))
 
 
-def _reference_column(sdf: DataFrame, file_column: str, text_column: str | None) -> str:
-    column = text_column if text_column is not None else file_column
-    _require(sdf, column, "text_column" if text_column is not None else "file_column")
+def _reference_column(sdf: DataFrame, file_column: str | None, text_column: str | None) -> str:
+    column, what = document_column(file_column, text_column)
+    _require(sdf, column, what)
     return column
 
 

@@ -34,7 +34,7 @@ def spark_schema(operation: str, processor_config: Mapping[str, Any] | None = No
 def parse(
     sdf: DataFrame,
     *,
-    file_column: str = "file",
+    file_column: str | None = None,
     text_column: str | None = None,
     config: Mapping[str, Any] | None = None,
     read_path: str | None = None,
@@ -70,7 +70,7 @@ class SparkProcessorOp(Protocol):
         sdf: DataFrame,
         *,
         processor: str | tuple[str, str | None],
-        file_column: str = "file",
+        file_column: str | None = None,
         text_column: str | None = None,
         config: Mapping[str, Any] | None = None,
         read_path: str | None = None,

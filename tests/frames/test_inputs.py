@@ -64,10 +64,33 @@ def test_to_polars_accepts_every_supported_container() -> None:
         assert got.equals(expected), type(data)
 
 
-def test_to_polars_keeps_pandas_values_but_not_its_index() -> None:
-    frame = pd.DataFrame({"file": URLS}, index=[10, 20, 30])
-    assert to_polars(frame).columns == ["file"]
-    assert to_polars(frame).get_column("file").to_list() == URLS
+def test_to_polars_keeps_pandas_values_but_not_an_unnamed_index() -> None:
+    for index in ([10, 20, 30], pd.RangeIndex(3)):
+        frame = pd.DataFrame({"file": URLS}, index=index)
+        assert to_polars(frame).columns == ["file"]
+        assert to_polars(frame).get_column("file").to_list() == URLS
+
+
+def test_to_polars_turns_a_named_pandas_index_into_a_column() -> None:
+    frame = pd.DataFrame({"file": URLS}, index=pd.Index(["a", "b", "c"], name="doc"))
+    got = to_polars(frame)
+    assert got.columns == ["doc", "file"]
+    assert got.get_column("doc").to_list() == ["a", "b", "c"]
+    assert got.get_column("file").to_list() == URLS
+
+
+def test_to_polars_turns_every_multiindex_level_into_a_column() -> None:
+    index = pd.MultiIndex.from_tuples([("x", 1), ("x", 2), ("y", 1)], names=["batch", "page"])
+    got = to_polars(pd.DataFrame({"file": URLS}, index=index))
+    assert got.columns == ["batch", "page", "file"]
+    assert got.get_column("batch").to_list() == ["x", "x", "y"]
+    assert got.get_column("page").to_list() == [1, 2, 1]
+
+
+def test_a_pandas_index_named_like_a_column_is_refused_naming_both() -> None:
+    frame = pd.DataFrame({"file": URLS, "doc": [1, 2, 3]}, index=pd.Index([7, 8, 9], name="doc"))
+    with pytest.raises(InputError, match=r"index 'doc' .* column 'doc'.*rename_axis"):
+        to_polars(frame)
 
 
 @pytest.mark.parametrize("data", [{"file": URLS}, [URLS], "file.csv", None, pl.Series(URLS)])
@@ -272,11 +295,29 @@ def test_text_input_for_split_is_refused() -> None:
         )
 
 
-def test_file_and_text_columns_are_exclusive_and_one_is_needed() -> None:
-    with pytest.raises(InputError, match="not both"):
+def test_file_and_text_columns_are_exclusive_and_the_message_says_which_to_drop() -> None:
+    with pytest.raises(InputError) as info:
         _validate(_frame(file=URLS, body=URLS), text_column="body")
-    with pytest.raises(InputError, match=r"file_column=\.\.\. or text_column=\.\.\."):
-        _validate(_frame(), file_column=None)
+    message = str(info.value)
+    assert "file_column='file' and text_column='body' were both given" in message
+    assert "drop file_column" in message
+    assert "drop text_column" in message
+
+
+def test_neither_column_given_means_the_file_column() -> None:
+    _validate(_frame(), file_column=None)
+    with pytest.raises(InputError, match="file_column 'file' is not a column"):
+        _validate(_frame(body=URLS), file_column=None)
+
+
+def test_a_frame_without_columns_gets_a_message_naming_both_keywords() -> None:
+    for frame in (pl.DataFrame(), to_polars(pd.DataFrame())):
+        with pytest.raises(InputError) as info:
+            _validate(frame, file_column=None)
+        assert str(info.value) == (
+            "the frame has no columns; it needs a file column (file_column=...) or "
+            "text column (text_column=...)"
+        )
 
 
 def test_missing_text_column_is_named_as_such() -> None:

@@ -283,3 +283,38 @@ def test_bad_input_fails_before_any_request(emulator: Emulator) -> None:
     with pytest.raises(xf.InputError, match="not unique"):
         xf.parse(pl.DataFrame({"file": ["a", "b"], "k": [1, 1]}), key="k", client=client)
     assert emulator.stats()["requests"] == before  # nothing was sent
+
+
+def test_a_named_pandas_index_comes_back_as_columns(emulator: Emulator) -> None:
+    ex = create_processor(emulator, "extractor")
+    index = pd.MultiIndex.from_tuples([("eu", 7), ("us", 9)], names=["region", "doc"])
+    frame = pd.DataFrame(
+        {"text": ["Invoice #A-1\nTotal: USD 10.00", "Invoice #B-2\nTotal: EUR 5.00"]}, index=index
+    )
+    client = make_client(emulator)
+    out = xf.extract(
+        frame, processor=ex, text_column="text", client=client, polling=FAST, progress=False
+    )
+    assert out.columns[:3] == ["region", "doc", "text"]
+    assert out.select("region", "doc").rows() == [("eu", 7), ("us", 9)]
+    assert (out.get_column("status") == "PROCESSED").all()
+    back = out.to_pandas().set_index(["region", "doc"])
+    assert back.index.equals(index)
+
+
+def test_text_column_with_an_explicit_file_column_is_refused_before_any_request(
+    emulator: Emulator,
+) -> None:
+    ex = create_processor(emulator, "extractor")
+    frame = pl.DataFrame({"file": ["a.pdf"], "text": ["Invoice #A-1"]})
+    client = make_client(emulator)
+    before = emulator.stats()["requests_total"]
+    with pytest.raises(xf.InputError, match="drop file_column"):
+        xf.extract(frame, processor=ex, file_column="file", text_column="text", client=client)
+    with pytest.raises(xf.InputError, match="drop file_column"):
+        xf.parse(frame, file_column="file", text_column="text", client=client)
+    assert emulator.stats()["requests_total"] == before  # nothing was sent
+    out = xf.extract(
+        frame, processor=ex, text_column="text", client=client, polling=FAST, progress=False
+    )
+    assert out.get_column("status").to_list() == ["PROCESSED"]
