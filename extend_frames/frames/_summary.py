@@ -7,6 +7,7 @@ describes a job's *output path* (batches by ledger state, lock holder) for
 
 from __future__ import annotations
 
+import html
 import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -44,6 +45,13 @@ class JobSummary:
             f", {self.possible_duplicates} possibly paid twice" if self.possible_duplicates else ""
         )
         return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{twice}{took}"
+
+    # Jupyter/IPython show these instead of the dataclass repr: the same text as str().
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
 
 
 def summarize(df: pl.DataFrame) -> JobSummary:

@@ -167,6 +167,8 @@ class Engine:
         self.waiter: Waiter = waiter or PollingWaiter(self.polling)
         self.concurrency = concurrency or Concurrency()
         self.progress: Progress = progress or NoProgress()
+        # per chunk: rows already reported to progress.fetched (finished() adds the rest)
+        self._reported: dict[int, int] = {}
         self.detach = detach
         # max_wait: after this time.monotonic() value, chunks are submitted but not waited for
         self.deadline = deadline
@@ -290,7 +292,9 @@ class Engine:
                 key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
             )
 
-        table = self._decode_finish(chunk, bodies, batch_of, history)
+        table = self._decode_finish(
+            chunk, bodies, batch_of, history, reported=self._reported.pop(chunk.index, 0)
+        )
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
             await self._record(chunk.index, "collected", rows=table.num_rows)
@@ -321,6 +325,7 @@ class Engine:
         history: ChunkHistory,
         *,
         counted: bool = True,
+        reported: int = 0,
     ) -> pa.Table:
         """Decode one body per unit (in unit order), add batch ids and the duplicate flag
         (more than one run exists for the row), hand to the finisher."""
@@ -335,7 +340,9 @@ class Engine:
         table = self.finish(chunk.index, decoded)
         if counted:
             processed = int((decoded.get_column("status") == "PROCESSED").sum())
-            self.progress.finished(processed, len(chunk.units) - processed)
+            self.progress.finished(
+                processed, len(chunk.units) - processed, already_fetched=reported
+            )
         return table
 
     # -- files ---------------------------------------------------------------------------
@@ -639,6 +646,7 @@ class Engine:
             run_ids.update(ids)
         if history.adopted_runs:
             bodies.update(await self._collect_adopted(history.adopted_runs, wanted))
+        self._reported[chunk.index] = len(bodies)  # each was reported to progress.fetched
         for bid, keys in history.batches:
             if statuses.get(bid) == "FAILED":
                 for key in keys:
@@ -684,6 +692,7 @@ class Engine:
                 status = json.loads(body).get("status")
                 if status not in _NON_TERMINAL:
                     out[key] = body
+                    self.progress.fetched(1)
                     return
                 elapsed = time.monotonic() - started
                 await asyncio.sleep(self.polling.run_delay(attempt, self._rng, elapsed))
@@ -703,6 +712,7 @@ class Engine:
             async with self._fetch_slots:
                 out[key] = await self.client.get_run_bytes(self.spec.operation, run_id)
             self.stats.runs_fetched += 1
+            self.progress.fetched(1)
 
         async with asyncio.TaskGroup() as group:
             for key, run in summaries.items():
@@ -710,6 +720,7 @@ class Engine:
                     group.create_task(fetch(key, run["id"]))
                 else:
                     out[key] = json.dumps(run).encode()
+                    self.progress.fetched(1)
         return out
 
     # -- helpers ---------------------------------------------------------------------------
