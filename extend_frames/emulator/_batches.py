@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ._clock import rfc3339
-from ._errors import ApiError, internal, invalid, not_found
+from ._errors import ApiError, found, internal, invalid, not_found
 from ._faults import chance
 from ._http import read_json, reply, state_of
 from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
@@ -134,9 +134,7 @@ def _route_for(kind: RunKind) -> Route:
 
 async def get_batch(request: Request) -> Response:
     state = state_of(request)
-    batch = state.batches.get(request.path_params["id"])
-    if batch is None:
-        raise not_found("Batch run", request.path_params["id"])
+    batch = found(state.batches, "Batch run", request.path_params["id"])
     return reply(batch.to_json())
 
 
@@ -178,9 +176,7 @@ async def get_legacy_batch(request: Request) -> Response:
 def cancel_batch(state: State, batch_id: str) -> BatchRecord:
     """Emulator-only batch cancel: unfinished runs and the batch become CANCELLED."""
     with state.lock:
-        batch = state.batches.get(batch_id)
-        if batch is None:
-            raise not_found("Batch run", batch_id)
+        batch = found(state.batches, "Batch run", batch_id)
         if batch.status in ("PROCESSED", "FAILED", "CANCELLED"):
             raise ApiError(400, "INVALID_REQUEST", f"Batch {batch_id} is already {batch.status}")
         state.cancel_batch(batch)

@@ -17,13 +17,13 @@ import itertools
 import json
 import random
 import secrets
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._config import WebhookOptions
+from ._daemon import Daemon
 from ._faults import chance
 from ._ingest import is_loopback
 from ._state import State
@@ -53,34 +53,20 @@ class Delivery:
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Deliverer:
+class Deliverer(Daemon[Delivery]):
     """The EventSink the state emits into; owns the delivery thread and the delivery log."""
 
     def __init__(self, state: State, options: WebhookOptions) -> None:
+        super().__init__("extend-emulator-webhooks")
         self._state = state
         self._options = options
-        self._cond = threading.Condition()
         self._queue: list[tuple[float, int, Delivery]] = []
         self._tie = itertools.count()
         self._index = itertools.count()
         self._rng = random.Random(options.seed)
-        self._stopped = False
         self._busy = 0
         self.log: list[dict[str, Any]] = []
-        self._thread = threading.Thread(
-            target=self._loop, name="extend-emulator-webhooks", daemon=True
-        )
         state.events = self
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._cond:
@@ -196,22 +182,17 @@ class Deliverer:
             self._cond.wait(timeout)
         return None
 
-    def _loop(self) -> None:
-        while True:
+    def _handle(self, delivery: Delivery) -> None:
+        retry_in: float | None = None
+        try:
+            retry_in = self._attempt(delivery)
+        finally:
             with self._cond:
-                delivery = self._next()
-            if delivery is None:
-                return
-            retry_in: float | None = None
-            try:
-                retry_in = self._attempt(delivery)
-            finally:
-                with self._cond:
-                    self._busy -= 1
-                    if retry_in is not None:
-                        item = (time.monotonic() + retry_in, next(self._tie), delivery)
-                        heapq.heappush(self._queue, item)
-                    self._cond.notify_all()
+                self._busy -= 1
+                if retry_in is not None:
+                    item = (time.monotonic() + retry_in, next(self._tie), delivery)
+                    heapq.heappush(self._queue, item)
+                self._cond.notify_all()
 
     def _attempt(self, d: Delivery) -> float | None:
         """POST once; the delay before the next attempt, or None when done (or given up)."""

@@ -7,6 +7,10 @@ Handlers raise ``ApiError``; the gate middleware turns it (and anything unexpect
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 class ApiError(Exception):
@@ -41,6 +45,14 @@ def invalid(message: str, *, doc_url: str | None = None) -> ApiError:
 
 def not_found(what: str, ident: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", f"{what} {ident} not found")
+
+
+def found(table: Mapping[str, _T], what: str, ident: str) -> _T:
+    """``table[ident]``, or the 404 naming ``what`` when it is not there."""
+    item = table.get(ident)
+    if item is None:
+        raise not_found(what, ident)
+    return item
 
 
 def internal(message: str = "An unexpected error occurred.") -> ApiError:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import _documents as docs
-from ._errors import invalid, not_found
+from ._errors import found, invalid
 from ._http import JSONBytes, reply, state_of
 from ._lists import choice, list_body, page_size, paginate
 from ._records import FileRecord, dumps
@@ -87,10 +87,7 @@ async def upload(request: Request) -> Response:
 
 
 def _get_file(state: State, file_id: str) -> FileRecord:
-    rec = state.files.get(file_id)
-    if rec is None:
-        raise not_found("File", file_id)
-    return rec
+    return found(state.files, "File", file_id)
 
 
 async def get_file(request: Request) -> Response:

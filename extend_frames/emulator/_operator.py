@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ._batches import cancel_batch
 from ._clock import ManualClock
-from ._errors import ApiError, invalid, not_found
+from ._errors import ApiError, found, invalid, not_found
 from ._files import content_token
 from ._http import JSONBytes, read_json, reply, state_of
 from ._records import dumps
@@ -75,9 +75,7 @@ async def parse_output(request: Request) -> Response:
 
 async def file_content(request: Request) -> Response:
     state = state_of(request)
-    rec = state.files.get(request.path_params["id"])
-    if rec is None:
-        raise not_found("File", request.path_params["id"])
+    rec = found(state.files, "File", request.path_params["id"])
     _check_token(content_token(state, rec.id), request)
     return Response(rec.data, media_type="application/octet-stream")
 

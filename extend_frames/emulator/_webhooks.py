@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from ._clock import rfc3339
 from ._config import API_VERSION
-from ._errors import invalid, not_found
+from ._errors import found, invalid
 from ._http import JSONBytes, read_json, reply, state_of
 from ._lists import choice, list_body, page_size, paginate
 from ._records import dumps
@@ -50,10 +50,7 @@ def _check_endpoint_fields(body: dict[str, Any], allowed: set[str]) -> None:
 
 
 def _endpoint(state: State, ep_id: str) -> dict[str, Any]:
-    ep = state.webhook_endpoints.get(ep_id)
-    if ep is None:
-        raise not_found("Webhook endpoint", ep_id)
-    return ep
+    return found(state.webhook_endpoints, "Webhook endpoint", ep_id)
 
 
 async def create_endpoint(request: Request) -> Response:
@@ -139,10 +136,7 @@ async def list_endpoints(request: Request) -> Response:
 
 
 def _subscription(state: State, sub_id: str) -> dict[str, Any]:
-    sub = state.webhook_subscriptions.get(sub_id)
-    if sub is None:
-        raise not_found("Webhook subscription", sub_id)
-    return sub
+    return found(state.webhook_subscriptions, "Webhook subscription", sub_id)
 
 
 async def create_subscription(request: Request) -> Response:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import threading
 import time
 
 from ._clock import Clock
 from ._config import Speed
+from ._daemon import Daemon
 from ._process import Outcome, apply, compute
 from ._records import BatchRecord, RunRecord
 from ._state import State
@@ -30,35 +30,25 @@ DEFAULT_PRIORITY = 50
 log = logging.getLogger("extend_frames.emulator")
 
 
-class Worker:
+# (start or finish, its scheduled clock time, the run, the outcome a finish applies)
+_Action = tuple[str, float, RunRecord, Outcome | None]
+
+
+class Worker(Daemon[_Action]):
     def __init__(self, state: State, speed: Speed, clock: Clock) -> None:
+        super().__init__("extend-emulator-worker")
         self._state = state
         self._speed = speed
         self._clock = clock
-        self._cond = threading.Condition()
         self._tie = itertools.count()
         self._delayed: list[tuple[float, int, int, int, RunRecord]] = []
         self._ready: list[tuple[int, int, int, float, RunRecord]] = []
         self._finishing: list[tuple[float, int, RunRecord, Outcome]] = []
         self._next_start = 0.0
         self._interval = 60.0 / speed.files_per_minute if speed.files_per_minute else 0.0
-        self._stopped = False
         self._idle = True
-        self._thread = threading.Thread(
-            target=self._loop, name="extend-emulator-worker", daemon=True
-        )
         clock.on_advance(self.wake)
         state.schedule = self.submit
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
     def wake(self) -> None:
         with self._cond:
@@ -88,7 +78,7 @@ class Worker:
         with self._cond:
             return self._cond.wait_for(lambda: self._idle, timeout)
 
-    def _next_action(self) -> tuple[str, float, RunRecord, Outcome | None] | None:
+    def _next(self) -> _Action | None:
         """Under the condition: pick the next start/finish (with its scheduled clock time),
         or wait. None means stop."""
         while not self._stopped:
@@ -118,29 +108,22 @@ class Worker:
             self._clock.wait(self._cond, min(deadlines) if deadlines else None)
         return None
 
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                action = self._next_action()
-            if action is None:
-                return
-            what, start_at, run, outcome = action
-            if what == "finish" and outcome is not None:
-                apply(self._state, run, outcome)
-                continue
-            if not self._state.start_run(run):
-                continue
-            try:
-                result = compute(self._state, run)
-            except Exception as exc:  # a bug in document handling must not kill the worker
-                log.exception("emulator: processing %s failed unexpectedly", run.id)
-                result = Outcome(
-                    "FAILED", "INTERNAL_ERROR", f"Internal error: {type(exc).__name__}"
-                )
-            if not self._speed.run_latency:
-                apply(self._state, run, result)
-                time.sleep(0)  # yield the GIL between runs so request handling keeps its share
-                continue
-            with self._cond:
-                finish_at = start_at + self._speed.run_latency
-                heapq.heappush(self._finishing, (finish_at, next(self._tie), run, result))
+    def _handle(self, action: _Action) -> None:
+        what, start_at, run, outcome = action
+        if what == "finish" and outcome is not None:
+            apply(self._state, run, outcome)
+            return
+        if not self._state.start_run(run):
+            return
+        try:
+            result = compute(self._state, run)
+        except Exception as exc:  # a bug in document handling must not kill the worker
+            log.exception("emulator: processing %s failed unexpectedly", run.id)
+            result = Outcome("FAILED", "INTERNAL_ERROR", f"Internal error: {type(exc).__name__}")
+        if not self._speed.run_latency:
+            apply(self._state, run, result)
+            time.sleep(0)  # yield the GIL between runs so request handling keeps its share
+            return
+        with self._cond:
+            finish_at = start_at + self._speed.run_latency
+            heapq.heappush(self._finishing, (finish_at, next(self._tie), run, result))
