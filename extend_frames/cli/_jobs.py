@@ -644,6 +644,7 @@ def _run_status(args: argparse.Namespace) -> int:
                     "complete": summary.complete,
                     "operation": summary.operation,
                     "processor": summary.processor,
+                    "processor_version": summary.processor_version,
                     "job_id": summary.job_id,
                     "batches_total": summary.chunks_total,
                     "batches_by_state": summary.batches_by_state,

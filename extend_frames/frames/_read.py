@@ -13,6 +13,7 @@ import io
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Literal, overload
 
 import polars as pl
@@ -164,7 +165,21 @@ def job_status(
             f"(check the path, or {missing_hint} first)",
             path=store.path,
         )
-    return ledger_summary(path, storage_options=storage_options)
+    status = ledger_summary(path, storage_options=storage_options)
+    inputs = None if status.complete else store.read_input()
+    if inputs is None:
+        return status
+    # An unfinished job kept its input: rows without a result yet count as PENDING.
+    stored = store.scan()
+    done = stored.select(ROW).collect() if ROW in stored.collect_schema().names() else None
+    frame = pl.from_arrow(inputs)
+    assert isinstance(frame, pl.DataFrame)
+    pending = frame.height if done is None else frame.join(done, on=ROW, how="anti").height
+    if not pending:
+        return status
+    by_status = dict(status.rows_by_status or {})
+    by_status["PENDING"] = by_status.get("PENDING", 0) + pending
+    return replace(status, rows=status.rows + pending, rows_by_status=by_status)
 
 
 def _has_protocol(path: str) -> bool:

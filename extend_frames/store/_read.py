@@ -67,13 +67,20 @@ class StoredJobStatus:
     credits: float | None
     lock: LockInfo | None
     success: dict[str, Any] | None = field(default=None)
+    #: The processor version the job is pinned to (the manifest's ``processor_version``).
+    processor_version: str | None = field(default=None)
 
     def render(self) -> str:
         """A few human lines (no secrets: the path is shown without credentials)."""
         head = "complete" if self.complete else "incomplete"
         lines = [f"{self.path}: {head}"]
         if self.operation is not None:
-            lines.append(f"  job {self.job_id}: {self.operation} {self.processor or ''}".rstrip())
+            pinned = (
+                f"@{self.processor_version}" if self.processor and self.processor_version else ""
+            )
+            lines.append(
+                f"  job {self.job_id}: {self.operation} {self.processor or ''}{pinned}".rstrip()
+            )
         total = f" (of {self.chunks_total})" if self.chunks_total is not None else ""
         states = ", ".join(f"{n} {s}" for s, n in self.batches_by_state.items() if n)
         lines.append(f"  batches: {states or 'none recorded'}{total}; parts written: {self.parts}")
@@ -130,5 +137,10 @@ def ledger_summary(
         rows_by_status=by_status,
         credits=credits,
         lock=store.lock_holder(),
+        processor_version=_version(manifest.get("processor_version")),
         success=store.success(),
     )
+
+
+def _version(value: Any) -> str | None:
+    return None if value is None else str(value)

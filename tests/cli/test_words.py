@@ -3,6 +3,8 @@ message leaves a quote open, and every subcommand's ``--help`` mentions only its
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import extend_frames as xf
 from extend_frames.cli import build_parser
 from extend_frames.cli._words import cli_words, flags
 from extend_frames.emulator import Emulator
@@ -112,3 +115,28 @@ def test_help_mentions_only_its_own_options(name: str) -> None:
         if not (other and other.group(1) != name):
             mentioned |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", line))
     assert mentioned <= own, f"{name} --help mentions {sorted(mentioned - own)}"
+
+
+def test_status_counts_pending_rows_and_shows_the_pinned_version(
+    cli: Cli, emulator: Emulator, extractor: str, truth: pl.DataFrame, tmp_path: Path
+) -> None:
+    async def publish() -> None:
+        async with xf.Client(api_key=emulator.api_key, base_url=emulator.url) as client:
+            await client.publish_processor_version("extractor", extractor)
+
+    asyncio.run(publish())  # 1.0: the job pins it
+    rows = invoices(truth)
+    rows.write_csv(tmp_path / "in.csv")
+    out = tmp_path / "out"
+    res = cli("extract", tmp_path / "in.csv", "--processor", extractor, "--output", out,
+              "--batch-size", "2", "--detach")  # fmt: skip
+    assert res.code == 4, res.err
+    report = cli("status", out, "--json")
+    data = json.loads(report.out)
+    assert report.code == 4
+    assert data["rows"] == rows.height
+    assert data["by_status"] == {"PENDING": rows.height}
+    assert data["processor_version"] == "1.0"
+    text = cli("status", out).out
+    assert f"rows: {rows.height} ({rows.height} PENDING)" in text
+    assert f"{extractor}@{data['processor_version']}" in text
