@@ -343,7 +343,7 @@ def document_column(file_column: str | None, text_column: str | None) -> tuple[s
     if file_column is not None and text_column is not None:
         raise InputError(
             f"file_column={file_column!r} and text_column={text_column!r} were both given; "
-            f"drop file_column to send the text of {text_column!r}, or drop text_column to "
+            f"drop file_column= to send the text of {text_column!r}, or drop text_column= to "
             f"send the files of {file_column!r}"
         )
     if text_column is not None:

@@ -377,3 +377,16 @@ def test_transient_errors_exit_75_and_terminal_ones_1(
         terminal = cli(*args, "--output", tmp_path / "out2")
         assert terminal.code == 1
         assert terminal.err.startswith("extend-frames extract: error: no API key")
+
+
+def test_file_and_text_column_flags_together_are_refused_naming_both(
+    emulator: Emulator, cli: Cli, tmp_path: Path
+) -> None:
+    pl.DataFrame({"file": ["a.pdf"], "body": ["Invoice 1"]}).write_csv(tmp_path / "in.csv")
+    res = cli("extract", tmp_path / "in.csv", "--processor", "ex_1", "--file-column", "file",
+              "--text-column", "body", "--output", tmp_path / "o")  # fmt: skip
+    assert res.code == 1, res.err
+    assert "drop --file-column to send the text of 'body'" in res.err
+    assert "drop --text-column to send the files of 'file'" in res.err
+    assert not (tmp_path / "o").exists()
+    assert emulator.stats()["requests_total"] == 0

@@ -300,8 +300,8 @@ def test_file_and_text_columns_are_exclusive_and_the_message_says_which_to_drop(
         _validate(_frame(file=URLS, body=URLS), text_column="body")
     message = str(info.value)
     assert "file_column='file' and text_column='body' were both given" in message
-    assert "drop file_column" in message
-    assert "drop text_column" in message
+    assert "drop file_column=" in message
+    assert "drop text_column=" in message
 
 
 def test_neither_column_given_means_the_file_column() -> None:

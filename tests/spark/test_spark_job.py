@@ -181,7 +181,7 @@ def test_bad_keys_fail_before_any_request(spark: Any, tmp_path: Path) -> None:
             )
         with pytest.raises(xf.InputError, match="unexpected keyword argument 'bogus'"):
             xfs.extract(dupes.dropDuplicates(["doc"]), key="doc", bogus=1, **common)
-        with pytest.raises(xf.InputError, match="drop file_column"):
+        with pytest.raises(xf.InputError, match="drop file_column="):
             xfs.extract(dupes, key="doc", file_column="doc", **common)
         assert emu.stats()["requests_total"] == 0
     assert not (tmp_path / "o").exists()
