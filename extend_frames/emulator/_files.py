@@ -14,7 +14,7 @@ from starlette.routing import Route
 from . import _documents as docs
 from ._errors import found, invalid
 from ._http import JSONBytes, reply, state_of
-from ._lists import choice, list_body, page_size, paginate
+from ._lists import page_body, time_key
 from ._records import FileRecord, dumps
 from ._state import State
 
@@ -107,22 +107,18 @@ async def delete_file(request: Request) -> Response:
 async def list_files(request: Request) -> Response:
     state = state_of(request)
     params = request.query_params
-    size = page_size(params)
-    sort_dir = choice(params, "sortDir", ("asc", "desc"), "desc")
     needle = params.get("nameContains")
     with state.lock:
         items = [f for f in state.files.values() if not needle or needle in f.name]
-    page, token = paginate(
+    body = page_body(
         items,
-        lambda f: (f.created_at, f.seq),
-        descending=sort_dir == "desc",
-        filters={"nameContains": needle, "sortDir": sort_dir},
-        token=params.get("nextPageToken"),
-        size=size,
+        time_key("createdAt"),
+        lambda f: dumps(f.summary()),
+        params,
+        filters={"nameContains": needle},
+        null_token=state.null_token,
     )
-    return JSONBytes(
-        list_body([dumps(f.summary()) for f in page], token, null_token=state.null_token)
-    )
+    return JSONBytes(body)
 
 
 routes = [

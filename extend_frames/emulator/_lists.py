@@ -12,7 +12,7 @@ import bisect
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ._errors import invalid
 
@@ -90,6 +90,51 @@ def paginate(
     page = ordered[start : start + size]
     more = start + size < len(ordered)
     return page, (_encode(sig, keys[start + size - 1]) if more else None)
+
+
+def page_body(
+    items: Sequence[T],
+    key: Callable[[T], tuple[float, int]],
+    serialise: Callable[[T], bytes],
+    params: Mapping[str, str],
+    *,
+    filters: Mapping[str, object],
+    null_token: bool,
+    descending: bool | None = None,
+    size: int | None = None,
+) -> bytes:
+    """The list body of the page of ``items`` that the query's ``nextPageToken`` asks for:
+    ``size`` items (by default the query's ``maxPageSize``), in the ``descending`` order (by
+    default the query's ``sortDir``, newest first, which then joins the ``filters``)."""
+    if descending is None:
+        sort_dir = choice(params, "sortDir", ("asc", "desc"), "desc")
+        filters = {**filters, "sortDir": sort_dir}
+        descending = sort_dir == "desc"
+    page, token = paginate(
+        items,
+        key,
+        descending=descending,
+        filters=filters,
+        token=params.get("nextPageToken"),
+        size=page_size(params) if size is None else size,
+    )
+    return list_body([serialise(it) for it in page], token, null_token=null_token)
+
+
+class _Timed(Protocol):
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def updated_at(self) -> float: ...
+    @property
+    def seq(self) -> int: ...
+
+
+def time_key(sort_by: str) -> Callable[[_Timed], tuple[float, int]]:
+    """The sort key of ``sortBy`` (``createdAt`` or ``updatedAt``), ties in creation order."""
+    if sort_by == "createdAt":
+        return lambda r: (r.created_at, r.seq)
+    return lambda r: (r.updated_at, r.seq)
 
 
 def _neg(k: tuple[float, int]) -> tuple[float, int]:

@@ -19,7 +19,7 @@ from ._effective import processor_config
 from ._errors import SCHEMA_DOC_URL, invalid, not_found
 from ._http import JSONBytes, opt_obj, opt_str, read_json, reply, state_of
 from ._kinds import PROCESSOR_KINDS, ProcessorKind
-from ._lists import choice, list_body, page_size, paginate
+from ._lists import choice, page_body, time_key
 from ._records import ProcessorRecord, VersionRecord, dumps
 from ._state import State
 
@@ -150,24 +150,18 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
     async def list_(request: Request) -> Response:
         state = state_of(request)
         params = request.query_params
-        size = page_size(params)
         sort_by = choice(params, "sortBy", ("updatedAt", "createdAt"), "updatedAt")
-        sort_dir = choice(params, "sortDir", ("asc", "desc"), "desc")
         with state.lock:
             items = [p for p in state.processors.values() if p.kind == kind.name]
-        page, token = paginate(
+        body = page_body(
             items,
-            (lambda p: (p.created_at, p.seq))
-            if sort_by == "createdAt"
-            else (lambda p: (p.updated_at, p.seq)),
-            descending=sort_dir == "desc",
-            filters={"sortBy": sort_by, "sortDir": sort_dir},
-            token=params.get("nextPageToken"),
-            size=size,
+            time_key(sort_by),
+            lambda p: dumps(p.summary()),
+            params,
+            filters={"sortBy": sort_by},
+            null_token=state.null_token,
         )
-        return JSONBytes(
-            list_body([dumps(p.summary()) for p in page], token, null_token=state.null_token)
-        )
+        return JSONBytes(body)
 
     async def publish(request: Request) -> Response:
         state = state_of(request)
@@ -203,7 +197,6 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
     async def list_versions(request: Request) -> Response:
         state = state_of(request)
         params = request.query_params
-        size = page_size(params)
         sort_dir = choice(params, "sortDir", ("asc", "desc"), "desc")
         with state.lock:
             rec = get_processor(state, kind, request.path_params["id"])
@@ -211,17 +204,16 @@ def _routes_for(kind: ProcessorKind) -> list[Route]:
             draft = rec.draft
         ordered = [draft, *(reversed(published) if sort_dir == "desc" else published)]
         index = {v.id: i for i, v in enumerate(ordered)}
-        page, token = paginate(
+        body = page_body(
             ordered,
             lambda v: (float(index[v.id]), 0),
+            lambda v: dumps(v.summary()),
+            params,
             descending=False,
             filters={"sortDir": sort_dir, "processor": rec.id},
-            token=params.get("nextPageToken"),
-            size=size,
+            null_token=state.null_token,
         )
-        return JSONBytes(
-            list_body([dumps(v.summary()) for v in page], token, null_token=state.null_token)
-        )
+        return JSONBytes(body)
 
     return [
         Route(base, create, methods=["POST"]),

@@ -23,7 +23,7 @@ from ._faults import chance
 from ._http import JSONBytes, read_json, reply, state_of
 from ._inputs import check_file, check_metadata, check_priority, parse_config, processor_ref
 from ._kinds import RUN_KINDS, TERMINAL, RunKind
-from ._lists import choice, list_body, page_size, paginate
+from ._lists import choice, page_body, page_size, time_key
 from ._records import RunRecord
 from ._state import State
 
@@ -258,17 +258,16 @@ def list_runs(state: State, kind: RunKind, params: Any) -> bytes:
             and (proc_id is None or r.processor_id == proc_id)
             and (needle is None or (r.file is not None and needle in r.file.name))
         ]
-        page, token = paginate(
+        return page_body(
             items,
-            (lambda r: (r.created_at, r.seq))
-            if sort_by == "createdAt"
-            else (lambda r: (r.updated_at, r.seq)),
+            time_key(sort_by),
+            RunRecord.summary_bytes,
+            params,
             descending=sort_dir == "desc",
             filters=filters,
-            token=params.get("nextPageToken"),
             size=size,
+            null_token=state.null_token,
         )
-        return list_body([r.summary_bytes() for r in page], token, null_token=state.null_token)
 
 
 routes = [route for kind in RUN_KINDS.values() for route in _routes_for(kind)]

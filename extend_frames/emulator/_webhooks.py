@@ -14,7 +14,7 @@ from ._clock import rfc3339
 from ._config import API_VERSION
 from ._errors import found, invalid
 from ._http import JSONBytes, read_json, reply, state_of
-from ._lists import choice, list_body, page_size, paginate
+from ._lists import page_body
 from ._records import dumps
 from ._state import State
 
@@ -112,19 +112,16 @@ async def delete_endpoint(request: Request) -> Response:
 
 def _list(request: Request, items: list[dict[str, Any]], filters: dict[str, Any]) -> Response:
     params = request.query_params
-    size = page_size(params)
-    sort_dir = choice(params, "sortDir", ("asc", "desc"), "desc")
     index = {item["id"]: i for i, item in enumerate(items)}
-    page, token = paginate(
+    body = page_body(
         items,
         lambda it: (float(index[it["id"]]), 0),
-        descending=sort_dir == "desc",
-        filters={**filters, "sortDir": sort_dir},
-        token=params.get("nextPageToken"),
-        size=size,
+        dumps,
+        params,
+        filters=filters,
+        null_token=state_of(request).null_token,
     )
-    null_token = state_of(request).null_token
-    return JSONBytes(list_body([dumps(it) for it in page], token, null_token=null_token))
+    return JSONBytes(body)
 
 
 async def list_endpoints(request: Request) -> Response:
