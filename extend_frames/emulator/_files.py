@@ -15,6 +15,7 @@ from . import _documents as docs
 from ._errors import found, invalid
 from ._http import JSONBytes, reply, state_of
 from ._lists import page_body, time_key
+from ._process import read_file
 from ._records import FileRecord, dumps
 from ._state import State
 
@@ -49,18 +50,9 @@ def presigned_url(state: State, file_id: str) -> str:
 def _describe(state: State, rec: FileRecord) -> None:
     """Fill type and page count by reading the document; unreadable files keep the extension."""
     try:
-        doc = docs.read_document(
-            rec.data,
-            rec.name,
-            password=rec.password,
-            max_pages=state.config.max_pages,
-            max_bytes=state.config.max_file_bytes,
-        )
+        read_file(state, rec)
     except docs.DocumentError:
         rec.file_type = _EXT_TYPES.get(rec.name.rsplit(".", 1)[-1].lower())
-        return
-    rec.file_type = doc.file_type
-    rec.page_count = doc.page_count
 
 
 async def upload(request: Request) -> Response:

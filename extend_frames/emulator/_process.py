@@ -76,6 +76,21 @@ def _injected_reason(state: State, run: RunRecord) -> str | None:
     return None
 
 
+def read_file(state: State, file: FileRecord) -> docs.Document:
+    """Read a stored file within the configured limits and record its type and page count;
+    raises ``DocumentError`` when it cannot be read."""
+    doc = docs.read_document(
+        file.data,
+        file.name,
+        password=file.password,
+        max_pages=state.config.max_pages,
+        max_bytes=state.config.max_file_bytes,
+    )
+    file.file_type = doc.file_type
+    file.page_count = doc.page_count
+    return doc
+
+
 def compute(state: State, run: RunRecord) -> Outcome:
     """Everything a run produces; document and marker failures become a FAILED outcome."""
     started = time.perf_counter()
@@ -85,15 +100,7 @@ def compute(state: State, run: RunRecord) -> Outcome:
         reason = _injected_reason(state, run)
         if reason is not None:
             return Outcome("FAILED", reason, f"Injected failure ({reason}).", file=file)
-        doc = docs.read_document(
-            file.data,
-            file.name,
-            password=file.password,
-            max_pages=state.config.max_pages,
-            max_bytes=state.config.max_file_bytes,
-        )
-        file.file_type = doc.file_type
-        file.page_count = doc.page_count
+        doc = read_file(state, file)
         output = _output(state, run, doc, file)
         credits = docs.credits_for(run.kind.name, doc)
     except MarkerFailureError as exc:
