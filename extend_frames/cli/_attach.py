@@ -8,7 +8,14 @@ import sys
 from typing import Any
 
 from extend_frames._errors import ExtendError
-from extend_frames.cli._exit import EXIT_INTERRUPTED, EXIT_OK, EXIT_ROWS_FAILED, JOB_CODES_HELP
+from extend_frames.cli._exit import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_USAGE,
+    JOB_CODES_HELP,
+)
 from extend_frames.cli._jobs import (
     _add_api_options,
     _add_storage_options,
@@ -38,6 +45,12 @@ def register(subparsers: Any) -> None:
         "--output", required=True, metavar="PATH", help="folder for Parquet results (fsspec URL)"
     )
     _add_storage_options(out, "--output")
+    out.add_argument(
+        "--max-wait",
+        type=float,
+        metavar="SECONDS",
+        help="return after at most this long; runs not finished are PENDING (exit 4): rerun",
+    )
     out.add_argument("--json", action="store_true", help="print one JSON summary object")
     _add_api_options(p)
     p.set_defaults(func=_run)
@@ -47,6 +60,10 @@ def _run(args: argparse.Namespace) -> int:
     import extend_frames as xf
     from extend_frames.frames import display_path
 
+    if args.max_wait is not None and not args.max_wait >= 0:
+        print(f"extend-frames collect-batch: error: --max-wait must be >= 0 seconds, got "
+              f"{args.max_wait:g}", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     try:
         client = _client(args)
         try:
@@ -55,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
                 client=client,
                 output=args.output,
                 storage_options=storage_options(args.storage_option),
+                max_wait=args.max_wait,
             )
         finally:
             client.close()
@@ -65,6 +83,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     summary = xf.summarize(df)
     code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
+    if summary.by_status.get("PENDING"):
+        code = EXIT_INCOMPLETE
     shown = display_path(args.output)
     if args.json:
         print(

@@ -11,6 +11,8 @@ import pytest
 from extend_ai import Extend
 
 import extend_frames as xf
+from extend_frames.cli import main
+from extend_frames.cli._exit import EXIT_INCOMPLETE
 from extend_frames.emulator import Emulator, Speed
 from extend_frames.frames import _attach
 
@@ -59,15 +61,22 @@ def test_max_wait_returns_pending_runs_and_a_rerun_completes_them(
         assert not (tmp_path / "b" / "_SUCCESS").exists()  # not complete: resumable
         assert _run_gets(emu) == 3  # the finished runs' bodies
 
+        cli_out = str(tmp_path / "cli")
+        monkeypatch.setenv("EXTEND_API_KEY", emu.api_key)
+        argv = ["collect-batch", batch_id, "--output", cli_out, "--base-url", emu.url]
+        assert main([*argv, "--max-wait", "0.3", "--json"]) == EXIT_INCOMPLETE
+        assert main([*argv, "--max-wait", "-1"]) == 2
+        gets = _run_gets(emu)
         emu.advance(3600)
         _until_processed(emu, 4)
         second = xf.read_batch(batch_id, client=_client(emu), output=out, polling=POLL)
         assert (second.get_column("status") == "PROCESSED").all()
         assert sorted(second.get_column("metadata.doc").to_list()) == ["d0", "d1", "d2", "d3"]
-        assert _run_gets(emu) == 3 + 2  # only the part not stored is fetched again
+        assert _run_gets(emu) - gets == 2  # only the part not stored is fetched again
         before = emu.stats()["requests_total"]
         assert xf.read_batch(batch_id, client=_client(emu), output=out).equals(second)
         assert emu.stats()["requests_total"] == before  # complete: no request at all
+        assert main(argv) == 0
 
 
 def test_max_wait_needs_output_before_any_request() -> None:
