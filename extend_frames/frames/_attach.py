@@ -33,12 +33,12 @@ from extend_frames.jobs import (
     Concurrency,
     Polling,
     PollingWaiter,
+    blocking,
     check_batch_id,
     fetch_run_bodies,
     find_operation,
     list_batch_runs,
     processor_of,
-    run_sync,
 )
 from extend_frames.store import JobStore
 
@@ -266,16 +266,8 @@ _DROPPED = frozenset(
 )
 
 
-def read_batch(
-    batch_id: str,
-    *,
-    client: Client | None = None,
-    output: str | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    polling: Polling | None = None,
-    concurrency: Concurrency | None = None,
-    max_wait: float | timedelta | None = None,
-) -> pl.DataFrame:
+read_batch = blocking(
+    aread_batch,
     """Any Extend batch by id (``bpar_...`` parse, ``bpr_...`` extract/classify/split) as a
     typed frame: waits for it, lists its runs (all pages), fetches each, one row per run.
 
@@ -289,15 +281,5 @@ def read_batch(
 
     >>> df = xf.read_batch("bpr_Xj8mK2pL9nR4vT7q", output="s3://lake/b/")  # doctest: +SKIP
     >>> df.select("metadata.doc_id", "output")  # doctest: +SKIP
-    """
-    return run_sync(
-        lambda: aread_batch(
-            batch_id,
-            client=client,
-            output=output,
-            storage_options=storage_options,
-            polling=polling,
-            concurrency=concurrency,
-            max_wait=max_wait,
-        )
-    )
+    """,
+)

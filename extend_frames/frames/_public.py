@@ -10,8 +10,7 @@ a running loop, e.g. Jupyter).
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ParamSpec, Protocol, TypeAlias, TypeVar
 
@@ -25,7 +24,7 @@ from extend_frames.frames._options import JobOptions, Options, WaitOptions, reso
 from extend_frames.frames._plan import Plan as JobPlan
 from extend_frames.frames._plan import plan_job, plan_stored
 from extend_frames.frames._run import StoredRun, execute, execute_stored
-from extend_frames.jobs import run_sync
+from extend_frames.jobs import blocking, run_sync
 from extend_frames.store import JobStore
 
 P = ParamSpec("P")
@@ -33,20 +32,6 @@ T = TypeVar("T")
 
 #: A processor: ``"ex_abc"``, ``"ex_abc@2.1"`` or ``("ex_abc", "2.1")``.
 ProcessorRef: TypeAlias = "str | tuple[str, str | None]"
-
-
-def _blocking(afn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P, T]:
-    """The sync twin of ``afn``: same signature (for type checkers, ``inspect`` and IDEs),
-    runs it to completion."""
-
-    def fn(*args: P.args, **kwargs: P.kwargs) -> T:
-        return run_sync(lambda: afn(*args, **kwargs))
-
-    fn.__name__ = fn.__qualname__ = afn.__name__.removeprefix("a")
-    fn.__doc__ = doc
-    fn.__annotations__ = dict(afn.__annotations__)
-    fn.__signature__ = inspect.signature(afn)  # type: ignore[attr-defined]
-    return fn
 
 
 def _planned(
@@ -106,7 +91,7 @@ async def aparse(
     )
 
 
-parse = _blocking(
+parse = blocking(
     aparse,
     """Parse every document of ``df`` into markdown and page chunks.
 
@@ -156,7 +141,7 @@ def _processor_op(operation: Operation) -> AsyncProcessorOp:
 
 
 aextract = _processor_op("extract")
-extract = _blocking(
+extract = blocking(
     aextract,
     """Extract typed fields from every document of ``df`` with an extractor.
 
@@ -170,7 +155,7 @@ extract = _blocking(
     """,
 )
 aclassify = _processor_op("classify")
-classify = _blocking(
+classify = blocking(
     aclassify,
     """Classify every document of ``df`` with a classifier (``processor="cl_..."``).
 
@@ -180,7 +165,7 @@ classify = _blocking(
     """,
 )
 asplit = _processor_op("split")
-split = _blocking(
+split = blocking(
     asplit,
     """Split every document of ``df`` into sub-documents with a splitter (``"spl_..."``).
 
@@ -203,7 +188,7 @@ async def acollect(output: str, **options: Unpack[WaitOptions]) -> pl.DataFrame:
     return await execute(job, opts)
 
 
-collect = _blocking(
+collect = blocking(
     acollect,
     """Finish the job kept at ``output``: wait for its batches, collect, return every row.
 
@@ -240,7 +225,7 @@ async def aplan(
     return await dry_run(job, opts, files_per_minute=files_per_minute)
 
 
-plan = _blocking(
+plan = blocking(
     aplan,
     """What ``xf.<operation>(df, ...)`` with the same arguments would do and cost; sends no
     run or batch request (it reads the processor version, the cache and the output).

@@ -14,7 +14,7 @@ from extend_frames.jobs._plan import plan_chunks
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._reconcile import Reconcile, Reconciler
 from extend_frames.jobs._route import ROUTES, Route, choose_route, single_threshold
-from extend_frames.jobs._runner import run_sync
+from extend_frames.jobs._runner import blocking, run_sync
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
     FILE_NOT_READABLE,
@@ -55,6 +55,7 @@ __all__ = [
     "Unit",
     "Waiter",
     "WebhookWaiter",
+    "blocking",
     "check_batch_id",
     "choose_route",
     "fetch_run_bodies",

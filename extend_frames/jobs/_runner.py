@@ -19,13 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 import logging
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 logger = logging.getLogger("extend_frames.jobs")
@@ -47,6 +49,21 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except RuntimeError:
         return asyncio.run(factory())
     return _Worker(factory).run()
+
+
+def blocking(afn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P, T]:
+    """The sync twin of ``afn`` (named without its ``a``): same signature (for type checkers,
+    ``inspect`` and IDEs), runs it to completion with :func:`run_sync`."""
+
+    def fn(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(lambda: afn(*args, **kwargs))
+
+    fn.__name__ = fn.__qualname__ = afn.__name__.removeprefix("a")
+    fn.__doc__ = doc
+    fn.__annotations__ = dict(afn.__annotations__)
+    fn.__signature__ = inspect.signature(afn)  # type: ignore[attr-defined]
+    fn.__wrapped__ = afn  # type: ignore[attr-defined]  # get_type_hints: afn's module names
+    return fn
 
 
 @dataclass
