@@ -400,6 +400,11 @@ class Client:
         logger.warning("giving up on %s: %s", where, reason)
         return False
 
+    async def _request_json(self, method: str, path: str, **request: Any) -> dict[str, Any]:
+        """:meth:`_request` (same keywords), answered by a JSON object."""
+        result: dict[str, Any] = self._json(await self._request(method, path, **request))
+        return result
+
     @staticmethod
     def _json(response: httpx.Response) -> Any:
         try:
@@ -427,15 +432,13 @@ class Client:
         """
         t = self.timeout
         source = BytesSource(data) if isinstance(data, bytes | bytearray) else data
-        response = await self._request(
+        return await self._request_json(
             "POST",
             "/files/upload",
             kind=RequestKind.REPEATABLE,
             stream=multipart(source, name=name, password=password),
             timeout=httpx.Timeout(connect=t.connect, read=t.upload, write=t.upload, pool=t.pool),
         )
-        result: dict[str, Any] = self._json(response)
-        return result
 
     async def get_processor(
         self, kind: ProcessorKind, id: str, version: str | None = None
@@ -447,9 +450,7 @@ class Client:
         """
         _check_kind(kind)
         path = f"/{kind}s/{_seg(id)}/versions/{_seg(version or 'latest')}"
-        response = await self._request("GET", path, kind=RequestKind.READ)
-        result: dict[str, Any] = self._json(response)
-        return result
+        return await self._request_json("GET", path, kind=RequestKind.READ)
 
     async def create_processor(
         self, kind: ProcessorKind, *, name: str, config: dict[str, Any]
@@ -463,14 +464,12 @@ class Client:
         _check_kind(kind)
         if not isinstance(name, str) or not name:
             raise InputError("create_processor needs a non-empty name=")
-        response = await self._request(
+        return await self._request_json(
             "POST",
             f"/{kind}s",
             kind=RequestKind.CREATE,
             json_body={"name": name, "config": config},
         )
-        result: dict[str, Any] = self._json(response)
-        return result
 
     async def publish_processor_version(
         self,
@@ -491,11 +490,9 @@ class Client:
         body: dict[str, Any] = {"releaseType": release_type}
         if description is not None:
             body["description"] = description
-        response = await self._request(
+        return await self._request_json(
             "POST", f"/{kind}s/{_seg(id)}/versions", kind=RequestKind.CREATE, json_body=body
         )
-        result: dict[str, Any] = self._json(response)
-        return result
 
     async def create_batch(
         self,
@@ -715,14 +712,12 @@ class Client:
         :class:`APIError`). A repeated cancel is harmless, so ambiguous failures are retried.
         """
         spec = _spec(operation)
-        response = await self._request(
+        return await self._request_json(
             "POST",
             f"{spec.run_path}/{_seg(run_id)}/cancel",
             kind=RequestKind.REPEATABLE,
             json_body={},
         )
-        result: dict[str, Any] = self._json(response)
-        return result
 
     async def create_webhook_endpoint(
         self,
@@ -743,11 +738,9 @@ class Client:
             "enabledEvents": list(events),
             "apiVersion": api_version or self.api_version,
         }
-        response = await self._request(
+        return await self._request_json(
             "POST", "/webhook_endpoints", kind=RequestKind.CREATE, json_body=body
         )
-        result: dict[str, Any] = self._json(response)
-        return result
 
     async def delete_webhook_endpoint(self, id: str) -> None:
         """``DELETE /webhook_endpoints/{id}``; a 404 after a lost answer counts as deleted."""
