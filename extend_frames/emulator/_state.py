@@ -157,23 +157,24 @@ class State:
         """Batch-level failure: unfinished runs become FAILED/INTERNAL_ERROR, batch FAILED."""
         with self.lock:
             self._end_batch(batch, "FAILED")
-            for run_id in batch.run_ids:
-                run = self.runs.get(run_id)
-                if run is not None and run.status not in TERMINAL:
-                    run.status = "FAILED"
-                    run.failure_reason = "INTERNAL_ERROR"
-                    run.failure_message = f"Batch {batch.id} failed before this run finished."
-                    run.touch(self.now())
-                    self._run_event(run)
+            for run in self._unfinished(batch):
+                run.status = "FAILED"
+                run.failure_reason = "INTERNAL_ERROR"
+                run.failure_message = f"Batch {batch.id} failed before this run finished."
+                run.touch(self.now())
+                self._run_event(run)
 
     def cancel_batch(self, batch: BatchRecord) -> None:
         """Emulator-only: unfinished runs become CANCELLED and the batch CANCELLED."""
         with self.lock:
             self._end_batch(batch, "CANCELLED")
-            for run_id in batch.run_ids:
-                run = self.runs.get(run_id)
-                if run is not None and run.status not in TERMINAL:
-                    self.cancel_run(run)
+            for run in self._unfinished(batch):
+                self.cancel_run(run)
+
+    def _unfinished(self, batch: BatchRecord) -> list[RunRecord]:
+        """The batch's runs that are not terminal yet, in submission order."""
+        runs = (self.runs.get(run_id) for run_id in batch.run_ids)
+        return [run for run in runs if run is not None and run.status not in TERMINAL]
 
     def _end_batch(self, batch: BatchRecord, status: str) -> None:
         if batch.status in TERMINAL:
