@@ -22,6 +22,7 @@ from extend_frames.cli._jobs import (
     _bad_rows,
     _client,
     _fail,
+    add_cache_argument,
     storage_options,
 )
 
@@ -51,6 +52,11 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="return after at most this long; runs not finished are PENDING (exit 4): rerun",
     )
+    add_cache_argument(
+        out,
+        "result cache (folder or fsspec URL) to add the batch's PROCESSED runs with a file id "
+        "to, so a later job over the same file ids pays nothing for them",
+    )
     out.add_argument("--json", action="store_true", help="print one JSON summary object")
     _add_api_options(p)
     p.set_defaults(func=_run)
@@ -73,6 +79,7 @@ def _run(args: argparse.Namespace) -> int:
                 output=args.output,
                 storage_options=storage_options(args.storage_option),
                 max_wait=args.max_wait,
+                cache=args.cache,
             )
         finally:
             client.close()

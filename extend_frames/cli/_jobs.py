@@ -197,12 +197,16 @@ def _add_route_option(job: Any) -> None:
     )
 
 
+def add_cache_argument(parser: Any, help: str) -> None:
+    """``--cache URL``: one definition for every command that reads or fills the cache."""
+    parser.add_argument("--cache", metavar="URL", help=help)
+
+
 def _add_cache_options(job: Any) -> None:
     """The options of a job run every day: the cache and a plan before paying."""
-    job.add_argument(
-        "--cache",
-        metavar="URL",
-        help="result cache shared across jobs (folder or fsspec URL): documents it holds a "
+    add_cache_argument(
+        job,
+        "result cache shared across jobs (folder or fsspec URL): documents it holds a "
         "result for (same processor version and config) are not sent or paid again",
     )
     job.add_argument(
@@ -284,10 +288,8 @@ def _register_collect(subparsers: Any) -> None:
         metavar="SECONDS",
         help="return after at most this long; rows still PENDING exit 4 (collect again later)",
     )
-    p.add_argument(
-        "--cache",
-        metavar="URL",
-        help="the result cache to add results to (default: the one the job was started with)",
+    add_cache_argument(
+        p, "the result cache to add results to (default: the one the job was started with)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")

@@ -22,9 +22,10 @@ import pyarrow as pa
 
 from extend_frames._columns import ROW, STATUS_VALUES
 from extend_frames._errors import InputError, NotFoundError, StoreError
-from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
+from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS, Operation
 from extend_frames.api import BatchRun, Client
 from extend_frames.api._models import NON_TERMINAL
+from extend_frames.frames._cache import CacheLike, batch_entries, job_partition, open_cache
 from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._options import Options
@@ -40,7 +41,7 @@ from extend_frames.jobs import (
     list_batch_runs,
     processor_of,
 )
-from extend_frames.store import JobStore
+from extend_frames.store import Cache, JobStore
 
 logger = logging.getLogger("extend_frames")
 
@@ -57,9 +58,11 @@ async def aread_batch(
     polling: Polling | None = None,
     concurrency: Concurrency | None = None,
     max_wait: float | timedelta | None = None,
+    cache: CacheLike | None = None,
 ) -> pl.DataFrame:
     """Async :func:`read_batch`."""
     batch_id = check_batch_id(batch_id)
+    result_cache = open_cache(cache, storage_options)
     wait = Options(max_wait=max_wait).wait_seconds  # the job API's rule: seconds >= 0
     if wait is not None and output is None:
         raise InputError(
@@ -80,7 +83,9 @@ async def aread_batch(
             return store.read().sort(ROW).drop(ROW)  # everything is stored: no request
     client = client or Client()
     try:
-        return await _read(batch_id, client, store, polling or Polling(), concurrency, deadline)
+        return await _read(
+            batch_id, client, store, polling or Polling(), concurrency, deadline, result_cache
+        )
     finally:
         await client.aclose()
 
@@ -92,6 +97,7 @@ async def _read(
     polling: Polling,
     concurrency: Concurrency | None,
     deadline: float | None,
+    cache: Cache | None = None,
 ) -> pl.DataFrame:
     try:
         batch = await _wait(client, batch_id, polling, deadline)
@@ -124,12 +130,16 @@ async def _read(
         f", {proc_id}@{version}" if proc_id else "",
     )
 
+    fill = _filler(cache, batch_id, operation, proc_id, version, config, out_dtype, conf_dtype)
+
     async def part(index: int) -> pa.Table:
         chunk = runs[index * PART_ROWS : (index + 1) * PART_ROWS]
         bodies = await fetch_run_bodies(client, operation, chunk, concurrency=concurrency)
         decoded = decode_runs(
             operation, bodies, output_dtype=out_dtype, confidence_dtype=conf_dtype
         )
+        if fill is not None:
+            await asyncio.to_thread(fill, decoded, bodies)
         return _rows(
             decoded, batch_id, index * PART_ROWS, meta.slice(index * PART_ROWS, len(chunk))
         )
@@ -153,6 +163,46 @@ async def _read(
         for i in range(n_parts)
     ]
     return await _stored(store, identity, batch_id, finished, part)
+
+
+def _filler(
+    cache: Cache | None,
+    batch_id: str,
+    operation: Operation,
+    proc_id: str | None,
+    version: str | None,
+    config: dict[str, Any] | None,
+    out_dtype: pl.DataType,
+    conf_dtype: pl.DataType | None,
+) -> Callable[[pl.DataFrame, Sequence[bytes]], None] | None:
+    """What adds a part's runs to ``cache=`` under the job path's keys (None: nothing to do).
+
+    The partition is the one a job with the same processor id and version (and no override
+    config) computes, from the same processor config and decoder schema. Parse batches are
+    not cached: a parse run's effective config does not tell whether the batch gave one.
+    """
+    if cache is None:
+        return None
+    if proc_id is None:
+        logger.info("batch %s: parse runs are not added to the cache", batch_id)
+        return None
+    empty = decode_runs(operation, [], output_dtype=out_dtype, confidence_dtype=conf_dtype)
+    schema = empty.with_columns(pl.lit(None, pl.String).alias("batch_id")).schema
+    part = job_partition(operation, proc_id, version, config, None, schema)
+
+    def fill(decoded: pl.DataFrame, bodies: Sequence[bytes]) -> None:
+        entries, left_out = batch_entries(decoded, bodies, batch_id, config)
+        written = cache.add(part, entries)
+        logger.info(
+            "batch %s: %d runs added to cache %s; %d PROCESSED runs not added (no file id, "
+            "so the original URL/text/bytes is unknown, or an override config)",
+            batch_id,
+            written,
+            cache.url,
+            left_out,
+        )
+
+    return fill
 
 
 async def _wait(
@@ -278,6 +328,11 @@ read_batch = blocking(
     ``output=`` the rows are stored there, and a rerun fetches only what is missing.
     ``max_wait=`` (seconds or a timedelta; needs ``output=``) returns after at most that long:
     runs not finished yet come back ``PENDING``, and the same call again completes them.
+    ``cache=`` (an fsspec URL or ``xf.Cache``, as for jobs) adds the PROCESSED runs to the
+    result cache under the keys a job computes for the same file id and processor version,
+    so a later ``xf.extract(..., cache=)`` over those file ids pays nothing for them. Runs
+    with no file id (their URL/text/bytes cannot be recovered), runs of a batch with an
+    override config, and parse batches are not added (a log line counts them).
 
     >>> df = xf.read_batch("bpr_Xj8mK2pL9nR4vT7q", output="s3://lake/b/")  # doctest: +SKIP
     >>> df.select("metadata.doc_id", "output")  # doctest: +SKIP

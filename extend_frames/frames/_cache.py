@@ -14,18 +14,25 @@ credits of its first run stay in the cache.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from extend_frames._columns import CHUNK, ERROR, KEY, KIND, REF, UNIT
+from extend_frames._columns import BATCH_ID, CHUNK, ERROR, KEY, KIND, REF, UNIT
 from extend_frames._errors import InputError
 from extend_frames.frames._inputs import RESERVED_COLUMNS
-from extend_frames.jobs._digest import config_digest, file_digest, key_digest, reference_digest
+from extend_frames.jobs._digest import (
+    config_digest,
+    file_digest,
+    file_id_digest,
+    key_digest,
+    reference_digest,
+)
 from extend_frames.store._cache import DIGEST, Cache, Partition
 
 #: The columns a cache entry stores: the result columns, as the engine decodes them.
@@ -48,22 +55,63 @@ def open_cache(cache: CacheLike | None, storage_options: Mapping[str, Any] | Non
     return Cache.of(cache, storage_options)
 
 
-def partition(
+def job_partition(
     operation: str,
     processor_id: str | None,
     version: str | None,
-    *,
     processor_config: Mapping[str, Any] | None,
     override_config: Mapping[str, Any] | None,
-    value_schema: pl.Schema,
+    decoded_schema: pl.Schema,
 ) -> Partition:
-    """The job's partition: results of one processor version, config and result schema."""
+    """The job's partition: results of one processor version, effective config (processor
+    config + override) and result schema (the decoder's value columns). The job path and
+    ``read_batch(cache=)`` both key entries through this one function."""
+    values = {c: str(decoded_schema[c]) for c in VALUE_COLUMNS if c in decoded_schema}
     effective = {
         "config": dict(processor_config or {}),
         "override": dict(override_config or {}),
-        "schema": {k: str(v) for k, v in value_schema.items()},
+        "schema": values,
     }
     return Partition(operation, processor_id, version, config_digest(effective))
+
+
+def batch_entries(
+    decoded: pl.DataFrame,
+    bodies: Sequence[bytes],
+    batch_id: str,
+    processor_config: Mapping[str, Any] | None,
+) -> tuple[pl.DataFrame, int]:
+    """Cache entries for the runs of an attached batch, and how many PROCESSED runs are left
+    out. ``decoded`` is ``decode_runs`` of ``bodies`` (one row each, in order).
+
+    Kept: PROCESSED runs that name a file id (digest: the job path's rule for a file-id
+    reference) and whose effective ``config`` is the processor version's own (so the batch
+    had no override config, which the job path's partition would include). Left out: runs
+    without a file id (the original URL, text or bytes cannot be recovered from a run) and
+    runs with an override config.
+    """
+    plain = [_config_of(b) == dict(processor_config or {}) for b in bodies]
+    processed = pl.col("status") == "PROCESSED"
+    mask = processed & pl.col("file_id").is_not_null() & pl.Series(plain, dtype=pl.Boolean)
+    batch = pl.lit(batch_id, dtype=pl.String).alias(BATCH_ID)  # in the job path's order
+    cols = [
+        batch if c == BATCH_ID else pl.col(c)
+        for c in VALUE_COLUMNS
+        if c in decoded or c == BATCH_ID
+    ]
+    kept = decoded.filter(mask).select(cols)
+    ids = kept.get_column("file_id").to_list()
+    kept = kept.with_columns(pl.Series(DIGEST, [file_id_digest(f) for f in ids], pl.String))
+    left_out = decoded.filter(processed).height - kept.height
+    return kept, left_out
+
+
+def _config_of(body: bytes) -> Any:
+    try:
+        run = json.loads(body)
+    except ValueError:
+        return None
+    return run.get("config") if isinstance(run, dict) else None
 
 
 def unit_digests(
@@ -219,14 +267,8 @@ def open_job_cache(
     storage_options: Mapping[str, Any] | None,
 ) -> JobCache:
     """Digest every unit, look them all up at once, and prepare the writer."""
-    values = pl.Schema({c: decoded_schema[c] for c in VALUE_COLUMNS if c in decoded_schema})
-    part = partition(
-        operation,
-        processor_id,
-        version,
-        processor_config=processor_config,
-        override_config=override_config,
-        value_schema=values,
+    part = job_partition(
+        operation, processor_id, version, processor_config, override_config, decoded_schema
     )
     digests = unit_digests(rows, cache_key=cache_key, storage_options=storage_options)
     hits = lookup_hits(cache, part, digests, decoded_schema)

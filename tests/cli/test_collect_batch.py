@@ -57,3 +57,22 @@ def test_collect_batch_exit_codes(cli: Cli, emulator: Emulator, tmp_path: Path) 
     assert res.code == 1
     assert "not found" in res.err
     assert cli("collect-batch", batch_id).code == 2  # --output is required
+
+
+def test_collect_batch_cache_flag_fills_the_cache_a_job_reads(
+    cli: Cli, emulator: Emulator, tmp_path: Path
+) -> None:
+    sdk = Extend(token=emulator.api_key, base_url=emulator.url,
+                 httpx_client=httpx.Client(trust_env=False))  # fmt: skip
+    ex = sdk.extractors.create(name="inv", config={"schema": {"type": "object", "properties": {
+        "total": {"type": ["number", "null"]}}}})  # fmt: skip
+    ids = [sdk.files.upload(file=(f"{i}.txt", b"Total: 4", "text/plain")).id for i in range(3)]
+    batch = sdk.extract_runs.create_batch(
+        extractor={"id": ex.id}, inputs=[{"file": {"id": f}} for f in ids]
+    ).id
+    assert emulator.wait_idle(30)
+    cache = tmp_path / "cache"
+    res = cli("collect-batch", batch, "--output", tmp_path / "b", "--cache", cache,
+              "--rate-limit", "500")  # fmt: skip
+    assert res.code == 0, res.err
+    assert xf.Cache(cache).entries() == 3
