@@ -23,19 +23,34 @@ def main() -> None:
         progress=False,
         max_file_bytes=limit,
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     row = out.row(0, named=True)
     print(
         json.dumps(
             {
-                "peak_rss": peak * scale,
+                "peak_rss": _peak_rss(),
                 "status": row["status"],
                 "reason": row["failure_reason"],
                 "file_id": row["file_id"],
             }
         )
     )
+
+
+def _peak_rss() -> int:
+    """This process's own peak RSS in bytes.
+
+    On Linux, ``ru_maxrss`` survives ``execve``: a child forked from a large pytest worker
+    reports the worker's peak, not its own. ``VmHWM`` belongs to the new address space.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak * (1 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
 
 
 if __name__ == "__main__":
