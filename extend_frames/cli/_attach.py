@@ -25,21 +25,22 @@ from extend_frames.cli._jobs import (
     add_cache_argument,
     storage_options,
 )
+from extend_frames.cli._words import add_command
+
+_HELP = """any Extend batch (bpar_/bpr_ id) as typed Parquet results, one row per run
+
+Wait for a batch created anywhere (dashboard, SDK, another service), list its runs, fetch
+each and write one typed row per run to --output; the inputs' metadata comes back as
+metadata.<key> columns. Rerunning resumes: nothing stored is fetched again.
+"""
+_EXAMPLES = """\
+examples:
+  extend-frames collect-batch bpr_Xj8mK2pL9nR4vT7q --output out/b/
+  extend-frames collect-batch bpar_Hc4nW8sJ2dQx6Rm0 --output s3://lake/b/ --json"""
 
 
 def register(subparsers: Any) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "collect-batch",
-        help="any Extend batch (bpar_/bpr_ id) as typed Parquet results, one row per run",
-        description="Wait for a batch created anywhere (dashboard, SDK, another service), list "
-        "its runs, fetch each and write one typed row per run to --output; the inputs' metadata "
-        "comes back as metadata.<key> columns. Rerunning resumes: nothing stored is fetched "
-        "again.",
-        epilog="examples:\n  extend-frames collect-batch bpr_Xj8mK2pL9nR4vT7q --output out/b/\n"
-        "  extend-frames collect-batch bpar_Hc4nW8sJ2dQx6Rm0 --output s3://lake/b/ --json\n\n"
-        + JOB_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(subparsers, "collect-batch", _HELP, _EXAMPLES + "\n\n" + JOB_CODES_HELP)
     p.add_argument("batch_id", metavar="BATCH_ID", help="bpar_... (parse) or bpr_... (processor)")
     out = p.add_argument_group("output")
     out.add_argument(

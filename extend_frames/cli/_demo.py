@@ -18,22 +18,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from extend_frames.cli._words import add_command
+
 _DEMO_ORDER = ("parse", "classify", "extract", "split")  # the order the demo runs them
 #: The smallest --count whose sample set (and every larger one) holds an invoice and a packet,
 #: the inputs of extract and split (tests/cli/test_demo.py checks it against the generator).
 MIN_COUNT = 7
 
 
+_HELP = """run all four operations on sample documents against the local emulator
+
+Offline tour: local emulator + seeded sample documents + parse, classify, extract and split
+through the public API, Parquet results under DIR, and a summary with accuracy against the
+ground truth. No account or network needed.
+"""
+_EXAMPLE = "extend-frames demo --dir ./demo-output --count 60 --seed 7"
+
+
 def register(subparsers: Any) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "demo",
-        help="run all four operations on sample documents against the local emulator",
-        description="Offline tour: local emulator + seeded sample documents + parse, classify, "
-        "extract and split through the public API, Parquet results under DIR, and a summary "
-        "with accuracy against the ground truth. No account or network needed.",
-        epilog="example:\n  extend-frames demo --dir ./demo-output --count 60 --seed 7",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(subparsers, "demo", _HELP, "example:\n  " + _EXAMPLE)
     p.add_argument(
         "--dir", default="demo-output", help="output folder (default ./demo-output; rewritten)"
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from extend_frames.cli._words import add_command
+
 
 def _rate(value: str) -> str | float:
     try:
@@ -20,12 +22,14 @@ def _schedule(value: str) -> tuple[float, ...]:
     return tuple(float(x) for x in value.split(",") if x.strip()) if value else ()
 
 
+_HELP = """serve a local Extend-compatible API (in-memory, offline)
+
+Serve a local Extend-compatible API (version 2026-02-09) for tests and demos.
+"""
+
+
 def register(subparsers: Any) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "emulator",
-        help="serve a local Extend-compatible API (in-memory, offline)",
-        description="Serve a local Extend-compatible API (version 2026-02-09) for tests and demos.",
-    )
+    p = add_command(subparsers, "emulator", _HELP)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--api-key", help="accept only this bearer key (default: any non-empty key)")

@@ -28,6 +28,7 @@ from extend_frames.cli._exit import (
     codes_help,
     fail,
 )
+from extend_frames.cli._words import add_command
 from extend_frames.frames import TABLE_FORMATS as _FORMATS
 
 _PLANS = ("payg", "scale", "enterprise")
@@ -79,6 +80,32 @@ _DESCRIPTIONS = {
 }
 
 
+_JOB_HELP = """Reads a table of file references (or a glob of files), writes Parquet results
+to --output and prints a summary. Rerunning the same command resumes: nothing already
+collected is sent again."""
+
+_COLLECT_HELP = """finish a job submitted with --detach or stopped by --max-wait
+
+Wait for the batches of the job kept at OUTPUT, collect them and print the summary. Only the
+path is needed: the job's input rows, processor and config were kept there, so a scheduler
+can submit in one task and collect in a later one.
+"""
+_COLLECT_EXAMPLES = """\
+examples:
+  extend-frames extract docs.csv --processor ex_abc --output out/ --detach
+  extend-frames collect out/ --max-wait 3600"""
+
+_STATUS_HELP = """what a job's output folder says: batches, rows by status, credits
+
+Summarise a job's output from its manifest, ledger and Parquet parts (read-only, no API
+calls, safe while the job runs).
+"""
+_STATUS_EXAMPLES = """\
+examples:
+  extend-frames status out/invoices/
+  extend-frames status s3://lake/invoices/ --json"""
+
+
 def register(subparsers: Any) -> None:
     for operation in OPERATIONS:
         _register_job(subparsers, operation)
@@ -87,16 +114,9 @@ def register(subparsers: Any) -> None:
 
 
 def _register_job(subparsers: Any, operation: str) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        operation,
-        help=_DESCRIPTIONS[operation].rstrip(".").lower(),
-        description=_DESCRIPTIONS[operation]
-        + " Reads a table of file references (or a glob of files), writes Parquet results to "
-        "--output and prints a summary. Rerunning the same command resumes: nothing already "
-        "collected is sent again.",
-        epilog=_EXAMPLES[operation] + "\n\n" + _CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    what = _DESCRIPTIONS[operation]
+    doc = f"{what.rstrip('.').lower()}\n\n{what} {_JOB_HELP}"
+    p = add_command(subparsers, operation, doc, _EXAMPLES[operation] + "\n\n" + _CODES_HELP)
     src = p.add_argument_group("input (a table, or --glob)")
     src.add_argument(
         "input",
@@ -271,16 +291,7 @@ def _add_api_options(p: argparse.ArgumentParser) -> None:
 
 
 def _register_collect(subparsers: Any) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "collect",
-        help="finish a job submitted with --detach or stopped by --max-wait",
-        description="Wait for the batches of the job kept at OUTPUT, collect them and print "
-        "the summary. Only the path is needed: the job's input rows, processor and config "
-        "were kept there, so a scheduler can submit in one task and collect in a later one.",
-        epilog="examples:\n  extend-frames extract docs.csv --processor ex_abc --output out/ "
-        "--detach\n  extend-frames collect out/ --max-wait 3600\n\n" + _CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(subparsers, "collect", _COLLECT_HELP, _COLLECT_EXAMPLES + "\n\n" + _CODES_HELP)
     p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
     p.add_argument(
         "--max-wait",
@@ -331,16 +342,8 @@ def _run_collect(args: argparse.Namespace) -> int:
 
 
 def _register_status(subparsers: Any) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "status",
-        help="what a job's output folder says: batches, rows by status, credits",
-        description="Summarise a job's output from its manifest, ledger and Parquet parts "
-        "(read-only, no API calls, safe while the job runs).",
-        epilog="examples:\n  extend-frames status out/invoices/\n"
-        "  extend-frames status s3://lake/invoices/ --json\n\n"
-        + codes_help(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_INCOMPLETE),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    codes = codes_help(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_INCOMPLETE)
+    p = add_command(subparsers, "status", _STATUS_HELP, _STATUS_EXAMPLES + "\n\n" + codes)
     p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_storage_options(p, "OUTPUT")

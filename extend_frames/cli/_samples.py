@@ -10,15 +10,17 @@ import sys
 from typing import Any
 
 from extend_frames.cli._exit import EXIT_USAGE, missing_extra
+from extend_frames.cli._words import add_command
+
+_HELP = """write sample documents (invoices, receipts, statements, packets) with ground truth
+
+Write COUNT seeded sample documents plus four broken inputs into DIR, with
+ground_truth.parquet and manifest.json. The same seed gives identical files.
+"""
 
 
 def register(subparsers: Any) -> None:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "samples",
-        help="write sample documents (invoices, receipts, statements, packets) with ground truth",
-        description="Write COUNT seeded sample documents plus four broken inputs into DIR, "
-        "with ground_truth.parquet and manifest.json. The same seed gives identical files.",
-    )
+    p = add_command(subparsers, "samples", _HELP)
     p.add_argument("directory", metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--count", type=int, default=200, help="number of documents (default 200)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -16,10 +16,17 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 import httpx
+from typing_extensions import Unpack
 
 from extend_frames._errors import TransportError, WebhookVerificationError
 from extend_frames._operations import OPERATIONS
-from extend_frames.webhooks._signature import API_VERSION_HEADER, TIMESTAMP_HEADER, header, verify
+from extend_frames.webhooks._signature import (
+    API_VERSION_HEADER,
+    TIMESTAMP_HEADER,
+    Freshness,
+    header,
+    verify,
+)
 
 __all__ = ["BATCH_EVENT_PREFIXES", "WebhookEvent", "decode", "fetch_signed_payload", "parse"]
 
@@ -110,25 +117,16 @@ def parse(
     body: bytes | str,
     headers: Mapping[str, str],
     secret: str | Collection[str],
-    *,
-    tolerance_past: int = 300,
-    tolerance_future: int = 60,
-    now: float | None = None,
+    **freshness: Unpack[Freshness],
 ) -> WebhookEvent:
-    """Verify a delivery (see :func:`verify`) and decode it into a :class:`WebhookEvent`.
+    """Verify a delivery (see :func:`verify`, which takes the same replay-window keywords) and
+    decode it into a :class:`WebhookEvent`.
 
     >>> event = parse(request_body, request_headers, "wss_...")   # doctest: +SKIP
     >>> event.is_batch_event, event.batch_id, event.batch_status  # doctest: +SKIP
     (True, 'bpr_...', 'PROCESSED')
     """
-    verify(
-        body,
-        headers,
-        secret,
-        tolerance_past=tolerance_past,
-        tolerance_future=tolerance_future,
-        now=now,
-    )
+    verify(body, headers, secret, **freshness)
     return decode(body, headers)
 
 

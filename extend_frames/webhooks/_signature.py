@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Collection, Mapping
+from typing import TypedDict
 
 from extend_frames._errors import WebhookVerificationError
 
@@ -23,6 +24,7 @@ __all__ = [
     "API_VERSION_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "Freshness",
     "header",
     "sign",
     "verify",
@@ -68,6 +70,14 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
             f"malformed {name} header: expected a string, got {type(value).__name__}"
         )
     return value or None
+
+
+class Freshness(TypedDict, total=False):
+    """:func:`verify`'s replay-window keywords, for the functions that pass them on to it."""
+
+    tolerance_past: int
+    tolerance_future: int
+    now: float | None
 
 
 def verify(
