@@ -26,7 +26,7 @@ from ._config import WebhookOptions
 from ._daemon import Daemon
 from ._faults import chance
 from ._ingest import is_loopback
-from ._state import State
+from ._state import Event, State
 
 REORDER_WINDOW = 0.05  # seconds a delivery waits for company when reordering is on
 REORDER_SPAN = 8  # how many due deliveries a reordering pick chooses among
@@ -74,16 +74,9 @@ class Deliverer(Daemon[Delivery]):
 
     # -- event intake (called under the state lock) --------------------------------------------
 
-    def emit(
-        self,
-        event_type: str,
-        payload: bytes,
-        *,
-        resource_id: str,
-        metadata: Any,
-        processor_id: str | None,
-    ) -> None:
+    def emit(self, event: Event) -> None:
         state = self._state
+        event_type, processor_id = event.type, event.processor_id
         targets = []
         for ep_id, ep in state.webhook_endpoints.items():
             if ep["status"] != "enabled":
@@ -100,7 +93,7 @@ class Deliverer(Daemon[Delivery]):
             return
         event_id = state.worker_ids("event")
         for ep in targets:
-            body = self._envelope(ep, event_id, event_type, payload, resource_id, metadata)
+            body = self._envelope(ep, event_id, event)
             advanced = ep.get("advancedOptions") or {}
             delivery = Delivery(
                 endpoint_id=ep["id"],
@@ -114,21 +107,14 @@ class Deliverer(Daemon[Delivery]):
             )
             self._enqueue(delivery)
 
-    def _envelope(
-        self,
-        ep: dict[str, Any],
-        event_id: str,
-        event_type: str,
-        payload: bytes,
-        resource_id: str,
-        metadata: Any,
-    ) -> bytes:
+    def _envelope(self, ep: dict[str, Any], event_id: str, event: Event) -> bytes:
+        payload = event.payload
         fmt = ((ep.get("advancedOptions") or {}).get("payload")) or {}
         if fmt.get("format") == "url":
             threshold = fmt.get("urlThresholdBytes")
             if threshold is None or len(payload) > threshold:
-                payload = self._signed_url(payload, resource_id, metadata)
-        head = json.dumps({"eventId": event_id, "eventType": event_type}, separators=(",", ":"))
+                payload = self._signed_url(payload, event.resource_id, event.metadata)
+        head = json.dumps({"eventId": event_id, "eventType": event.type}, separators=(",", ":"))
         return head[:-1].encode() + b',"payload":' + payload + b"}"
 
     def _signed_url(self, payload: bytes, resource_id: str, metadata: Any) -> bytes:

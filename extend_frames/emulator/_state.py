@@ -13,6 +13,7 @@ import itertools
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._clock import Clock
@@ -25,18 +26,22 @@ from ._refusals import Refusals
 from ._stats import Stats
 
 
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One lifecycle event: its type (``extract_run.processed``), the resource's JSON, the
+    resource's id and metadata, and the processor whose subscriptions also receive it."""
+
+    type: str
+    payload: bytes
+    resource_id: str
+    metadata: Any
+    processor_id: str | None
+
+
 class EventSink(Protocol):
     """Receives lifecycle events (the webhook deliverer)."""
 
-    def emit(
-        self,
-        event_type: str,
-        payload: bytes,
-        *,
-        resource_id: str,
-        metadata: Any,
-        processor_id: str | None,
-    ) -> None: ...
+    def emit(self, event: Event) -> None: ...
 
 
 class State:
@@ -182,13 +187,9 @@ class State:
         batch.status = status
         if self.events is not None and self.webhook_endpoints and status != "CANCELLED":
             family = "batch_parse_run" if batch.kind.name == "parse" else "batch_processor_run"
-            self.events.emit(
-                f"{family}.{status.lower()}",
-                dumps(batch.to_json()),
-                resource_id=batch.id,
-                metadata=None,
-                processor_id=batch.processor_id,
-            )
+            event_type = f"{family}.{status.lower()}"
+            payload = dumps(batch.to_json())
+            self.events.emit(Event(event_type, payload, batch.id, None, batch.processor_id))
 
     def _run_event(self, run: RunRecord) -> None:
         if self.events is None or not self.webhook_endpoints:
@@ -198,13 +199,8 @@ class State:
         if run.batch_id is not None and not self.config.webhooks.per_run_events:
             return
         payload = dumps(run.status_payload()) if run.kind.name == "parse" else run.full_bytes()
-        self.events.emit(
-            f"{run.kind.object}.{run.status.lower()}",
-            payload,
-            resource_id=run.id,
-            metadata=run.metadata,
-            processor_id=run.processor_id,
-        )
+        event_type = f"{run.kind.object}.{run.status.lower()}"
+        self.events.emit(Event(event_type, payload, run.id, run.metadata, run.processor_id))
 
     def run_counts(self) -> dict[str, dict[str, int]]:
         with self.lock:

@@ -6,21 +6,18 @@ from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._dryrun import Plan
 from extend_frames.frames._inputs import document_column
 from extend_frames.frames._options import JobOptions, WaitOptions
-from extend_frames.frames._public import (
-    aclassify,
-    acollect,
-    aextract,
-    aparse,
-    aplan,
-    asplit,
-    classify,
-    collect,
-    extract,
-    parse,
-    plan,
-    run_stored,
-    split,
-)
+
+# The operations by role, as in __all__ below: the async twins, the sync ones, then finishing
+# and planning (the isort splits keep the groups).
+from extend_frames.frames._public import aclassify, aextract, aparse, asplit
+
+# isort: split
+from extend_frames.frames._public import classify, extract, parse, split
+
+# isort: split
+from extend_frames.frames._public import acollect, aplan, collect, plan, run_stored
+
+# isort: split
 from extend_frames.frames._read import (
     TABLE_FORMATS,
     display_path,

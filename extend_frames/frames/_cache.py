@@ -255,21 +255,15 @@ class JobCache:
 
 def open_job_cache(
     cache: Cache,
+    part: Partition,
     rows: pl.DataFrame,
-    *,
-    operation: str,
-    processor_id: str | None,
-    version: str | None,
-    processor_config: Mapping[str, Any] | None,
-    override_config: Mapping[str, Any] | None,
     decoded_schema: pl.Schema,
+    *,
     cache_key: str | None,
     storage_options: Mapping[str, Any] | None,
 ) -> JobCache:
-    """Digest every unit, look them all up at once, and prepare the writer."""
-    part = job_partition(
-        operation, processor_id, version, processor_config, override_config, decoded_schema
-    )
+    """Digest every unit, look them all up at once in ``part`` (from :func:`job_partition`),
+    and prepare the writer."""
     digests = unit_digests(rows, cache_key=cache_key, storage_options=storage_options)
     hits = lookup_hits(cache, part, digests, decoded_schema)
     digest_of = {u: d for u, d in digests.select(UNIT, DIGEST).iter_rows() if d is not None}

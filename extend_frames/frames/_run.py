@@ -24,7 +24,7 @@ from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS
 from extend_frames._version import __version__
 from extend_frames.api import Client
-from extend_frames.frames._cache import JobCache, open_cache, open_job_cache
+from extend_frames.frames._cache import JobCache, job_partition, open_cache, open_job_cache
 from extend_frames.frames._collect import assemble, join_batch, join_hits
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._options import Options
@@ -241,16 +241,16 @@ async def prepare(
     cache = open_cache(options.cache, options.store_options)
     if cache is None:
         return run
+    schema = run.decoded_schema()
+    part = job_partition(
+        plan.operation, plan.processor_id, version, proc_config, plan.config, schema
+    )
     job_cache = await asyncio.to_thread(
         open_job_cache,
         cache,
+        part,
         plan.rows,
-        operation=plan.operation,
-        processor_id=plan.processor_id,
-        version=version,
-        processor_config=proc_config,
-        override_config=plan.config,
-        decoded_schema=run.decoded_schema(),
+        schema,
         cache_key=options.cache_key,
         storage_options=options.store_options,
     )
