@@ -3,7 +3,7 @@
     python -m benchmarks._cache_child build DIR ENTRIES
     python -m benchmarks._cache_child lookup DIR ENTRIES day|all
 
-Each prints one JSON line. ``lookup`` measures its own peak RSS (``getrusage``), after
+Each prints one JSON line. ``lookup`` measures its own peak RSS (``VmHWM``), after
 imports and building the wanted digests (the baseline).
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import sys
 import time
+
+from benchmarks._common import peak_rss_mib
 
 SEGMENT = 1_000
 PART_ARGS = ("extract", "ex_bench", "1.0", "c" * 64)
@@ -22,10 +23,6 @@ PART_ARGS = ("extract", "ex_bench", "1.0", "c" * 64)
 
 def _digest(i: int) -> str:
     return "file:" + hashlib.sha256(str(i).encode()).hexdigest()
-
-
-def _rss_mib(maxrss: int) -> float:
-    return maxrss / (2**20 if sys.platform == "darwin" else 1024)
 
 
 def build(root: str, entries: int) -> dict[str, object]:
@@ -77,7 +74,7 @@ def lookup(root: str, entries: int, which: str) -> dict[str, object]:
     started = time.perf_counter()
     found = cache.lookup(part, wanted)
     seconds = time.perf_counter() - started
-    peak = _rss_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    peak = peak_rss_mib()
     return {
         "wanted": len(wanted),
         "found": found.height,

@@ -16,8 +16,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -30,6 +32,26 @@ API_KEY = "bench-key"  # the emulator's own local key; not a secret
 API_VERSION = "2026-02-09"
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak resident set size, in MiB.
+
+    On Linux ``getrusage(...).ru_maxrss`` survives ``execve``: a child started by a large
+    parent reports the parent's peak when it is higher. ``VmHWM`` in ``/proc/self/status``
+    belongs to the child's own address space; ``ru_maxrss`` is the fallback elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
 
 
 def free_port() -> int:
@@ -118,6 +140,39 @@ def emulator(*args: str, cpu: int | None = None) -> Iterator[EmulatorProcess]:
 
 _VENDORS = ["Acme Corp", "Globex GmbH", "Initech LLC", "Umbrella SA", "Hooli Inc", "Stark Ltd"]
 _CURRENCIES = ["USD", "EUR", "GBP", "CHF"]
+
+
+def sdk_per_file(
+    emu: EmulatorProcess,
+    ex: str,
+    texts: list[str],
+    threads: int,
+    on_error: Callable[[Exception], None] | None = None,
+) -> int:
+    """The official SDK's way for one file at a time: ``extract_runs.create_and_poll`` per
+    text, on ``threads`` threads. Returns how many came back PROCESSED; a file whose call
+    raises (a 429 past the SDK's retries, say) is lost and goes to ``on_error``."""
+    from extend_ai import Extend
+
+    client = Extend(token=emu.api_key, base_url=emu.url, extend_api_version="2026-02-09")
+    processed = 0
+    lock = threading.Lock()
+
+    def one(text: str) -> None:
+        nonlocal processed
+        try:
+            run = client.extract_runs.create_and_poll(file={"text": text}, extractor={"id": ex})
+        except Exception as exc:
+            if on_error is not None:
+                on_error(exc)
+            return
+        if run.status == "PROCESSED":
+            with lock:
+                processed += 1
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        list(pool.map(one, texts))
+    return processed
 
 
 def invoice_texts(count: int, seed: int = 0) -> list[str]:

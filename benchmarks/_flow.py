@@ -38,7 +38,13 @@ from typing import Any
 import polars as pl
 
 import extend_frames as xf
-from benchmarks._common import EmulatorProcess, emulator, invoice_texts, requests_by_category
+from benchmarks._common import (
+    EmulatorProcess,
+    emulator,
+    invoice_texts,
+    requests_by_category,
+    sdk_per_file,
+)
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 
 Errors = Counter[str]  # exceptions that lost a file, by "Type status"
@@ -146,24 +152,8 @@ def _sdk(emu: EmulatorProcess) -> Any:
 def _run_sdk_per_file(
     emu: EmulatorProcess, ex: str, texts: list[str], setup: FlowSetup, errors: Errors
 ) -> int:
-    client = _sdk(emu)
-    processed = 0
     lock = threading.Lock()
-
-    def one(text: str) -> None:
-        nonlocal processed
-        try:
-            run = client.extract_runs.create_and_poll(file={"text": text}, extractor={"id": ex})
-        except Exception as exc:
-            _count(errors, lock, exc)
-            return
-        if run.status == "PROCESSED":
-            with lock:
-                processed += 1
-
-    with ThreadPoolExecutor(setup.sdk_threads) as pool:
-        list(pool.map(one, texts))
-    return processed
+    return sdk_per_file(emu, ex, texts, setup.sdk_threads, lambda exc: _count(errors, lock, exc))
 
 
 def _run_sdk_batches(

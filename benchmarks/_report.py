@@ -111,7 +111,8 @@ def _scale(r: dict[str, Any]) -> str:
     g = r["growth"]
     head = (
         "`xf.extract` of text inputs with `output=` on local disk; emulator in instant mode in "
-        "its own process, the client job in another (its own `getrusage`).\n\n"
+        "its own process, the client job in another (its own `getrusage` CPU time and `VmHWM` "
+        "peak).\n\n"
     )
     tail = (
         f"\n\n{g['rows_ratio']:g}x the rows: peak RSS {g['peak_rss_ratio']:g}x "

@@ -13,16 +13,14 @@ The ``sweep`` sizes (full run only) measure where the two routes cross: the rule
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
 import polars as pl
 
 import extend_frames as xf
-from benchmarks._common import EmulatorProcess, emulator, invoice_texts
+from benchmarks._common import EmulatorProcess, emulator, invoice_texts, sdk_per_file
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 
 
@@ -79,36 +77,14 @@ def _library(emu: EmulatorProcess, ex: str, texts: list[str], route: str, rate: 
         text_column="text",
         client=client,
         progress=False,
-        route=route,  # type: ignore[call-arg, unused-ignore]
+        route=cast(Literal["auto", "batch", "single"], route),
     )
     return int((out.get_column("status") == "PROCESSED").sum())
 
 
-def _sdk_per_file(emu: EmulatorProcess, ex: str, texts: list[str]) -> int:
-    from extend_ai import Extend
-
-    client = Extend(token=emu.api_key, base_url=emu.url, extend_api_version="2026-02-09")
-    done = 0
-    lock = threading.Lock()
-
-    def one(text: str) -> None:
-        nonlocal done
-        try:
-            run = client.extract_runs.create_and_poll(file={"text": text}, extractor={"id": ex})
-        except Exception:  # a 429 past the SDK's retries: the file is lost (counted below)
-            return
-        if run.status == "PROCESSED":
-            with lock:
-                done += 1
-
-    with ThreadPoolExecutor(max(1, len(texts))) as pool:
-        list(pool.map(one, texts))
-    return done
-
-
 def _job(emu: EmulatorProcess, ex: str, texts: list[str], contender: str, rate: float) -> int:
     if contender == "sdk_create_and_poll":
-        return _sdk_per_file(emu, ex, texts)
+        return sdk_per_file(emu, ex, texts, threads=len(texts))
     return _library(emu, ex, texts, contender, rate)
 
 

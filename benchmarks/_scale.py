@@ -1,9 +1,10 @@
 """Scenario 3, scale and memory: a large extract job on the emulator's instant mode.
 
 The emulator (instant processing, no rate limits) and the client job each run in their own
-process; the client's ``getrusage`` gives its CPU seconds and peak RSS. Two sizes show how the
-cost grows: CPU per 1,000 rows should stay flat and peak memory should grow sub-linearly
-(results are written part by part to ``output=``; only the returned frame is whole).
+process; the client's ``getrusage`` gives its CPU seconds and ``VmHWM`` its peak RSS. Two
+sizes show how the cost grows: CPU per 1,000 rows should stay flat and peak memory should grow
+sub-linearly (results are written part by part to ``output=``; only the returned frame is
+whole).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def main() -> None:
     import polars as pl
 
     import extend_frames as xf
-    from benchmarks._common import API_KEY, invoice_texts
+    from benchmarks._common import API_KEY, invoice_texts, peak_rss_mib
 
     frame = pl.DataFrame({"doc_id": range(rows), "text": invoice_texts(rows, seed=3)})
     baseline = _rss_now_mib()
@@ -55,8 +55,7 @@ def main() -> None:
                 "processed": processed,
                 "wall_s": wall,
                 "cpu_s": cpu,
-                # ru_maxrss is KiB on Linux, bytes on macOS
-                "peak_rss_mib": after.ru_maxrss / (2**20 if sys.platform == "darwin" else 1024),
+                "peak_rss_mib": peak_rss_mib(),
                 "baseline_rss_mib": baseline,
             }
         )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import polars as pl
 
 import extend_frames as xf
-from benchmarks._common import API_KEY, invoice_texts
+from benchmarks._common import API_KEY, invoice_texts, peak_rss_mib
 
 _CONF = {
     "spark.driver.memory": "1g",
@@ -52,11 +51,6 @@ def _rss_mib() -> float:
     import psutil
 
     return float(psutil.Process().memory_info().rss) / 2**20
-
-
-def _peak_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (2**20 if sys.platform == "darwin" else 1024)
 
 
 def _frame(rows: int, seed: int) -> pl.DataFrame:
@@ -183,7 +177,7 @@ def memory(url: str, extractor: str, rows: int, workdir: str) -> None:
                 "processed": processed,
                 "wall_s": wall,
                 "baseline_rss_mib": baseline,
-                "peak_rss_mib": _peak_mib(),
+                "peak_rss_mib": peak_rss_mib(),
             }
         )
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
 from extend_frames.emulator._documents import _layout, parse_output, read_document
 from extend_frames.emulator._samples import _content
@@ -20,7 +22,11 @@ def build_pdf(pages: int, seed: int = 0) -> bytes:
     """A realistic mixed PDF: invoices, statements and contracts until ``pages`` pages."""
     rng = random.Random(seed)
     out: list[list[tuple[object, ...]]] = []
-    builders = [_content.invoice, _content.bank_statement, _content.contract]
+    builders: list[Callable[[random.Random], tuple[list[list[Any]], dict[str, Any]]]] = [
+        _content.invoice,
+        _content.bank_statement,
+        _content.contract,
+    ]
     while len(out) < pages:
         doc_pages, _ = rng.choice(builders)(rng)
         out.extend(doc_pages)

@@ -435,9 +435,9 @@ def _parse_config(text: str | None) -> dict[str, Any] | None:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputError(f"--config is not valid JSON ({exc.msg} at {exc.pos})") from None
-    if not isinstance(value, dict):
-        raise InputError("--config must be a JSON object")
-    return value
+    if isinstance(value, dict):
+        return value
+    raise InputError("--config must be a JSON object")
 
 
 class _UsageError(Exception):

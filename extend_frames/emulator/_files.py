@@ -63,15 +63,10 @@ async def upload(request: Request) -> Response:
         raise invalid("multipart field 'file' is required (a file part)")
     password = form.get("password")
     data = await part.read()
+    secret = password if isinstance(password, str) and password else None
     with state.lock:
-        rec = FileRecord(
-            state.ids("file"),
-            part.filename or "upload",
-            data,
-            seq=state.next_seq(),
-            now=state.now(),
-        )
-    rec.password = password if isinstance(password, str) and password else None
+        file_id, seq = state.ids("file"), state.next_seq()
+        rec = FileRecord(file_id, part.filename or "upload", data, seq, state.now(), secret)
     await run_in_threadpool(_describe, state, rec)
     with state.lock:
         state.files[rec.id] = rec

@@ -34,10 +34,8 @@ class Outcome:
 
 def _new_file(state: State, name: str, data: bytes, password: str | None) -> FileRecord:
     with state.lock:
-        rec = FileRecord(
-            state.worker_ids("file"), name, data, seq=state.next_seq(), now=state.now()
-        )
-        rec.password = password
+        file_id, seq = state.worker_ids("file"), state.next_seq()
+        rec = FileRecord(file_id, name, data, seq, state.now(), password)
         state.files[rec.id] = rec
     return rec
 

@@ -8,6 +8,7 @@ which drops the cache, so the hot GET and list paths only join pre-built bytes.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._clock import rfc3339
@@ -41,35 +42,24 @@ def _entry(obj: str, id: str, credits: float, product: str, pages: float) -> JSO
     return {"object": obj, "id": id, "credits": credits, "charges": [charge]}
 
 
+@dataclass(slots=True, eq=False)
 class FileRecord:
     """An uploaded or ingested file; ``data`` stays in memory for later runs."""
 
-    __slots__ = (
-        "created_at",
-        "data",
-        "file_type",
-        "id",
-        "name",
-        "page_count",
-        "parent_file_id",
-        "parent_split",
-        "password",
-        "seq",
-        "updated_at",
-    )
+    id: str
+    name: str
+    data: bytes = field(repr=False)
+    seq: int
+    created_at: float
+    password: str | None = field(default=None, repr=False)
+    file_type: str | None = None
+    page_count: int | None = None
+    parent_file_id: str | None = None
+    parent_split: JSON | None = None
+    updated_at: float = field(init=False)
 
-    def __init__(self, id: str, name: str, data: bytes, *, seq: int, now: float) -> None:
-        self.id = id
-        self.name = name
-        self.data = data
-        self.seq = seq
-        self.file_type: str | None = None
-        self.page_count: int | None = None
-        self.parent_file_id: str | None = None
-        self.parent_split: JSON | None = None
-        self.password: str | None = None
-        self.created_at = now
-        self.updated_at = now
+    def __post_init__(self) -> None:
+        self.updated_at = self.created_at
 
     def summary(self) -> JSON:
         meta: JSON = {}
@@ -89,19 +79,8 @@ class FileRecord:
         }
 
     def full(self, presigned_url: str | None) -> JSON:
-        body = self.summary()
-        return {
-            "object": "file",
-            "id": self.id,
-            "name": self.name,
-            "type": self.file_type,
-            "presignedUrl": presigned_url,
-            "parentFileId": self.parent_file_id,
-            "contents": None,
-            "metadata": body["metadata"],
-            "createdAt": body["createdAt"],
-            "updatedAt": body["updatedAt"],
-        }
+        """The file as GET /files/{id} returns it: the summary, the URL and the contents."""
+        return {**self.summary(), "presignedUrl": presigned_url, "contents": None}
 
 
 class VersionRecord:
@@ -340,23 +319,29 @@ class RunRecord:
             return None
         return {"processingTimeMs": self.processing_ms or 0, "pageCount": self.page_count or 0}
 
+    def _parse_head(self) -> JSON:
+        """The keys a parse run's summary and full body open with."""
+        return {
+            "object": "parse_run",
+            "id": self.id,
+            "batchId": self.batch_id,
+            "file": self.file.summary() if self.file is not None else None,
+            "status": self.status,
+            "failureReason": self.failure_reason,
+            "failureMessage": self.failure_message,
+            "metadata": self.metadata,
+        }
+
     def summary(self) -> JSON:
-        file = self.file.summary() if self.file is not None else None
         if self.kind.name == "parse":
             return {
-                "object": "parse_run",
-                "id": self.id,
-                "batchId": self.batch_id,
-                "file": file,
-                "status": self.status,
-                "failureReason": self.failure_reason,
-                "failureMessage": self.failure_message,
-                "metadata": self.metadata,
+                **self._parse_head(),
                 "metrics": self._metrics(),
                 "usage": self._usage(False),
                 "createdAt": rfc3339(self.created_at),
                 "updatedAt": rfc3339(self.updated_at),
             }
+        file = self.file.summary() if self.file is not None else None
         pname = self.kind.processor.name if self.kind.processor else "processor"
         body: JSON = {
             "object": self.kind.object,
@@ -382,17 +367,9 @@ class RunRecord:
 
     def full(self, output_url: str | None = None) -> JSON:
         """The full run; for parse with ``output_url`` the output is replaced by the URL."""
-        file = self.file.summary() if self.file is not None else None
         if self.kind.name == "parse":
             return {
-                "object": "parse_run",
-                "id": self.id,
-                "batchId": self.batch_id,
-                "file": file,
-                "status": self.status,
-                "failureReason": self.failure_reason,
-                "failureMessage": self.failure_message,
-                "metadata": self.metadata,
+                **self._parse_head(),
                 "output": None if output_url else self.output,
                 "outputUrl": output_url,
                 "metrics": self._metrics(),

@@ -33,15 +33,15 @@ _PARTS = "part-*.parquet"
 def run_spark_job(
     operation: Operation,
     sdf: DataFrame,
-    *,
     processor: Any,
-    file_column: str | None = None,
-    text_column: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    read_path: str | None = None,
+    file_column: str | None,
+    text_column: str | None,
+    config: Mapping[str, Any] | None,
+    read_path: str | None,
     options: Mapping[str, Any],
 ) -> DataFrame:
-    """Run ``operation`` over ``sdf`` on the driver; see the module docstring."""
+    """Run ``operation`` over ``sdf`` on the driver; see the module docstring. The arguments
+    are those of the public functions in ``spark/_public.py``, in their order."""
     key, output = options.get("key"), options.get("output")
     reference = _reference_column(sdf, file_column, text_column)
     keys = _key_columns(sdf, key, reference)

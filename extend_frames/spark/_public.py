@@ -50,16 +50,7 @@ def parse(
 
     >>> out = xfs.parse(sdf, file_column="url", output="/Volumes/m/d/v/parse")  # doctest: +SKIP
     """
-    return run_spark_job(
-        "parse",
-        sdf,
-        processor=None,
-        file_column=file_column,
-        text_column=text_column,
-        config=config,
-        read_path=read_path,
-        options=options,
-    )
+    return run_spark_job("parse", sdf, None, file_column, text_column, config, read_path, options)
 
 
 class SparkProcessorOp(Protocol):
@@ -80,8 +71,10 @@ class SparkProcessorOp(Protocol):
 
 def _processor_op(operation: Operation) -> SparkProcessorOp:
     def run(sdf: DataFrame, *, processor: Any, **arguments: Any) -> DataFrame:
-        spark_args = {k: arguments.pop(k) for k in _SPARK_ARGS if k in arguments}
-        return run_spark_job(operation, sdf, processor=processor, **spark_args, options=arguments)
+        file_column, text_column, config, read_path = (arguments.pop(k, None) for k in _SPARK_ARGS)
+        return run_spark_job(
+            operation, sdf, processor, file_column, text_column, config, read_path, arguments
+        )
 
     run.__name__ = run.__qualname__ = operation
     run.__signature__ = _SIGNATURE  # type: ignore[attr-defined]

@@ -616,11 +616,12 @@ class _Extractor:
             for child, sub in children.items():
                 out[child] = self.value(f"{path}.{child}", child, sub, (*parents, key), children)
             if kind == "signature":
-                self._signed(path, key, schema, parents, out)
-            elif "address" in self.field_of(key, schema, parents).own | keywords(
-                str(schema.get("description") or "")
-            ) and any(v is None for v in out.values()):
-                self._address(path, key, schema, parents, out)
+                self._signed(path, out)
+            else:
+                field = self.field_of(key, schema, parents)
+                words = field.own | keywords(str(schema.get("description") or ""))
+                if "address" in words and any(v is None for v in out.values()):
+                    self._address(path, field, parents, out)
             present = [
                 m for k, m in self.metadata.items() if k.startswith(path + ".") and m["citations"]
             ]
@@ -735,14 +736,7 @@ class _Extractor:
         }
         return ranked[0]
 
-    def _signed(
-        self,
-        path: str,
-        key: str,
-        schema: dict[str, Any],
-        parents: tuple[str, ...],
-        out: dict[str, Any],
-    ) -> None:
+    def _signed(self, path: str, out: dict[str, Any]) -> None:
         name = out.get("printed_name")
         if isinstance(name, str) and name.lower().startswith("/s/"):
             out["printed_name"] = name[3:].strip()  # "/s/ Jane Doe": a conformed signature
@@ -755,15 +749,9 @@ class _Extractor:
         self.note(f"{path}.is_signed", (marks[0], 3.0))
 
     def _address(
-        self,
-        path: str,
-        key: str,
-        schema: dict[str, Any],
-        parents: tuple[str, ...],
-        out: dict[str, Any],
+        self, path: str, field: _Field, parents: tuple[str, ...], out: dict[str, Any]
     ) -> None:
         """Fill unlabelled address parts from a labelled address or the issuer's letterhead."""
-        field = self.field_of(key, schema, parents)
         found = self.r.best(field, lambda c: c.value if looks_like_address(c.value) else None)
         if found is not None:
             cand = found[1]
