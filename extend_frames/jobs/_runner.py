@@ -47,8 +47,12 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(factory())
-    return _Worker(factory).run()
+        running = False
+    else:
+        running = True
+    # Outside the except block: an error of the job must not read "During handling of the
+    # above exception (no running event loop), another exception occurred".
+    return _Worker(factory).run() if running else asyncio.run(factory())
 
 
 def blocking(afn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P, T]:

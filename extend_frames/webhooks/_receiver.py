@@ -189,11 +189,13 @@ class WebhookReceiver:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.handle_delivery(body, headers))
-        raise InputError(
-            "handle_delivery_sync() was called inside a running event loop: "
-            "use `await receiver.handle_delivery(...)` there"
-        )
+            pass  # no loop here: run one below, outside the except (no chained traceback)
+        else:
+            raise InputError(
+                "handle_delivery_sync() was called inside a running event loop: "
+                "use `await receiver.handle_delivery(...)` there"
+            )
+        return asyncio.run(self.handle_delivery(body, headers))
 
     # -- ASGI -----------------------------------------------------------------------------
 
