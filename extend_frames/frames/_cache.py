@@ -246,10 +246,9 @@ class JobCache:
 
     def history(self) -> list[float]:
         """Credits of the partition's entries (for xf.plan's estimate)."""
-        lazy = self.cache.scan(self.part)
-        if lazy is None:
+        credits = self.cache.collect(self.part, lambda q: q.select(pl.col("credits").drop_nulls()))
+        if credits is None:
             return []
-        credits = lazy.select(pl.col("credits").drop_nulls()).collect(engine="streaming")
         return [float(c) for c in credits.get_column("credits").to_list()]
 
 

@@ -7,10 +7,16 @@ Layout under the cache root (any fsspec URL)::
 A *partition* (operation, processor id and exact version, digest of the effective config) holds
 results of one schema. Each write is one new, create-only segment with a unique name, so two
 jobs adding entries at once never touch the same object and none is lost (there is no
-read-modify-write anywhere, and no compaction: a partition is a growing set of segments).
+read-modify-write anywhere: a partition is a growing set of segments, one per collected batch).
 A lookup is one scan of the partition's segments filtered on the wanted digests (streaming,
 so memory stays bounded by what is found, not by the cache's size). A digest found in several
 segments (two jobs processed the same document at once) resolves to the oldest entry.
+
+:meth:`Cache.compact` merges a partition's segments into one, keeping every entry's
+``__cached_at``, then deletes the segments it merged (and only those: a segment added meanwhile
+stays). It is safe beside running jobs: between the write and the deletes an entry is in two
+segments, which a lookup resolves like any duplicate; a reader whose listing names a segment
+deleted since lists again and reads the new set.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +49,10 @@ ROW_GROUP = 16_384
 #: Up to this many wanted digests, a lookup filters with ``is_in`` (least memory for a day's
 #: job); above, a semi-join (at 1M wanted over 1M entries: 2.5x faster, 13% less memory).
 SEMI_JOIN_ABOVE = 50_000
+#: How many times a read lists the partition again after a compaction removed a listed
+#: segment. Each retry means another compaction finished meanwhile (progress, not a spin);
+#: compactions are rare in practice, so reaching this bound means something else is wrong.
+STALE_LISTINGS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,34 @@ class Partition:
     def names(self) -> tuple[str, ...]:
         proc = f"{_safe(self.processor_id)}@{_safe(self.processor_version)}"
         return (LAYOUT, _safe(self.operation), proc, _safe(self.config_digest))
+
+
+@dataclass(frozen=True, slots=True)
+class Compaction:
+    """What :meth:`Cache.compact` did: partitions merged, segments before and after, entries
+    kept (one per digest) and duplicate entries dropped."""
+
+    partitions: int = 0
+    segments_before: int = 0
+    segments_after: int = 0
+    entries: int = 0
+    duplicates_dropped: int = 0
+
+    def __add__(self, other: Compaction) -> Compaction:
+        return Compaction(
+            self.partitions + other.partitions,
+            self.segments_before + other.segments_before,
+            self.segments_after + other.segments_after,
+            self.entries + other.entries,
+            self.duplicates_dropped + other.duplicates_dropped,
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"compacted {self.partitions} partition(s): {self.segments_before} segments -> "
+            f"{self.segments_after}, {self.entries} entries kept, "
+            f"{self.duplicates_dropped} duplicates dropped"
+        )
 
 
 def _safe(value: str | None) -> str:
@@ -126,9 +164,55 @@ class Cache:
             found = self._b.list(*names)
         return [self._b.path(*names, n) for n in found if SEGMENT_RE.match(n)]
 
+    def partitions(self) -> list[Partition]:
+        """Every partition that holds at least one segment."""
+        pattern = self._b.path(LAYOUT, "*", "*", "*", "seg-*.parquet")
+        found: set[Partition] = set()
+        for path in self._b.fs.glob(pattern):
+            operation, proc, digest = str(path).rstrip("/").split("/")[-4:-1]
+            processor_id, _, version = proc.partition("@")
+            found.add(Partition(operation, _unsafe(processor_id), _unsafe(version), digest))
+        return sorted(found, key=Partition.names)
+
     def scan(self, partition: Partition) -> pl.LazyFrame | None:
-        """Every entry of ``partition`` (None if it has none)."""
-        paths = self.segments(partition)
+        """Every entry of ``partition`` (None if it has none). Prefer :meth:`collect`, which
+        lists again when a compaction removes a segment under the scan."""
+        return self._scan(self.segments(partition))
+
+    def collect(
+        self, partition: Partition, query: Callable[[pl.LazyFrame], pl.LazyFrame] = lambda q: q
+    ) -> pl.DataFrame | None:
+        """``query`` over every entry of ``partition``, collected (streaming); None when the
+        partition is empty. A listed segment that a compaction deleted meanwhile makes it list
+        and read again (the entries are in the merged segment by then)."""
+        found = self._read(partition, query)
+        return None if found is None else found[1]
+
+    def _read(
+        self, partition: Partition, query: Callable[[pl.LazyFrame], pl.LazyFrame]
+    ) -> tuple[list[str], pl.DataFrame] | None:
+        """The segments read and ``query``'s result over them (see :meth:`collect`)."""
+        names = partition.names()
+        for attempt in range(STALE_LISTINGS):
+            paths = self.segments(partition)
+            if not paths:
+                return None
+            with self._b.errors("read", *names):
+                try:  # object stores open every segment's footer already in _scan
+                    lazy = self._scan(paths)
+                    assert lazy is not None
+                    return paths, query(lazy).collect(engine="streaming")
+                except OSError:
+                    if attempt + 1 == STALE_LISTINGS or not self._stale(partition, paths):
+                        raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _stale(self, partition: Partition, paths: list[str]) -> bool:
+        """Whether a listed segment is gone (a compaction merged and deleted it)."""
+        self._b.fs.invalidate_cache(self._b.path(*partition.names()))
+        return bool(set(paths) - set(self.segments(partition)))
+
+    def _scan(self, paths: list[str]) -> pl.LazyFrame | None:
         if not paths:
             return None
         if self._b.local:
@@ -146,20 +230,18 @@ class Cache:
         found (the oldest entry), with the ``DIGEST`` column and the stored value columns.
         Empty (no columns) when the partition holds nothing."""
         wanted = pl.Series(DIGEST, list(digests), dtype=pl.String).drop_nulls().unique()
-        lazy = self.scan(partition)
-        if lazy is None or wanted.is_empty():
+        if wanted.is_empty():
             return pl.DataFrame()
-        if wanted.len() <= SEMI_JOIN_ABOVE:
-            lazy = lazy.filter(pl.col(DIGEST).is_in(wanted.implode()))
-        else:
-            lazy = lazy.join(wanted.to_frame().lazy(), on=DIGEST, how="semi")
-        with self._b.errors("read", *partition.names()):
-            found = lazy.collect(engine="streaming")
-        if found.get_column(DIGEST).is_duplicated().any():  # two jobs cached one document
-            found = found.sort(CACHED_AT, maintain_order=True).unique(
-                DIGEST, keep="first", maintain_order=True
-            )
-        return found.drop(CACHED_AT)
+
+        def query(lazy: pl.LazyFrame) -> pl.LazyFrame:
+            if wanted.len() <= SEMI_JOIN_ABOVE:
+                return lazy.filter(pl.col(DIGEST).is_in(wanted.implode()))
+            return lazy.join(wanted.to_frame().lazy(), on=DIGEST, how="semi")
+
+        found = self.collect(partition, query)
+        if found is None:
+            return pl.DataFrame()
+        return _oldest(found).drop(CACHED_AT)
 
     def entries(self, partition: Partition | None = None) -> int:
         """How many entries (segment rows) the partition, or the whole cache, holds."""
@@ -170,8 +252,11 @@ class Cache:
             paths = sorted(str(p) for p in self._b.fs.glob(pattern))
         total = 0
         for path in paths:
-            with self._b.fs.open(path, "rb") as fh:
-                total += pq.ParquetFile(fh).metadata.num_rows
+            try:
+                with self._b.fs.open(path, "rb") as fh:
+                    total += pq.ParquetFile(fh).metadata.num_rows
+            except FileNotFoundError:  # merged by a compaction since the listing: count again
+                return self.entries(partition)
         return total
 
     # -- writes ---------------------------------------------------------------------------
@@ -194,6 +279,42 @@ class Cache:
             .with_columns(pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias(CACHED_AT))
             .to_arrow()
         )
+        self._write_segment(partition, table, now)
+        return int(table.num_rows)
+
+    def compact(self, partition: Partition | None = None) -> Compaction:
+        """Merge each partition's segments (or ``partition``'s) into one segment.
+
+        For a recurring job that adds a segment per batch every day: fewer, larger objects to
+        list and open on each lookup. Every entry keeps its ``__cached_at``; of one digest's
+        entries only the oldest is kept (the one a lookup returns). Only the segments listed
+        at the start are deleted, after the merged one is written: entries a running job adds
+        meanwhile are kept, and reads stay correct throughout (see the module docstring).
+
+        >>> Cache("memory://doc/compact").compact().partitions
+        0
+        """
+        parts = [partition] if partition is not None else self.partitions()
+        done = Compaction()
+        for part in parts:
+            done = done + self._compact(part)
+        return done
+
+    def _compact(self, partition: Partition) -> Compaction:
+        if len(self.segments(partition)) < 2:
+            return Compaction()  # nothing to merge
+        read = self._read(partition, lambda q: q)
+        if read is None:
+            return Compaction()
+        paths, merged = read
+        if len(paths) < 2:  # another compaction merged them while this one listed
+            return Compaction()
+        kept = _oldest(merged).sort(DIGEST)
+        self._write_segment(partition, kept.to_arrow(), datetime.now(UTC))
+        self._b.delete(paths)
+        return Compaction(1, len(paths), 1, kept.height, merged.height - kept.height)
+
+    def _write_segment(self, partition: Partition, table: pa.Table, now: datetime) -> None:
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP)
         data = sink.getvalue().to_pybytes()
@@ -206,5 +327,20 @@ class Cache:
                     self._b.create_only(data, *names, name)
             except FileExistsError:
                 continue
-            return int(table.num_rows)
+            return
         raise StoreError(f"could not find a free segment name under {self._b.show(*names)}")
+
+
+def _unsafe(value: str) -> str | None:
+    """The inverse of :func:`_safe` for a name read back from a partition path."""
+    return None if value == "-" else value
+
+
+def _oldest(found: pl.DataFrame) -> pl.DataFrame:
+    """One entry per digest: the oldest (two jobs that cached one document at once, or a
+    compaction between its write and its deletes)."""
+    if not found.get_column(DIGEST).is_duplicated().any():
+        return found
+    return found.sort(CACHED_AT, maintain_order=True).unique(
+        DIGEST, keep="first", maintain_order=True
+    )
