@@ -2,6 +2,7 @@
 
     python -m benchmarks._cache_child build DIR ENTRIES
     python -m benchmarks._cache_child lookup DIR ENTRIES day|all
+    python -m benchmarks._cache_child compact DIR
 
 Each prints one JSON line. ``lookup`` measures its own peak RSS (``VmHWM``), after
 imports and building the wanted digests (the baseline).
@@ -84,9 +85,30 @@ def lookup(root: str, entries: int, which: str) -> dict[str, object]:
     }
 
 
+def compact(root: str) -> dict[str, object]:
+    from extend_frames.store._cache import Cache, Partition
+
+    cache, part = Cache(root), Partition(*PART_ARGS)
+    started = time.perf_counter()
+    done = cache.compact(part)
+    seconds = time.perf_counter() - started
+    return {
+        "segments_before": done.segments_before,
+        "segments_after": len(cache.segments(part)),
+        "entries": done.entries,
+        "seconds": seconds,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
 def main() -> None:
-    mode, root, entries = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    out = build(root, entries) if mode == "build" else lookup(root, entries, sys.argv[4])
+    mode, root = sys.argv[1], sys.argv[2]
+    if mode == "compact":
+        out = compact(root)
+    elif mode == "build":
+        out = build(root, int(sys.argv[3]))
+    else:
+        out = lookup(root, int(sys.argv[3]), sys.argv[4])
     print(json.dumps(out))
 
 

@@ -91,6 +91,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert [r["day_found"] for r in cache] == [min(2000, r["entries"]) for r in cache]
     assert [r["all_found"] for r in cache] == [r["entries"] for r in cache]
     assert all(r["day_peak_rss_mib"] > 0 for r in cache)
+    assert all(r["compact_s"] > 0 and r["compacted_day_lookup_s"] > 0 for r in cache)
 
     spark = scenarios["spark"]  # measured, or the reason it could not run (no PySpark / Java)
     if "skipped" not in spark:

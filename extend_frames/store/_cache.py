@@ -12,11 +12,11 @@ A lookup is one scan of the partition's segments filtered on the wanted digests 
 so memory stays bounded by what is found, not by the cache's size). A digest found in several
 segments (two jobs processed the same document at once) resolves to the oldest entry.
 
-:meth:`Cache.compact` merges a partition's segments into one, keeping every entry's
-``__cached_at``, then deletes the segments it merged (and only those: a segment added meanwhile
-stays). It is safe beside running jobs: between the write and the deletes an entry is in two
-segments, which a lookup resolves like any duplicate; a reader whose listing names a segment
-deleted since lists again and reads the new set.
+:meth:`Cache.compact` merges a partition's segments into one (or a few of ``max_entries``
+entries), keeping every entry's ``__cached_at``, then deletes the segments it merged (and only
+those: a segment added meanwhile stays). It is safe beside running jobs: between the write and
+the deletes an entry is in two segments, which a lookup resolves like any duplicate; a reader
+whose listing names a segment deleted since lists again and reads the new set.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ SEMI_JOIN_ABOVE = 50_000
 #: segment. Each retry means another compaction finished meanwhile (progress, not a spin);
 #: compactions are rare in practice, so reaching this bound means something else is wrong.
 STALE_LISTINGS = 50
+#: A compaction merges segments into ones of about this many entries (memory: ~1 KiB each).
+COMPACT_ENTRIES = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +187,6 @@ class Cache:
         """``query`` over every entry of ``partition``, collected (streaming); None when the
         partition is empty. A listed segment that a compaction deleted meanwhile makes it list
         and read again (the entries are in the merged segment by then)."""
-        found = self._read(partition, query)
-        return None if found is None else found[1]
-
-    def _read(
-        self, partition: Partition, query: Callable[[pl.LazyFrame], pl.LazyFrame]
-    ) -> tuple[list[str], pl.DataFrame] | None:
-        """The segments read and ``query``'s result over them (see :meth:`collect`)."""
         names = partition.names()
         for attempt in range(STALE_LISTINGS):
             paths = self.segments(partition)
@@ -201,7 +196,7 @@ class Cache:
                 try:  # object stores open every segment's footer already in _scan
                     lazy = self._scan(paths)
                     assert lazy is not None
-                    return paths, query(lazy).collect(engine="streaming")
+                    return query(lazy).collect(engine="streaming")
                 except OSError:
                     if attempt + 1 == STALE_LISTINGS or not self._stale(partition, paths):
                         raise
@@ -252,11 +247,10 @@ class Cache:
             paths = sorted(str(p) for p in self._b.fs.glob(pattern))
         total = 0
         for path in paths:
-            try:
-                with self._b.fs.open(path, "rb") as fh:
-                    total += pq.ParquetFile(fh).metadata.num_rows
-            except FileNotFoundError:  # merged by a compaction since the listing: count again
+            rows = self._rows(path)
+            if rows is None:  # merged by a compaction since the listing: count again
                 return self.entries(partition)
+            total += rows
         return total
 
     # -- writes ---------------------------------------------------------------------------
@@ -282,37 +276,79 @@ class Cache:
         self._write_segment(partition, table, now)
         return int(table.num_rows)
 
-    def compact(self, partition: Partition | None = None) -> Compaction:
-        """Merge each partition's segments (or ``partition``'s) into one segment.
+    def compact(
+        self, partition: Partition | None = None, *, max_entries: int = COMPACT_ENTRIES
+    ) -> Compaction:
+        """Merge each partition's segments (or ``partition``'s) into segments of up to about
+        ``max_entries`` entries (one, for most caches).
 
         For a recurring job that adds a segment per batch every day: fewer, larger objects to
         list and open on each lookup. Every entry keeps its ``__cached_at``; of one digest's
-        entries only the oldest is kept (the one a lookup returns). Only the segments listed
-        at the start are deleted, after the merged one is written: entries a running job adds
-        meanwhile are kept, and reads stay correct throughout (see the module docstring).
+        entries in a merge only the oldest is kept (the one a lookup returns). Memory follows
+        ``max_entries`` (about 1 KiB an entry for extract-like outputs), not the cache's size.
+        Only the segments merged are deleted, after the merged one is written: entries a
+        running job adds meanwhile are kept, and reads stay correct throughout (see the module
+        docstring). If another compaction is at work on a partition, this one leaves it.
 
         >>> Cache("memory://doc/compact").compact().partitions
         0
         """
+        if max_entries < 1:
+            raise StoreError(f"max_entries must be at least 1, got {max_entries}")
         parts = [partition] if partition is not None else self.partitions()
         done = Compaction()
         for part in parts:
-            done = done + self._compact(part)
+            done = done + self._compact(part, max_entries)
         return done
 
-    def _compact(self, partition: Partition) -> Compaction:
-        if len(self.segments(partition)) < 2:
-            return Compaction()  # nothing to merge
-        read = self._read(partition, lambda q: q)
-        if read is None:
-            return Compaction()
-        paths, merged = read
-        if len(paths) < 2:  # another compaction merged them while this one listed
-            return Compaction()
-        kept = _oldest(merged).sort(DIGEST)
-        self._write_segment(partition, kept.to_arrow(), datetime.now(UTC))
-        self._b.delete(paths)
-        return Compaction(1, len(paths), 1, kept.height, merged.height - kept.height)
+    def _compact(self, partition: Partition, max_entries: int) -> Compaction:
+        done = Compaction()
+        for group in self._groups(partition, max_entries):
+            merged = self._read_paths(partition, group)
+            if merged is None:  # a segment went: another compaction is merging this partition
+                break
+            kept = _oldest(merged).sort(DIGEST)
+            self._write_segment(partition, kept.to_arrow(), datetime.now(UTC))
+            self._b.delete(group)
+            dropped = merged.height - kept.height
+            done = done + Compaction(0, len(group), 1, kept.height, dropped)
+        return done + Compaction(partitions=1) if done.segments_before else done
+
+    def _groups(self, partition: Partition, max_entries: int) -> list[list[str]]:
+        """Runs of consecutive segments (oldest first) of at most ``max_entries`` entries in
+        all (a larger segment stands alone); only runs of two or more are worth merging."""
+        groups: list[list[str]] = [[]]
+        rows = 0
+        for path in self.segments(partition):
+            n = self._rows(path)
+            if n is None:
+                continue  # merged by another compaction since the listing
+            if groups[-1] and rows + n > max_entries:
+                groups.append([])
+                rows = 0
+            groups[-1].append(path)
+            rows += n
+        return [g for g in groups if len(g) > 1]
+
+    def _read_paths(self, partition: Partition, paths: list[str]) -> pl.DataFrame | None:
+        """Every entry of ``paths``; None when one of them was deleted meanwhile."""
+        with self._b.errors("read", *partition.names()):
+            try:
+                lazy = self._scan(paths)
+                assert lazy is not None
+                return lazy.collect(engine="streaming")
+            except OSError:
+                if self._stale(partition, paths):
+                    return None
+                raise
+
+    def _rows(self, path: str) -> int | None:
+        """The entries of one segment (from its footer); None if it is gone."""
+        try:
+            with self._b.fs.open(path, "rb") as fh:
+                return int(pq.ParquetFile(fh).metadata.num_rows)
+        except FileNotFoundError:
+            return None
 
     def _write_segment(self, partition: Partition, table: pa.Table, now: datetime) -> None:
         sink = pa.BufferOutputStream()

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from extend_frames._errors import StoreError
-from extend_frames.store._cache import DIGEST, Cache, Partition
+from extend_frames.store._cache import DIGEST, Cache, Compaction, Partition
 from tests.store.conftest import Target
 
 PART = Partition("extract", "ex_abc", "1.2", "c0ffee")
@@ -143,7 +143,7 @@ def test_compact_merges_segments_into_one_with_the_same_answers(target: Target) 
     cache.add(PART, _entries(["x"], tag="later"))
     assert _by_digest(cache, ["x"])["x"]["tag"] == "first"
     assert cache.compact(PART).segments_before == 2
-    assert cache.compact(PART) == cache.compact(PART).__class__()  # nothing left to merge
+    assert cache.compact(PART) == Compaction()  # nothing left to merge
 
 
 def test_compacting_beside_writers_and_readers_loses_nothing(target: Target) -> None:
@@ -222,3 +222,19 @@ def test_a_missing_segment_that_no_compaction_explains_is_a_store_error(
     monkeypatch.setattr(Cache, "segments", lambda self, partition: [ghost])
     with pytest.raises(StoreError, match="could not read"):
         cache.lookup(PART, ["x"])
+
+
+def test_compact_bounds_each_merged_segment_by_max_entries() -> None:
+    cache = Cache("memory://cache-tests/bounded")
+    for batch in range(5):
+        cache.add(PART, _entries([f"b{batch}-{i}" for i in range(10)], tag=str(batch)))
+    wanted = [f"b{b}-{i}" for b in range(5) for i in range(10)]
+    before = _by_digest(cache, wanted)
+
+    done = cache.compact(max_entries=25)  # 10 + 10 | 10 + 10 | 10 (alone: left as it is)
+
+    assert (done.segments_before, done.segments_after, done.entries) == (4, 2, 40)
+    assert len(cache.segments(PART)) == 3
+    assert _by_digest(cache, wanted) == before
+    with pytest.raises(StoreError, match="max_entries"):
+        cache.compact(max_entries=0)
