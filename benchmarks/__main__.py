@@ -40,6 +40,16 @@ from benchmarks import (
 from benchmarks._common import ROOT, machine_info
 
 SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache", "spark", "storms")
+#: The scenarios whose ``run`` takes their sizes as one argument.
+_MODULES: dict[str, Any] = {
+    "flow": _flow,
+    "scale": _scale,
+    "serve": _serve,
+    "route": _route,
+    "cache": _cache,
+    "spark": _spark,
+    "storms": _storms,
+}
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
 FULL: dict[str, Any] = {
@@ -94,24 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"== {name} ...", flush=True)
         t0 = time.perf_counter()
-        if name == "flow":
-            outcome = _flow.run(sizes["flow"])
-        elif name == "decode":
+        if name == "decode":
             outcome = _decode.run(*sizes["decode"])
-        elif name == "scale":
-            outcome = _scale.run(sizes["scale"])
-        elif name == "serve":
-            outcome = _serve.run(sizes["serve"])
-        elif name == "route":
-            outcome = _route.run(sizes["route"])
-        elif name == "cache":
-            outcome = _cache.run(sizes["cache"])
-        elif name == "spark":
-            outcome = _spark.run(sizes["spark"])
-        elif name == "storms":
-            outcome = _storms.run(sizes["storms"])
-        else:
+        elif name == "extraction":
             outcome = _extraction.run(sizes["extraction"], fetch=not args.quick)
+        else:  # the others take their sizes as they are
+            outcome = _MODULES[name].run(sizes[name])
         outcome["scenario_s"] = round(time.perf_counter() - t0, 1)
         results["scenarios"][name] = outcome
         print(_report.section(name, outcome), flush=True)

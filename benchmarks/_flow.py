@@ -63,16 +63,9 @@ class FlowSetup:
     fetch_threads: int = 16  # batch script's pool for run GETs
 
     def emulator_args(self) -> list[str]:
-        rate = f"{self.rate:g}"
         return [
-            "--files-per-minute",
-            f"{self.files_per_minute:g}",
-            "--rate-limit-get",
-            rate,
-            "--rate-limit-run",
-            rate,
-            "--rate-limit-write",
-            rate,
+            *("--files-per-minute", f"{self.files_per_minute:g}"),
+            *("--rate-limit", f"{self.rate:g}"),  # one number: every category
         ]
 
     @property

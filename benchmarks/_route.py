@@ -35,18 +35,10 @@ class RouteSetup:
     pause: float = 1.0
 
     def emulator_args(self) -> list[str]:
-        rate = f"{self.rate:g}"
         return [
-            "--batch-queue-delay",
-            f"{self.batch_queue_delay:g}",
-            "--run-latency",
-            f"{self.run_latency:g}",
-            "--rate-limit-get",
-            rate,
-            "--rate-limit-run",
-            rate,
-            "--rate-limit-write",
-            rate,
+            *("--batch-queue-delay", f"{self.batch_queue_delay:g}"),
+            *("--run-latency", f"{self.run_latency:g}"),
+            *("--rate-limit", f"{self.rate:g}"),  # one number: every category
         ]
 
 

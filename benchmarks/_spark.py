@@ -32,11 +32,9 @@ class SparkSetup:
     rounds: int = 2  # pairs of (plain, spark) jobs, in ABBA order
 
     def emulator_args(self) -> list[str]:
-        rate = f"{self.rate:g}"
         return [
-            "--files-per-minute",
-            f"{self.files_per_minute:g}",
-            *("--rate-limit-get", rate, "--rate-limit-run", rate, "--rate-limit-write", rate),
+            *("--files-per-minute", f"{self.files_per_minute:g}"),
+            *("--rate-limit", f"{self.rate:g}"),  # one number: every category
         ]
 
 
