@@ -333,6 +333,7 @@ def _run_collect(args: argparse.Namespace) -> int:
                 cache=args.cache,
                 progress=not args.no_progress,
                 polling=polling,
+                lazy=True,
             )
         finally:
             client.close()
@@ -516,6 +517,7 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "cache_key": args.cache_key,
         "max_wait": args.max_wait,
         "detach": args.detach,
+        "lazy": True,
     }
     started = time.monotonic()
     try:
@@ -550,7 +552,7 @@ def _dry_run(args: argparse.Namespace, frame: Any, operation: str, common: dict[
 
     import extend_frames as xf
 
-    for name in ("webhook", "wait", "progress", "polling", "max_wait", "detach"):
+    for name in ("webhook", "wait", "progress", "polling", "max_wait", "detach", "lazy"):
         common.pop(name)
     extra: dict[str, Any] = {"processor": getattr(args, "processor", None)}
     if operation == "parse":
@@ -570,12 +572,17 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
     import extend_frames as xf
     from extend_frames.frames import display_path
 
+    # ``out`` is a LazyFrame over the stored parts (lazy=True): these read two or three
+    # columns, the result frame is never assembled.
     summary = xf.summarize(out)
     reasons = (
-        out.filter(pl.col("failure_reason").is_not_null())
+        out.lazy()
+        .select("failure_reason")
+        .filter(pl.col("failure_reason").is_not_null())
         .group_by("failure_reason")
         .len()
         .sort(["len", "failure_reason"], descending=[True, False])
+        .collect()
     )
     pending = sum(summary.by_status.get(s, 0) for s in ("PENDING", "PROCESSING"))
     code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK

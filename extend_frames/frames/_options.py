@@ -51,8 +51,15 @@ class WaitOptions(TypedDict, total=False):
     wait: Wait
     #: A :class:`~extend_frames.WebhookReceiver` reachable by Extend, for ``wait="webhook"``.
     webhook: Any
-    #: Show a progress bar (tqdm, when installed).
+    #: Show a progress bar (tqdm, when installed); when standard error is not a terminal, log
+    #: one progress line (rows done and left, credits, estimated finish) every
+    #: ``progress_interval`` seconds on the ``extend_frames`` logger instead.
     progress: bool
+    #: Seconds between two progress log lines when standard error is not a terminal (60).
+    progress_interval: float
+    #: Return a ``pl.LazyFrame`` over the stored parts (needs ``output=``) instead of the
+    #: assembled frame: the job runs to the end (or ``max_wait``) without holding its result.
+    lazy: bool
     #: How often to poll a batch (:class:`~extend_frames.Polling`).
     polling: Polling | None
     #: How much runs at once (:class:`~extend_frames.Concurrency`).
@@ -109,6 +116,8 @@ class Options:
     wait: Wait = "poll"
     webhook: Any = None
     progress: bool = True
+    progress_interval: float = 60.0
+    lazy: bool = False
     polling: Polling | None = None
     concurrency: Concurrency | None = None
     max_wait: float | timedelta | None = None
@@ -136,6 +145,11 @@ class Options:
             raise InputError("detach=True needs output= (the job is collected later from there)")
         if self.route not in ROUTES:
             raise InputError(f'route must be "auto", "batch" or "single", got {self.route!r}')
+        if self.lazy and self.output is None:
+            raise InputError("lazy=True needs output= (the LazyFrame reads the parts stored there)")
+        interval = self.progress_interval
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0:
+            raise InputError(f"progress_interval must be a positive number, got {interval!r}")
         if self.mode == "retry" and self.output is None:
             raise InputError('mode="retry" needs output= (the job whose failed rows to retry)')
         if self.cache_key is not None and self.cache is None:

@@ -20,6 +20,7 @@ from typing_extensions import Unpack
 from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS, Operation
 from extend_frames.frames._dryrun import Plan, dry_run
+from extend_frames.frames._lazy import execute_lazy
 from extend_frames.frames._options import JobOptions, Options, WaitOptions, resolve
 from extend_frames.frames._plan import Plan as JobPlan
 from extend_frames.frames._plan import plan_job, plan_stored
@@ -58,6 +59,16 @@ def _planned(
     return plan, opts
 
 
+async def _execute(plan: JobPlan, options: Options) -> pl.DataFrame:
+    """The job's rows: assembled, or (``lazy=True``) a LazyFrame over its stored parts.
+
+    The annotation stays ``pl.DataFrame`` so existing call sites type as before; with
+    ``lazy=True`` the value is a ``pl.LazyFrame`` (documented on the option)."""
+    if options.lazy:
+        return await execute_lazy(plan, options)  # type: ignore[return-value]
+    return await execute(plan, options)
+
+
 def run_stored(
     operation: Operation,
     df: Any,
@@ -86,7 +97,7 @@ async def aparse(
     **options: Unpack[JobOptions],
 ) -> pl.DataFrame:
     """Async twin of :func:`parse`."""
-    return await execute(
+    return await _execute(
         *_planned("parse", "parse", df, None, file_column, text_column, config, options)
     )
 
@@ -133,7 +144,7 @@ def _processor_op(operation: Operation) -> AsyncProcessorOp:
         planned = _planned(
             operation, operation, df, processor, file_column, text_column, config, options
         )
-        return await execute(*planned)
+        return await _execute(*planned)
 
     run.__name__ = run.__qualname__ = f"a{operation}"
     run.__doc__ = f"Async twin of :func:`{operation}`."
@@ -185,7 +196,7 @@ async def acollect(output: str, **options: Unpack[WaitOptions]) -> pl.DataFrame:
     manifest = store.read_manifest() or {}
     if opts.cache is None and manifest.get("cache"):  # the job's cache, with these options
         opts = replace(opts, cache=manifest["cache"], cache_key=manifest.get("cache_key"))
-    return await execute(job, opts)
+    return await _execute(job, opts)
 
 
 collect = blocking(

@@ -82,26 +82,30 @@ def read_results(
     if inputs is not None:
         frame = pl.from_arrow(inputs)
         assert isinstance(frame, pl.DataFrame)
-        lf = _with_pending(store, lf.collect(), frame).lazy()
+        lf = _with_pending(store, lf, frame)
     if ROW in lf.collect_schema().names():
         lf = lf.sort(ROW).drop(ROW)
     return lf if lazy else lf.collect()
 
 
-def _with_pending(store: JobStore, stored: pl.DataFrame, inputs: pl.DataFrame) -> pl.DataFrame:
+def _with_pending(store: JobStore, stored: pl.LazyFrame, inputs: pl.DataFrame) -> pl.LazyFrame:
     """``stored`` plus a PENDING row (with its batch id from the ledger) for every input row
-    that has no result yet; logs the counts."""
-    missing = inputs.join(stored.select(ROW), on=ROW, how="anti") if stored.width else inputs
+    that has no result yet; logs the counts. Only the stored row positions are read here."""
+    names = stored.collect_schema()
+    done = stored.select(ROW).collect() if ROW in names else None
+    missing = inputs.join(done, on=ROW, how="anti") if done is not None else inputs
     if missing.is_empty():
         return stored
     batch_of: dict[str, str] = {}
     run_of: dict[str, str] = {}  # single-routed (or reconciled) units have a run, no batch
     for chunk in store.ledger().values():
+        if chunk.collected:  # its rows are in its part: no per-row entries for them
+            continue
         history = ChunkHistory.fold(chunk.records)
         for batch_id, keys in history.batches:
             batch_of.update(dict.fromkeys(keys, batch_id))
         run_of.update(history.adopted_runs)
-    template = stored.schema if stored.width else _template(store, inputs)
+    template = names if len(names) else _template(store, inputs)
     unit = pl.col(UNIT)
     pending = missing.with_columns(
         unit.replace_strict(batch_of, default=None, return_dtype=pl.String).alias(BATCH_ID),
@@ -124,7 +128,7 @@ def _with_pending(store: JobStore, stored: pl.DataFrame, inputs: pl.DataFrame) -
         missing.height,
         submitted,
     )
-    return pl.concat([stored, pending]) if stored.width else pending
+    return pl.concat([stored, pending.lazy()]) if len(names) else pending.lazy()
 
 
 def _template(store: JobStore, inputs: pl.DataFrame) -> pl.Schema:

@@ -355,6 +355,8 @@ async def _run_stored(
             )
         if options.mode == "retry" and not pending:
             pending |= await _retry_once(run, store, waiter, job_id)
+        if pending and not materialize:  # stored run: counts only (read_results adds rows)
+            return await asyncio.to_thread(_count, store, pending_of=plan.rows.height)
         if pending:  # max_wait/detach: submitted, not collected; rows PENDING with batch ids
             tables = [pending.get(c.index) or store.read_part(c.index) for c in plan.chunks]
             return assemble(tables, plan.rows.height)
@@ -374,8 +376,11 @@ async def _run_stored(
         return summary if result is None else result
 
 
-def _count(store: JobStore) -> JobSummary:
-    """Rows by status and credits of the stored parts, reading only those two columns."""
+def _count(store: JobStore, *, pending_of: int | None = None) -> JobSummary:
+    """Rows by status and credits of the stored parts, reading only those two columns;
+    ``pending_of``: the job's row count, the rows without a part counted PENDING."""
+    if not store.parts():  # nothing stored yet (detached): every row is pending
+        return JobSummary(pending_of or 0, {"PENDING": pending_of} if pending_of else {}, 0.0)
     counts = (
         store.scan()
         .select(pl.col(STATUS).cast(pl.String), pl.col(CREDITS).fill_null(0))
@@ -384,6 +389,8 @@ def _count(store: JobStore) -> JobSummary:
         .collect()
     )
     by_status = {str(s): int(n) for s, n in counts.select(STATUS, "rows").iter_rows()}
+    if pending_of is not None and pending_of > sum(by_status.values()):
+        by_status["PENDING"] = pending_of - sum(by_status.values())
     return JobSummary(sum(by_status.values()), by_status, float(counts.get_column(CREDITS).sum()))
 
 

@@ -54,13 +54,16 @@ class JobSummary:
         return f"<pre>{html.escape(str(self))}</pre>"
 
 
-def summarize(df: pl.DataFrame) -> JobSummary:
+def summarize(df: pl.DataFrame | pl.LazyFrame) -> JobSummary:
     """Summary of a result frame: rows by status and total credits (plus the wall time, output
-    and batch count if ``df`` is the frame a job just returned).
+    and batch count if ``df`` is the frame a job just returned). A LazyFrame (``lazy=True``)
+    is counted by one aggregation that reads only the columns it needs.
 
     >>> print(summarize(pl.DataFrame({"status": ["PROCESSED", "FAILED"], "credits": [1.5, None]})))
     2 rows (FAILED 1, PROCESSED 1), 1.5 credits
     """
+    if isinstance(df, pl.LazyFrame):
+        return _summarize_lazy(df)
     counts = df.get_column(STATUS).cast(pl.String).value_counts()
     by_status = {str(s): int(n) for s, n in counts.iter_rows()}
     credits = float(df.get_column(CREDITS).fill_null(0).sum()) if CREDITS in df else 0.0
@@ -77,6 +80,31 @@ def summarize(df: pl.DataFrame) -> JobSummary:
             route=known.route,
         )
     return counted
+
+
+def _summarize_lazy(lf: pl.LazyFrame) -> JobSummary:
+    names = lf.collect_schema().names()
+    aggs = [pl.len().alias("rows")]
+    for name, expr in (
+        (CREDITS, pl.col(CREDITS).cast(pl.Float64).fill_null(0).sum()),
+        (CACHED, pl.col(CACHED).fill_null(False).cast(pl.Int64).sum()),
+        (POSSIBLE_DUPLICATE, pl.col(POSSIBLE_DUPLICATE).fill_null(False).cast(pl.Int64).sum()),
+    ):
+        if name in names:
+            aggs.append(expr.alias(name))
+    counts = lf.group_by(pl.col(STATUS).cast(pl.String)).agg(aggs).collect()
+    by_status = {str(s): int(n) for s, n in counts.select(STATUS, "rows").iter_rows()}
+
+    def total(name: str) -> float:
+        return float(counts.get_column(name).sum()) if name in counts.columns else 0.0
+
+    return JobSummary(
+        sum(by_status.values()),
+        by_status,
+        total(CREDITS),
+        cached=int(total(CACHED)),
+        possible_duplicates=int(total(POSSIBLE_DUPLICATE)),
+    )
 
 
 # Why a module global: wall time is not a column and a polars DataFrame takes no attributes, yet
