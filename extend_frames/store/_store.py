@@ -51,8 +51,12 @@ from extend_frames.store._paths import (
     temp_name,
 )
 
-#: The lock holder snapshots the ledger when it had to read more records than this one by one.
+#: The lock holder compacts the ledger when it had to read more records than this one by one.
 SNAPSHOT_AFTER = 64
+#: ... and every this many ``collected`` records it writes (so a long job's ledger stays small).
+COMPACT_EVERY = 100
+#: How often a read lists the ledger again when a compaction deleted what it listed meanwhile.
+STALE_LISTINGS = 5
 
 _OVERWRITE_HINT = 'Pass mode="overwrite" to replace it, or choose another output path.'
 
@@ -88,7 +92,9 @@ class JobStore:
         self._next_seq: int | None = None
         self._ledger_dir_ready = False
         self._held: _lock.LockInfo | None = None  # our lock, while held
-        self._recorded = False  # whether record() ran while we held the lock
+        self._inflight: set[int] = set()  # sequence numbers taken, record not written yet
+        self._collected = 0  # collected records written by this object (compaction rhythm)
+        self._compacting = threading.Lock()
 
     @classmethod
     def open(
@@ -131,7 +137,7 @@ class JobStore:
         dead process on this host is taken over; any other lock only with ``force=True``.
         """
         mine = _lock.acquire(self._b, owner, force=force)
-        self._held, self._recorded = mine, False
+        self._held = mine
         try:
             self._sweep_temp_files()
             yield mine
@@ -308,7 +314,7 @@ class JobStore:
                     self._next_seq = self._max_seq(self._b.list(LEDGER)) + 1
                 seq = self._next_seq
                 self._next_seq += 1
-                self._recorded = True
+                self._inflight.add(seq)
             name = record_name(seq, chunk, state)
             try:
                 with self._b.errors("write the ledger record", LEDGER, name):
@@ -317,6 +323,13 @@ class JobStore:
                 with self._seq_lock:  # someone else used this number: re-list and go on
                     self._next_seq = None
                 continue
+            finally:
+                with self._seq_lock:
+                    self._inflight.discard(seq)
+            if state == "collected":
+                self._collected += 1
+                if self._held is not None and self._collected % COMPACT_EVERY == 0:
+                    self.compact()
             return
         raise StoreError(
             f"{self._b.show(LEDGER)}: could not append a record (another process keeps writing "
@@ -331,38 +344,107 @@ class JobStore:
     def ledger(self) -> dict[int, ChunkState]:
         """Every chunk's state, rebuilt from one LIST of ``_ledger/`` and concurrent GETs.
 
-        Reads the newest readable snapshot plus the records written after it. The lock holder,
-        on its first read before it records anything (no writer can be active then), writes a
-        new snapshot when more than ``SNAPSHOT_AFTER`` records had to be read one by one, so
+        Reads the newest readable snapshot plus the records written after it (records a
+        snapshot covers are ignored, whether a compaction deleted them yet or not). The lock
+        holder compacts when more than ``SNAPSHOT_AFTER`` records had to be read one by one, so
         resuming a 1,000-chunk job costs a LIST and a handful of GETs, not thousands.
         """
+        names, records, loose = self._read_ledger()
+        top = self._max_seq(names)
+        with self._seq_lock:
+            if self._next_seq is None or self._next_seq < top + 1:
+                self._next_seq = top + 1
+        if self._held is not None and loose > SNAPSHOT_AFTER:
+            self._compact(names, records)
+        return fold(records)
+
+    def compact(self) -> int:
+        """Replace the ledger's records by one snapshot of them; the number of objects deleted.
+
+        Only the lock holder compacts (StoreError otherwise). The snapshot (every readable
+        record up to a sequence, each kept whole: step times, rows, credits) is written
+        create-only first; then the records and older snapshots it covers are deleted. A crash
+        in between leaves both, which fold to the same state (a reader skips covered records).
+        Records still being written by this process are never covered.
+        """
+        if self._held is None:
+            raise StoreError(
+                f"{self._b.show(LEDGER)}: only the job holding the output's lock compacts the "
+                "ledger; run it inside `with store.lock(...)`.",
+                path=self._b.url,
+            )
+        if not self._compacting.acquire(blocking=False):
+            return 0  # another thread of this job is compacting right now
+        try:
+            names, records, _ = self._read_ledger()
+            return self._compact(names, records)
+        finally:
+            self._compacting.release()
+
+    def _compact(self, names: list[str], records: list[dict[str, Any]]) -> int:
+        with self._seq_lock:
+            cover = self._max_seq(names)
+            if self._inflight:
+                cover = min(cover, min(self._inflight) - 1)
+        kept = [r for r in records if int(r["seq"]) <= cover]
+        if cover < 0 or not kept:
+            return 0
+        self._write_snapshot(cover, kept)
+        name = snapshot_name(cover)
+        with self._b.errors("read the ledger snapshot", LEDGER, name):
+            if decode_snapshot(name, self._b.read(LEDGER, name)) is None:
+                return 0  # not readable back (a backend without atomic writes): delete nothing
+        covered = [
+            n
+            for n in names
+            if ((q := name_seq(n)) is not None and q <= cover)
+            or ((q := snapshot_seq(n)) is not None and q < cover)
+        ]
+        with self._b.errors("compact the ledger", LEDGER):
+            self._b.delete([self._b.path(LEDGER, n) for n in covered])
+        return len(covered)
+
+    def _read_ledger(self) -> tuple[list[str], list[dict[str, Any]], int]:
+        """(names listed, readable records oldest first, records read one by one), listing
+        again when a compaction deleted a listed object meanwhile."""
+        for _ in range(STALE_LISTINGS):
+            names = self._b.list(LEDGER)
+            got = self._read_listed(names)
+            if got is not None:
+                return names, got[0], got[1]
         names = self._b.list(LEDGER)
+        got = self._read_listed(names, final=True)
+        assert got is not None
+        return names, got[0], got[1]
+
+    def _read_listed(
+        self, names: list[str], *, final: bool = False
+    ) -> tuple[list[dict[str, Any]], int] | None:
+        """The records of one listing, or None if one of its objects vanished under it."""
         base: list[dict[str, Any]] = []
         base_seq = -1
         for seq, name in sorted(
             ((q, n) for n in names if (q := snapshot_seq(n)) is not None), reverse=True
         ):
             with self._b.errors("read the ledger snapshot", LEDGER, name):
-                got = decode_snapshot(name, self._b.read(LEDGER, name))
+                raw_snapshot = self._b.read(LEDGER, name)
+            if raw_snapshot is None and not final:
+                return None  # compacted away since the listing
+            got = decode_snapshot(name, raw_snapshot)
             if got is not None:
                 base, base_seq = got, seq
                 break
         wanted = [n for n in names if (q := name_seq(n)) is not None and q > base_seq]
         with self._b.errors("read the ledger", LEDGER):
             raw = self._b.read_many([self._b.path(LEDGER, n) for n in wanted])
+        if not final and any(isinstance(raw.get(n), FileNotFoundError) for n in wanted):
+            return None
         delta = []
         for name in wanted:
             rec = decode_record(name, raw.get(name, FileNotFoundError(name)))
             if rec is not None:
                 delta.append(rec)
-        top = self._max_seq(names)
-        with self._seq_lock:
-            if self._next_seq is None or self._next_seq < top + 1:
-                self._next_seq = top + 1
-        records = base + delta
-        if self._held is not None and not self._recorded and len(wanted) > SNAPSHOT_AFTER:
-            self._write_snapshot(top, records)
-        return fold(records)
+        return base + delta, len(wanted)
 
     def _write_snapshot(self, seq: int, records: list[dict[str, Any]]) -> None:
         """Save ``records`` (all readable records up to ``seq``) as one create-only object."""

@@ -202,20 +202,34 @@ def test_lock_holder_snapshots_a_long_ledger_and_readers_use_it(
     assert [r["seq"] for r in after[0].records] == [0, 1, 100]
 
 
-def test_no_snapshot_once_the_holder_has_recorded(target: Target) -> None:
+def test_the_holder_compacts_also_after_recording(target: Target) -> None:
     store = target.open()
     with store.lock("job"):
         _fill(store, 50)
-        store.ledger()  # new records may be in flight from other threads: no snapshot now
-    assert not [n for n in _ledger_names(target) if n.startswith("snapshot-")]
+        folded = store.ledger()  # records of this process are all written: they are covered
+    assert _ledger_names(target) == ["snapshot-00000099.json"]
+    assert target.open().ledger() == folded
 
 
-def test_unreadable_snapshot_falls_back_to_the_records(target: Target) -> None:
+def test_a_snapshot_not_readable_back_deletes_nothing(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extend_frames.store._backend import Backend
+
     _fill(target.open(), 40)
+    expected = target.open().ledger()
+    create_only = Backend.create_only
+
+    def torn(self: Backend, data: bytes, *names: str) -> None:
+        if names[-1].startswith("snapshot-"):
+            data = data[: len(data) // 2]  # a backend without atomic create: torn by a crash
+        create_only(self, data, *names)
+
     store = target.open()
     with store.lock("job"):
-        expected = store.ledger()
+        monkeypatch.setattr(Backend, "create_only", torn)
+        assert store.ledger() == expected
     assert "snapshot-00000079.json" in _ledger_names(target)
-    target.put("_ledger/snapshot-00000079.json", b'{"seq": 79, "rec')
+    assert len(_ledger_names(target)) == 81  # every record kept
     with pytest.warns(LedgerWarning, match="snapshot-00000079.json"):
         assert target.open().ledger() == expected
