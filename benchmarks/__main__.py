@@ -9,7 +9,8 @@ emulator's extraction accuracy by field on its generated corpus and on real invo
 ``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue),
 ``cache`` (result cache lookup time and peak memory against the cache's size),
 ``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory) and
-``storms`` (the request rate before, during and after 429 storms).
+``storms`` (the request rate before, during and after 429 storms) and ``backfill`` (a job
+through the CLI killed at seeded moments and resumed, client memory by size, the resume fold).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import (
+    _backfill,
     _cache,
     _decode,
     _extraction,
@@ -39,7 +41,18 @@ from benchmarks import (
 )
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache", "spark", "storms")
+SCENARIOS = (
+    "flow",
+    "decode",
+    "scale",
+    "serve",
+    "extraction",
+    "route",
+    "cache",
+    "spark",
+    "storms",
+    "backfill",
+)
 #: The scenarios whose ``run`` takes their sizes as one argument.
 _MODULES: dict[str, Any] = {
     "flow": _flow,
@@ -49,6 +62,7 @@ _MODULES: dict[str, Any] = {
     "cache": _cache,
     "spark": _spark,
     "storms": _storms,
+    "backfill": _backfill,
 }
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
@@ -62,6 +76,7 @@ FULL: dict[str, Any] = {
     "cache": [10_000, 100_000, 1_000_000],
     "spark": _spark.SparkSetup(rows=3000, files_per_minute=6000, rate=100, memory_rows=100_000),
     "storms": _storms.FULL,
+    "backfill": _backfill.FULL,
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -81,6 +96,7 @@ QUICK: dict[str, Any] = {
         rows=100, files_per_minute=12_000, rate=200, memory_rows=0, rounds=1
     ),
     "storms": _storms.QUICK,
+    "backfill": _backfill.QUICK,
 }
 
 

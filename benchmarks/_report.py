@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import _backfill_report
+
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -315,6 +317,7 @@ TITLES = {
     "cache": "7. Result cache: lookup time and memory against its size",
     "spark": "8. Spark: extend_frames.spark against plain xf.extract, driver memory",
     "storms": "9. 429 storms: request rate before, during and after",
+    "backfill": "10. Backfill: killed and resumed through the CLI, memory by size, resume fold",
 }
 
 
@@ -329,6 +332,7 @@ def section(name: str, outcome: dict[str, Any]) -> str:
         "cache": _cache,
         "spark": _spark,
         "storms": _storms_section,
+        "backfill": lambda r: _backfill_report.render(r, _table),
     }[name]
     return f"### {TITLES[name]}\n\n{render(outcome)}\n"
 

@@ -43,6 +43,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         "cache",
         "spark",
         "storms",
+        "backfill",
     }
 
     flow = scenarios["flow"]
