@@ -27,9 +27,9 @@ from extend_frames.api import Client
 from extend_frames.frames._cache import JobCache, job_partition, open_cache, open_job_cache
 from extend_frames.frames._collect import assemble, join_batch, join_hits
 from extend_frames.frames._decode import decode_runs
+from extend_frames.frames._eta import make_progress, note_credits
 from extend_frames.frames._options import Options
 from extend_frames.frames._plan import Plan
-from extend_frames.frames._progress import BarProgress
 from extend_frames.frames._retry import open_attempts, retry_keys, run_attempt
 from extend_frames.frames._schema import confidence_dtype, output_dtype
 from extend_frames.frames._summary import JobSummary, remember, summarize
@@ -39,7 +39,6 @@ from extend_frames.jobs import (
     ChunkHistory,
     Engine,
     JobSpec,
-    NoProgress,
     Polling,
     PollingWaiter,
     Progress,
@@ -90,6 +89,11 @@ class _Run:
 
     def finish(self, index: int, decoded: pl.DataFrame) -> pa.Table:
         """One chunk's rows: the engine's results for misses, the cache's for hits."""
+        table = self._joined(index, decoded)
+        note_credits(self.progress, table)  # frames/_eta.py: credits so far, for the ETA line
+        return table
+
+    def _joined(self, index: int, decoded: pl.DataFrame) -> pa.Table:
         rows = self.rows_by_chunk[index]
         operation = self.plan.operation
         if self.cache is None:
@@ -233,7 +237,12 @@ async def prepare(
         conf_dtype=confidence_dtype(proc_config) if plan.operation == "extract" else None,
         rows_by_chunk={int(k[0]): v for k, v in by_chunk.items()},
         polling=options.polling or Polling(),
-        progress=BarProgress(f"extend {plan.operation}") if options.progress else NoProgress(),
+        progress=make_progress(
+            f"extend {plan.operation}",
+            show=options.progress,
+            interval=options.progress_interval,
+            rate_limits=client.rate_limits,
+        ),
         route=route,
         deadline=None if wait is None else (started or time.monotonic()) + wait,
     )
