@@ -174,6 +174,14 @@ def _register_job(subparsers: Any, operation: str) -> None:
         help=f"documents per batch (1-{MAX_BATCH_INPUTS}, default {MAX_BATCH_INPUTS})",
     )
     job.add_argument("--priority", type=int, help="Extend batch priority (1-100)")
+    job.add_argument(
+        "--max-credits",
+        type=float,
+        metavar="CREDITS",
+        help="spending cap: no batch is started whose estimated cost (from the credits "
+        "observed in this job) would take the job past it; the rest stay PENDING (exit 4); "
+        "rerun with a higher cap to continue",
+    )
     job.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     job.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     _add_storage_options(job)
@@ -487,6 +495,8 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         raise _UsageError(f"--max-wait must be >= 0 seconds, got {args.max_wait:g}")
     if args.cache_key is not None and args.cache is None:
         raise _UsageError("--cache-key needs --cache URL (the cache whose entries it keys)")
+    if args.max_credits is not None and not args.max_credits >= 0:
+        raise _UsageError(f"--max-credits must be >= 0, got {args.max_credits:g}")
     options = storage_options(args.storage_option)
     text_column: str | None = getattr(args, "text_column", None)
     frame = _input_frame(args, text_column, options)
@@ -519,6 +529,8 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "detach": args.detach,
         "lazy": True,
     }
+    if args.max_credits is not None:  # the max_credits= option (the engine's spending cap)
+        common["max_credits"] = args.max_credits
     started = time.monotonic()
     try:
         if args.dry_run:
@@ -585,6 +597,7 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         .collect()
     )
     pending = sum(summary.by_status.get(s, 0) for s in ("PENDING", "PROCESSING"))
+    capped = _capped(args, out) if pending else 0
     code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
     if pending:
         code = EXIT_INCOMPLETE
@@ -602,6 +615,7 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
                     "credits": summary.credits,
                     "cached": summary.cached,
                     "possible_duplicates": summary.possible_duplicates,
+                    "capped_rows": capped,
                     "seconds": round(seconds, 3),
                     "exit_code": code,
                 },
@@ -615,8 +629,16 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         f"{operation}: {summary.rows} rows ({by}){hits}, {summary.credits:g} credits, "
         f"{seconds:.1f} s"
     )
-    if pending:
-        print(f"{pending} rows still pending: extend-frames collect {shown} (or rerun) later")
+    if capped:
+        print(
+            f"the spending cap (--max-credits {args.max_credits:g}) stopped the job: "
+            f"{summary.credits:g} credits spent; {capped} rows not submitted (PENDING). Rerun "
+            "the same command with a higher --max-credits to continue (nothing is sent twice)"
+        )
+    if pending > capped:
+        print(
+            f"{pending - capped} rows still pending: extend-frames collect {shown} (or rerun) later"
+        )
     if summary.possible_duplicates:
         print(
             f"warning: {summary.possible_duplicates} row(s) may have been paid twice (a late "
@@ -627,6 +649,27 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         print(f"failure reasons: {top}")
     print(f"results: {shown}  (extend-frames status {shown}; xf.read_results(...))")
     return code
+
+
+def _capped(args: argparse.Namespace, out: Any) -> int:
+    """PENDING rows never submitted (no batch, no run) under --max-credits: what the cap held
+    back (rows of a bounded wait were submitted and carry their batch or run id)."""
+    import polars as pl
+
+    if getattr(args, "max_credits", None) is None:
+        return 0
+    held = (
+        out.lazy()
+        .select("status", "batch_id", "run_id")
+        .filter(
+            (pl.col("status").cast(pl.String) == "PENDING")
+            & pl.col("batch_id").is_null()
+            & pl.col("run_id").is_null()
+        )
+        .select(pl.len())
+        .collect()
+    )
+    return int(held.item())
 
 
 def _run_status(args: argparse.Namespace) -> int:
