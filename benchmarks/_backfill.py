@@ -294,6 +294,10 @@ def run(setup: BackfillSetup) -> dict[str, Any]:
         }
 
 
-if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    print(json.dumps(run(QUICK if quick else FULL), indent=2))
+if __name__ == "__main__":  # one part alone: python -m benchmarks._backfill [--quick] [PART]
+    chosen = QUICK if "--quick" in sys.argv else FULL
+    part = next((a for a in sys.argv[1:] if not a.startswith("--")), None)
+    with tempfile.TemporaryDirectory(prefix="xf-backfill-") as tmp:
+        parts = {"fold": lambda: fold(chosen), "memory": lambda: memory(chosen, Path(tmp))}
+        parts["kills"] = lambda: kills(chosen, Path(tmp))
+        print(json.dumps(parts[part]() if part else run(chosen), indent=2))

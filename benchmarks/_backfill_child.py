@@ -28,6 +28,7 @@ def main() -> None:
             {"exit": code, "peak_rss_mib": peak, "baseline_mib": baseline, "input_mib": table}
         )
     )
+    sys.exit(code)  # the CLI's own code (4, 130...) for the caller
 
 
 if __name__ == "__main__":
