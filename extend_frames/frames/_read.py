@@ -98,8 +98,9 @@ def _with_pending(store: JobStore, stored: pl.LazyFrame, inputs: pl.DataFrame) -
         return stored
     batch_of: dict[str, str] = {}
     run_of: dict[str, str] = {}  # single-routed (or reconciled) units have a run, no batch
-    for chunk in store.ledger().values():
-        if chunk.collected:  # its rows are in its part: no per-row entries for them
+    stored_parts = set(store.parts())
+    for index, chunk in store.ledger().items():
+        if chunk.collected and index in stored_parts:  # its rows are in its part: skip them
             continue
         history = ChunkHistory.fold(chunk.records)
         for batch_id, keys in history.batches:
