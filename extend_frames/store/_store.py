@@ -389,11 +389,12 @@ class JobStore:
         kept = [r for r in records if int(r["seq"]) <= cover]
         if cover < 0 or not kept:
             return 0
-        self._write_snapshot(cover, kept)
+        data = self._write_snapshot(cover, kept)
         name = snapshot_name(cover)
         with self._b.errors("read the ledger snapshot", LEDGER, name):
-            if decode_snapshot(name, self._b.read(LEDGER, name)) is None:
-                return 0  # not readable back (a backend without atomic writes): delete nothing
+            stored = self._b.read(LEDGER, name)
+        if stored != data and decode_snapshot(name, stored) is None:
+            return 0  # not readable back (a backend without atomic writes): delete nothing
         covered = [
             n
             for n in names
@@ -446,11 +447,13 @@ class JobStore:
                 delta.append(rec)
         return base + delta, len(wanted)
 
-    def _write_snapshot(self, seq: int, records: list[dict[str, Any]]) -> None:
-        """Save ``records`` (all readable records up to ``seq``) as one create-only object."""
+    def _write_snapshot(self, seq: int, records: list[dict[str, Any]]) -> bytes:
+        """Save ``records`` (all readable records up to ``seq``) as one create-only object;
+        the bytes meant (an existing snapshot of ``seq`` is kept: it holds the same records)."""
         data = encode_snapshot(seq, sorted(records, key=lambda r: int(r["seq"])))
         with contextlib.suppress(FileExistsError), self._b.errors("write", LEDGER):
             self._b.create_only(data, LEDGER, snapshot_name(seq))
+        return data
 
     # -- parts ----------------------------------------------------------------------------
 
