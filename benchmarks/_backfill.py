@@ -62,7 +62,7 @@ class BackfillSetup:
 QUICK = BackfillSetup(
     memory_sizes=(300, 600, 1_200),
     killed_size=1_200,
-    kills=10,
+    kills=3,  # the CI smoke: that it runs; the full scenario kills ten times
     files_per_minute=60_000,
     rate=600,
     fold_batches=50,

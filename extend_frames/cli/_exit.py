@@ -28,8 +28,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USAGE: "usage error (bad arguments)",
     EXIT_ROWS_FAILED: "complete, but some rows FAILED or CANCELLED (in the output, with a reason)",
     EXIT_INCOMPLETE: "not finished: rows still PENDING (a bounded wait, or a detached job; "
-    "finish with extend-frames collect OUTPUT; or the --max-credits cap: rerun with a higher "
-    "cap), or for status: not complete yet",
+    "finish with extend-frames collect OUTPUT; or a spending cap: rerun with a higher one), "
+    "or for status: not complete yet",
     EXIT_TRANSIENT: "transient error: network, rate limit, server error, ambiguous submission "
     "or batch timeout; rerun the same command later (it resumes)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGINT): nothing more was submitted; rerun the same "
