@@ -166,7 +166,8 @@ async def get_legacy_batch(request: Request) -> Response:
             "source": "STUDIO",
             "sourceId": batch.processor_id,
             "runCount": len(batch.run_ids),
-            "options": {},
+            # Evaluation options (fields fuzzy-matched or excluded): API batches set none.
+            "options": {"fuzzyMatchFields": [], "excludeFields": []},
             "createdAt": rfc3339(batch.created_at),
             "updatedAt": rfc3339(max([batch.created_at, *(r.updated_at for r in runs)])),
         }
