@@ -245,7 +245,7 @@ def test_classify_scores_types_and_falls_back_to_other(packet: Document) -> None
 
 def test_split_finds_boundaries_titles_and_continuations(packet: Document) -> None:
     ids = iter(f"file_{i}" for i in range(10))
-    out = split_output(packet, SPLITTER_CONFIG, make_file_id=lambda: next(ids))
+    out = split_output(packet, SPLITTER_CONFIG, make_file_id=lambda _: next(ids))
     SplitOutput.model_validate(out)
     got = [(s["startPage"], s["endPage"], s["classificationId"]) for s in out["splits"]]
     assert got == [(1, 2, "invoice"), (3, 3, "bank_statement"), (4, 4, "contract")]
@@ -262,7 +262,7 @@ def test_outputs_are_deterministic_and_thread_safe(policy: Document, packet: Doc
             parse_output(packet, {}),
             extract_output(policy, {"schema": POLICY_SCHEMA}, file_id="f"),
             classify_output(packet, CLASSIFIER_CONFIG),
-            split_output(packet, SPLITTER_CONFIG, make_file_id=lambda: "file_x"),
+            split_output(packet, SPLITTER_CONFIG, make_file_id=lambda _: "file_x"),
         )
 
     expected = run(0)
@@ -287,7 +287,7 @@ def test_page_ranges_restrict_every_run_type(packet: Document) -> None:
     doc_chunk = parse_output(packet, {**only, "chunkingStrategy": {"type": "document"}})
     assert doc_chunk["chunks"][0]["metadata"]["pageRange"] == {"start": 3, "end": 4}
     config = {**SPLITTER_CONFIG, **only}
-    splits = split_output(packet, config, make_file_id=lambda: "file_x")["splits"]
+    splits = split_output(packet, config, make_file_id=lambda _: "file_x")["splits"]
     assert [(s["startPage"], s["type"]) for s in splits] == [(3, "bank_statement"), (4, "contract")]
     classified = classify_output(packet, {**CLASSIFIER_CONFIG, **only})
     assert classified["type"] in ("bank_statement", "contract")
