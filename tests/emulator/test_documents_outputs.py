@@ -382,6 +382,40 @@ def test_csv_parses_to_one_markdown_table() -> None:
     assert chunk["content"] == "| name | amount |\n|---|---|\n| Tea | 3.50 |\n| Cake |  |"
 
 
+STATEMENT_CSV = b",Bank statement,\n\nDate,Description,Amount\n2024-01-02,Coffee,3.50\n"
+
+
+def test_csv_blocks_name_their_sheet_and_with_cell_metadata_their_cells() -> None:
+    """A CSV is one sheet named after the file; a title standing alone between blank rows is a
+    text block, and names its cell (A1 notation) only with excelIncludeCellMetadata."""
+    doc = read_document(STATEMENT_CSV, "statement.csv")
+    cells_on = {"advancedOptions": {"excelIncludeCellMetadata": True}}
+    (chunk,) = parse_output(doc, cells_on)["chunks"]
+    title, table = chunk["blocks"]
+    assert (title["type"], title["content"], table["type"]) == ("text", "Bank statement", "table")
+    assert title["details"] == {"type": "text_details", "cellReference": "B1"}
+    assert {b["metadata"]["sheet"]["name"] for b in chunk["blocks"]} == {"statement"}
+    assert {b["metadata"]["sheet"]["index"] for b in chunk["blocks"]} == {0}
+    assert "cellReference" not in table["details"]  # TableDetails has no such key
+    (plain,) = parse_output(doc, {})["chunks"]
+    assert plain["blocks"][0]["details"] == {"type": "text_details"}
+    ParseRunOutput.model_validate(parse_output(doc, cells_on))
+    txt = read_document(STATEMENT_CSV, "statement.txt")
+    assert all(
+        "sheet" not in b["metadata"] for b in parse_output(txt, cells_on)["chunks"][0]["blocks"]
+    )
+
+
+def test_cell_ranges_span_rows_and_columns() -> None:
+    from extend_frames.emulator._documents._model import Line
+    from extend_frames.emulator._documents._parse import cell_range, column_name
+
+    assert [column_name(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    lines = (Line(("a", "", "c"), 0, 0, 0, 0, row=2), Line(("", "b"), 0, 0, 0, 0, row=3))
+    assert cell_range(lines) == "A2:C3"
+    assert cell_range((Line(("x",), 0, 0, 0, 0),)) is None  # not from a spreadsheet
+
+
 def test_address_parts_from_one_or_several_lines() -> None:
     from extend_frames.emulator._documents._address import parse_address
 

@@ -33,6 +33,7 @@ class Line:
     heading: bool = False  # marked as a heading by the source format (markdown '#', <h1>)
     xs: tuple[float, ...] = ()  # left edge of each cell (PDF text runs), for column alignment
     tabular: bool = False  # a row of a table in the source format (CSV, markdown pipe table)
+    row: int = 0  # the 1-based row of a spreadsheet (CSV) the line is; 0 elsewhere
 
     @property
     def text(self) -> str:

@@ -388,13 +388,25 @@ def _plain_lines(text: str) -> list[list[Line]]:
 
 
 def _csv_lines(text: str, name: str) -> list[list[Line]]:
+    """One line per row. A value standing alone between blank rows (a title such as "Bank
+    statement" above a table) is text; every other row is a table row."""
     try:
-        rows: list[tuple[str, ...]] = [
-            _TableRow(r) for r in csv.reader(io.StringIO(text, newline=""))
-        ]
+        raw = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DocumentError("CORRUPT_FILE", f"{name} is not valid CSV ({exc}).") from exc
-    return [_synthetic_lines(rows)]
+
+    def filled(i: int) -> int:
+        return sum(1 for c in raw[i] if c.strip()) if 0 <= i < len(raw) else 0
+
+    rows: list[tuple[str, ...]] = []
+    for i, row in enumerate(raw):
+        alone = filled(i) == 1 and not filled(i - 1) and not filled(i + 1)
+        if alone:  # cut the empty cells after the value; the ones before keep its column
+            rows.append(tuple(row[: max(j for j, c in enumerate(row) if c.strip()) + 1]))
+        else:
+            rows.append(_TableRow(row))
+    # every row (blank ones too) makes one line, so a line's position is its spreadsheet row
+    return [[replace(ln, row=i) for i, ln in enumerate(_synthetic_lines(rows), 1)]]
 
 
 _BLOCK_TAGS = re.compile(
@@ -457,6 +469,7 @@ def _text_pages(pages: list[list[Line]], max_pages: int, name: str) -> tuple[Pag
                     line.size,
                     line.heading,
                     tabular=line.tabular,
+                    row=line.row,
                 )
             )
             top += max(height, _LINE_HEIGHT)
