@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from ._layout import Block, block_content, page_blocks
@@ -78,35 +77,38 @@ def cell_range(lines: tuple[Line, ...]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Sheet:
-    """How blocks of a spreadsheet are marked: their sheet, and whether text blocks name their
-    cells (``advancedOptions.excelIncludeCellMetadata``)."""
+class _Sheets:
+    """How blocks of a spreadsheet are marked: the sheet names (a block's sheet is its lines'),
+    and whether text blocks name their cells (``advancedOptions.excelIncludeCellMetadata``)."""
 
-    sheet: dict[str, Any]
+    names: tuple[str, ...]
     cell_references: bool
 
+    def of(self, block: Block) -> dict[str, Any]:
+        index = block.lines[0].sheet if block.lines else 0
+        return {"index": index, "name": self.names[index]}
 
-def _sheet(doc: Document, config: dict[str, Any]) -> _Sheet | None:
-    """A CSV is a workbook of one sheet named after the file (as spreadsheet programs open
-    it); other documents have no sheets."""
-    if doc.file_type not in SPREADSHEET_TYPES:
+
+def _sheets(doc: Document, config: dict[str, Any]) -> _Sheets | None:
+    """Spreadsheets (a CSV is one sheet named after the file, as spreadsheet programs open
+    it; an XLSX has its workbook's sheets); other documents have no sheets."""
+    if doc.file_type not in SPREADSHEET_TYPES or not doc.sheets:
         return None
-    stem = PurePosixPath(doc.name).stem or doc.name
     options = (config or {}).get("advancedOptions") or {}
-    return _Sheet({"index": 0, "name": stem}, options.get("excelIncludeCellMetadata") is True)
+    return _Sheets(doc.sheets, options.get("excelIncludeCellMetadata") is True)
 
 
 def _block_json(
-    block: Block, index: int, page: dict[str, Any], table_format: str, sheet: _Sheet | None
+    block: Block, index: int, page: dict[str, Any], table_format: str, sheets: _Sheets | None
 ) -> dict[str, Any]:
     content = block_content(block, table_format=table_format)
     points, box = polygon(block.lines)
     details = _details(block)
     metadata: dict[str, Any] = {"page": page}
-    if sheet is not None:
-        metadata["sheet"] = dict(sheet.sheet)
+    if sheets is not None:
+        metadata["sheet"] = sheets.of(block)
         reference = cell_range(block.lines)
-        if sheet.cell_references and details.get("type") == "text_details" and reference:
+        if sheets.cell_references and details.get("type") == "text_details" and reference:
             details["cellReference"] = reference
     return {
         "object": "block",
@@ -135,8 +137,9 @@ def _chunk(kind: str, blocks: list[dict[str, Any]], start: int, end: int) -> dic
     }
 
 
-SPREADSHEET_TYPES = {"CSV"}  # XLSX/XLS are not read by the emulator (FILE_TYPE_NOT_SUPPORTED)
+SPREADSHEET_TYPES = {"CSV", "EXCEL"}  # EXCEL: .xlsx/.xlsm (legacy .xls is not read)
 MIME_TYPES = {
+    "EXCEL": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "PDF": "application/pdf",
     "TXT": "text/plain",
     "CSV": "text/csv",
@@ -202,12 +205,12 @@ def _chunked(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
     tables = (((config or {}).get("blockOptions") or {}).get("tables") or {}).get("targetFormat")
     table_format = "html" if tables == "html" else "markdown"
     doc = select_pages(doc, config)
-    sheet = _sheet(doc, config)
+    sheets = _sheets(doc, config)
     per_page: list[tuple[int, list[dict[str, Any]]]] = []
     for page in doc.pages:
         meta = {"number": page.number, "width": page.width, "height": page.height}
         blocks = [
-            _block_json(b, i, meta, table_format, sheet) for i, b in enumerate(page_blocks(page))
+            _block_json(b, i, meta, table_format, sheets) for i, b in enumerate(page_blocks(page))
         ]
         per_page.append((page.number, blocks))
     first = doc.pages[0].number if doc.pages else 1
