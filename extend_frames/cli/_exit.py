@@ -9,8 +9,10 @@ path in use by another job) exits 1: change something first.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Mapping
 
 from extend_frames._errors import ExtendError
+from extend_frames.api._models import NON_TERMINAL
 
 EXIT_OK = 0  # complete, no FAILED/CANCELLED row
 EXIT_ERROR = 1  # a terminal error: bad input, API refusal, store error; fix, then rerun
@@ -34,6 +36,46 @@ EXIT_CODES: dict[int, str] = {
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGINT): nothing more was submitted; rerun the same "
     "command to resume",
 }
+
+
+class UsageError(Exception):
+    """Arguments argparse cannot check on its own (exit code 2, like argparse's)."""
+
+
+def outcome_code(by_status: Mapping[str, int], *, complete: bool | None = None) -> int:
+    """The one rule from a result's rows to the exit code: not finished (``complete`` is False,
+    or, when not given, a row is still PENDING/PROCESSING) exits 4; finished with a FAILED or
+    CANCELLED row exits 3; else 0.
+
+    >>> outcome_code({"PROCESSED": 2, "FAILED": 1}), outcome_code({"PENDING": 1, "FAILED": 1})
+    (3, 4)
+    """
+    if complete is None:
+        complete = not any(by_status.get(status, 0) for status in NON_TERMINAL)
+    if not complete:
+        return EXIT_INCOMPLETE
+    if any(by_status.get(status, 0) for status in ("FAILED", "CANCELLED")):
+        return EXIT_ROWS_FAILED
+    return EXIT_OK
+
+
+def run_command(command: str, body: Callable[[], int], *, key_env: str | None = None) -> int:
+    """Run a command's ``body`` under the CLI's one rule for what ends it early: a usage
+    error exits 2, an :class:`ExtendError` 1 or 75 (:func:`fail`), Ctrl-C 130 with the hint
+    to rerun the same command."""
+    try:
+        return body()
+    except UsageError as exc:
+        print(f"extend-frames {command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ExtendError as exc:
+        return fail(command, exc, key_env=key_env)
+    except KeyboardInterrupt:
+        print(
+            f"extend-frames {command}: interrupted; rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -80,7 +122,14 @@ def fail(command: str, exc: BaseException | str, *, key_env: str | None = None) 
     return code
 
 
-#: The ``exit codes:`` block of every command that runs a job or reads a batch.
+#: The ``exit codes:`` block of every command that runs a job or reads a batch (each can
+#: return 4: a bounded wait leaves rows PENDING).
 JOB_CODES_HELP = codes_help(
-    EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
+    EXIT_OK,
+    EXIT_ERROR,
+    EXIT_USAGE,
+    EXIT_ROWS_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_TRANSIENT,
+    EXIT_INTERRUPTED,
 )
