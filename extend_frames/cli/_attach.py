@@ -10,12 +10,12 @@ from extend_frames.cli._exit import JOB_CODES_HELP, outcome_code, run_command
 from extend_frames.cli._jobs import (
     _add_api_options,
     _add_storage_options,
-    _client,
     add_cache_argument,
     add_max_wait,
     add_report_options,
     max_wait,
     storage_options,
+    with_client,
 )
 from extend_frames.cli._words import add_command
 
@@ -61,18 +61,17 @@ def _collect_batch(args: argparse.Namespace) -> int:
     from extend_frames.frames import display_path
 
     seconds = max_wait(args)
-    client = _client(args)
-    try:
-        df = xf.read_batch(
+    df = with_client(
+        args,
+        lambda client: xf.read_batch(
             args.batch_id,
             client=client,
             output=args.output,
             storage_options=storage_options(args.storage_option),
             max_wait=seconds,
             cache=args.cache,
-        )
-    finally:
-        client.close()
+        ),
+    )
     summary = xf.summarize(df)
     code = outcome_code(summary.by_status)
     shown = display_path(args.output)

@@ -11,8 +11,8 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
 
 from extend_frames._errors import InputError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
@@ -33,6 +33,7 @@ from extend_frames.cli._words import add_command
 from extend_frames.frames import TABLE_FORMATS as _FORMATS
 
 _PLANS = ("payg", "scale", "enterprise")
+_T = TypeVar("_T")
 
 _EXAMPLES = {
     "parse": """\
@@ -337,11 +338,10 @@ def _run_collect(args: argparse.Namespace) -> int:
 def _collect(args: argparse.Namespace) -> int:
     import extend_frames as xf
 
-    seconds = max_wait(args)
-    client = _client(args)
-    started = time.monotonic()
-    try:
-        out = xf.collect(
+    seconds, started = max_wait(args), time.monotonic()
+    out = with_client(
+        args,
+        lambda client: xf.collect(
             args.output,
             client=client,
             storage_options=storage_options(args.storage_option),
@@ -349,9 +349,8 @@ def _collect(args: argparse.Namespace) -> int:
             cache=args.cache,
             progress=not args.no_progress,
             polling=_polling(args),
-        )
-    finally:
-        client.close()
+        ),
+    )
     return _report_job(args, "collect", out, time.monotonic() - started)
 
 
@@ -433,6 +432,15 @@ def _client(args: argparse.Namespace) -> Any:
         workspace_id=args.workspace_id or os.environ.get("EXTEND_WORKSPACE_ID") or None,
         rate_limits=limits,
     )
+
+
+def with_client(args: argparse.Namespace, call: Callable[[Any], _T]) -> _T:
+    """``call(client)`` with the client the API flags describe, closed afterwards."""
+    client = _client(args)
+    try:
+        return call(client)
+    finally:
+        client.close()
 
 
 def _parse_config(text: str | None) -> dict[str, Any] | None:
