@@ -19,7 +19,7 @@ import difflib
 import math
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal, TypeAlias
 
@@ -199,9 +199,6 @@ class Options:
 def keys_of(typed_dict: type) -> frozenset[str]:
     """The keys a TypedDict declares (its own and inherited)."""
     return frozenset(typed_dict.__required_keys__ | typed_dict.__optional_keys__)  # type: ignore[attr-defined]
-
-
-OPTION_NAMES = frozenset(f.name for f in fields(Options))
 
 
 def resolve(
