@@ -130,6 +130,8 @@ class Options:
         """Refuse values no stage can use, before anything is sent."""
         if self.wait not in ("poll", "webhook"):
             raise InputError(f'wait must be "poll" or "webhook", got {self.wait!r}')
+        if self.wait == "webhook" and not self.detach:
+            check_receiver(self.webhook)
         if self.mode not in ("resume", "overwrite", "retry"):
             raise InputError(f'mode must be "resume", "overwrite" or "retry", got {self.mode!r}')
         if self.detach and self.output is None:
@@ -194,6 +196,22 @@ class Options:
     def store_options(self) -> dict[str, Any]:
         """``storage_options`` as the store takes them (a plain dict)."""
         return dict(self.storage_options or {})
+
+
+def check_receiver(receiver: Any) -> None:
+    """Refuse a ``wait="webhook"`` call without a :class:`~extend_frames.WebhookReceiver`
+    (before any request: the job could not wait on anything)."""
+    from extend_frames.webhooks import WebhookReceiver
+
+    if receiver is None:
+        raise InputError(
+            'wait="webhook" needs webhook=WebhookReceiver(...) reachable by Extend '
+            "(for the local emulator: WebhookReceiver() on 127.0.0.1)"
+        )
+    if not isinstance(receiver, WebhookReceiver):
+        raise InputError(
+            f"webhook= must be an extend_frames.WebhookReceiver, got {type(receiver).__name__}"
+        )
 
 
 def keys_of(typed_dict: type) -> frozenset[str]:
