@@ -109,4 +109,4 @@ def test_the_checks_see_a_broken_link_and_a_missing_section(tmp_path: Path) -> N
         "a.md#not-a-heading (no such section)",
         "#nowhere (no such section)",
     ]
-    assert anchors("# A\n# A\n<a id=\"x\"></a>") == {"a", "a-1", "x"}
+    assert anchors('# A\n# A\n<a id="x"></a>') == {"a", "a-1", "x"}

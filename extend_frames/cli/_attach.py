@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from extend_frames.cli._exit import JOB_CODES_HELP, outcome_code, run_command
+from extend_frames.cli._command import add_command
+from extend_frames.cli._exit import JOB_CODES_HELP, outcome_code
 from extend_frames.cli._jobs import (
     _add_api_options,
     _add_storage_options,
@@ -17,7 +18,6 @@ from extend_frames.cli._jobs import (
     storage_options,
     with_client,
 )
-from extend_frames.cli._words import add_command
 
 _HELP = """any Extend batch (bpar_/bpr_ id) as typed Parquet results, one row per run
 
@@ -49,11 +49,7 @@ def register(subparsers: Any) -> None:
     )
     add_report_options(out, "print one JSON summary object", progress=False)
     _add_api_options(p)
-    p.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    return run_command("collect-batch", lambda: _collect_batch(args), key_env=args.api_key_env)
+    p.set_defaults(func=_collect_batch)
 
 
 def _collect_batch(args: argparse.Namespace) -> int:

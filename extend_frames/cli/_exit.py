@@ -1,4 +1,5 @@
-"""The CLI's exit codes, in one place: what each means, and which one an error maps to.
+"""The CLI's exit codes, in one place: what each means, which one an error maps to, and the
+one rule from a result's rows to a code (``outcome_code``).
 
 Errors map through their marking (``ExtendError.transient``): a transient error (network,
 429, 5xx, an ambiguous create, a batch timeout) exits 75, so a scheduler can retry the same
@@ -9,7 +10,7 @@ path in use by another job) exits 1: change something first.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from extend_frames._errors import ExtendError
 from extend_frames.api._models import NON_TERMINAL
@@ -59,25 +60,6 @@ def outcome_code(by_status: Mapping[str, int], *, complete: bool | None = None) 
     return EXIT_OK
 
 
-def run_command(command: str, body: Callable[[], int], *, key_env: str | None = None) -> int:
-    """Run a command's ``body`` under the CLI's one rule for what ends it early: a usage
-    error exits 2, an :class:`ExtendError` 1 or 75 (:func:`fail`), Ctrl-C 130 with the hint
-    to rerun the same command."""
-    try:
-        return body()
-    except UsageError as exc:
-        print(f"extend-frames {command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ExtendError as exc:
-        return fail(command, exc, key_env=key_env)
-    except KeyboardInterrupt:
-        print(
-            f"extend-frames {command}: interrupted; rerun the same command to resume",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-
-
 def exit_code_for(exc: BaseException) -> int:
     """The exit code an exception ends the command with."""
     if isinstance(exc, KeyboardInterrupt):
@@ -100,25 +82,6 @@ def missing_extra(command: str, exc: ImportError, code: int = EXIT_ERROR) -> int
         "pip install 'extend-frames[emulator]'",
         file=sys.stderr,
     )
-    return code
-
-
-def fail(command: str, exc: BaseException | str, *, key_env: str | None = None) -> int:
-    """Print ``extend-frames COMMAND: error: ...`` on stderr; return the exit code.
-
-    The message is in the CLI's words (flags, not the library's keywords); a 401 under
-    ``--api-key-env NAME`` (``key_env``) names the variable whose key was refused.
-    """
-    from extend_frames.cli._words import cli_words, refused_key
-
-    if isinstance(exc, str):
-        message, code = cli_words(exc), EXIT_ERROR
-    else:
-        refused = refused_key(exc, key_env)
-        message = refused or cli_words(" ".join([str(exc), *getattr(exc, "__notes__", ())]))
-        code = exit_code_for(exc)
-    kind = "transient error" if code == EXIT_TRANSIENT else "error"
-    print(f"extend-frames {command}: {kind}: {message}", file=sys.stderr)
     return code
 
 

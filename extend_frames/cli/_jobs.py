@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 from extend_frames._errors import InputError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
 from extend_frames.api._models import NON_TERMINAL
+from extend_frames.cli._command import add_command
 from extend_frames.cli._exit import (
     EXIT_ERROR,
     EXIT_INCOMPLETE,
@@ -27,9 +28,7 @@ from extend_frames.cli._exit import (
     UsageError,
     codes_help,
     outcome_code,
-    run_command,
 )
-from extend_frames.cli._words import add_command
 from extend_frames.frames import TABLE_FORMATS as _FORMATS
 
 _PLANS = ("payg", "scale", "enterprise")
@@ -328,11 +327,7 @@ def _register_collect(subparsers: Any) -> None:
     )
     _add_poll_options(wait)
     _add_api_options(p)
-    p.set_defaults(func=_run_collect)
-
-
-def _run_collect(args: argparse.Namespace) -> int:
-    return run_command("collect", lambda: _collect(args), key_env=args.api_key_env)
+    p.set_defaults(func=_collect)
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -360,7 +355,7 @@ def _register_status(subparsers: Any) -> None:
     p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
     add_report_options(p, "print one JSON object", progress=False)
     _add_storage_options(p, "OUTPUT")
-    p.set_defaults(func=_run_status)
+    p.set_defaults(func=_status)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -466,8 +461,7 @@ def _parse_config(text: str | None) -> dict[str, Any] | None:
 
 
 def _run_job(args: argparse.Namespace) -> int:
-    operation: str = args.operation
-    return run_command(operation, lambda: _job(args, operation), key_env=args.api_key_env)
+    return _job(args, args.operation)
 
 
 def _job(args: argparse.Namespace, operation: str) -> int:
@@ -614,10 +608,6 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         print(f"failure reasons: {top}")
     print(f"results: {shown}  (extend-frames status {shown}; xf.read_results(...))")
     return code
-
-
-def _run_status(args: argparse.Namespace) -> int:
-    return run_command("status", lambda: _status(args))
 
 
 def _status(args: argparse.Namespace) -> int:
