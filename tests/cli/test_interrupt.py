@@ -19,6 +19,9 @@ import pytest
 from extend_frames.cli import main
 from tests.jobs.conftest import ROOT, RemoteEmulator, create_processor, run_remote_emulator
 
+pytestmark = pytest.mark.realtime(
+    reason="a real SIGINT to a real process, against an emulator in another process"
+)
 API_KEY = "sk_cli_interrupt_test"
 
 
@@ -42,6 +45,7 @@ def test_collect_exits_130_on_sigint_with_the_rerun_hint(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+
     emu, extractor = pending_emulator
     monkeypatch.setenv("EXTEND_API_KEY", API_KEY)
     source, output = tmp_path / "in.csv", str(tmp_path / "out")
