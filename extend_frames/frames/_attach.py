@@ -29,7 +29,7 @@ from extend_frames.frames._cache import CacheLike, batch_entries, job_partition,
 from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._options import Options
-from extend_frames.frames._schema import confidence_dtype, output_dtype
+from extend_frames.frames._schema import output_dtypes
 from extend_frames.jobs import (
     Concurrency,
     Polling,
@@ -118,8 +118,7 @@ async def _read(
     if proc_id is not None and kind is not None:
         resolved = await client.get_processor(kind, proc_id, version)
         config = dict(resolved.get("config") or {})
-    out_dtype = output_dtype(operation, config)
-    conf_dtype = confidence_dtype(config) if operation == "extract" else None
+    out_dtype, conf_dtype = output_dtypes(operation, config)
     meta = metadata_columns(runs)
     logger.info(
         "batch %s: %s, %s, %d runs%s",

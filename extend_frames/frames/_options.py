@@ -19,7 +19,7 @@ import difflib
 import math
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal, TypeAlias
 
@@ -130,6 +130,8 @@ class Options:
         """Refuse values no stage can use, before anything is sent."""
         if self.wait not in ("poll", "webhook"):
             raise InputError(f'wait must be "poll" or "webhook", got {self.wait!r}')
+        if self.wait == "webhook" and not self.detach:
+            check_receiver(self.webhook)
         if self.mode not in ("resume", "overwrite", "retry"):
             raise InputError(f'mode must be "resume", "overwrite" or "retry", got {self.mode!r}')
         if self.detach and self.output is None:
@@ -196,12 +198,25 @@ class Options:
         return dict(self.storage_options or {})
 
 
+def check_receiver(receiver: Any) -> None:
+    """Refuse a ``wait="webhook"`` call without a :class:`~extend_frames.WebhookReceiver`
+    (before any request: the job could not wait on anything)."""
+    from extend_frames.webhooks import WebhookReceiver
+
+    if receiver is None:
+        raise InputError(
+            'wait="webhook" needs webhook=WebhookReceiver(...) reachable by Extend '
+            "(for the local emulator: WebhookReceiver() on 127.0.0.1)"
+        )
+    if not isinstance(receiver, WebhookReceiver):
+        raise InputError(
+            f"webhook= must be an extend_frames.WebhookReceiver, got {type(receiver).__name__}"
+        )
+
+
 def keys_of(typed_dict: type) -> frozenset[str]:
     """The keys a TypedDict declares (its own and inherited)."""
     return frozenset(typed_dict.__required_keys__ | typed_dict.__optional_keys__)  # type: ignore[attr-defined]
-
-
-OPTION_NAMES = frozenset(f.name for f in fields(Options))
 
 
 def resolve(

@@ -11,13 +11,19 @@ from __future__ import annotations
 from extend_frames.store._cache import Cache, Partition
 from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning, fold_chunk
 from extend_frames.store._lock import LockInfo
-from extend_frames.store._manifest import IDENTITY_FIELDS, decode_schema, encode_schema
+from extend_frames.store._manifest import (
+    IDENTITY_FIELDS,
+    JOB_FIELDS,
+    decode_schema,
+    encode_schema,
+)
 from extend_frames.store._paths import display_path
 from extend_frames.store._read import StoredJobStatus, ledger_summary, read_results
 from extend_frames.store._store import JobStore
 
 __all__ = [
     "IDENTITY_FIELDS",
+    "JOB_FIELDS",
     "STATES",
     "Cache",
     "ChunkState",
