@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from extend_frames._errors import ExtendError
+from extend_frames._errors import ExtendError, InputError
 from extend_frames.api._models import NON_TERMINAL
 
 EXIT_OK = 0  # complete, no FAILED/CANCELLED row
@@ -39,8 +39,9 @@ EXIT_CODES: dict[int, str] = {
 }
 
 
-class UsageError(Exception):
-    """Arguments argparse cannot check on its own (exit code 2, like argparse's)."""
+class UsageError(InputError):
+    """Arguments argparse cannot check on its own (exit code 2, like argparse's; the CLI
+    catches it first; other input errors exit 1)."""
 
 
 def outcome_code(by_status: Mapping[str, int], *, complete: bool | None = None) -> int:
