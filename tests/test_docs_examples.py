@@ -160,3 +160,18 @@ def test_the_reference_names_every_public_name() -> None:
     assert missing == [], f"add '::: extend_frames.NAME' to docs/reference/index.md: {missing}"
     spark = (DOCS / "reference" / "spark.md").read_text(encoding="utf-8")
     assert re.search(r"^::: extend_frames\.spark\s*$", spark, re.M)
+
+
+def test_the_reference_shows_the_operations_made_at_import_time() -> None:
+    """extract = blocking(aextract, doc): the reference's griffe extension gives it the
+    signature and docstring it has at run time (static reading finds neither)."""
+    griffe = pytest.importorskip("griffe", reason="the docs extra is not installed")
+    extensions = griffe.load_extensions(f"{ROOT}/scripts/docs_griffe.py:RuntimeFunctions")
+    package = griffe.load("extend_frames", search_paths=[ROOT], extensions=extensions)
+    for name in ("extract", "aextract", "plan", "read_batch", "collect"):
+        function = package[name].final_target
+        assert isinstance(function, griffe.Function), name
+        assert function.docstring is not None, name
+        assert "df" in function.parameters or name in ("read_batch", "collect"), name
+    assert "async" in package["aextract"].final_target.labels
+    assert package["extract"].final_target.docstring.value.startswith("Extract typed fields")
