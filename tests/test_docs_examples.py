@@ -89,6 +89,7 @@ def samples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "samples"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_examples_run(
     page: str, samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
