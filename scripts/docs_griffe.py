@@ -17,7 +17,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import griffe
@@ -108,6 +110,11 @@ class RuntimeFunctions(griffe.Extension):
                 self._rewrite(member)
 
     def _functions(self, pkg: griffe.Module) -> None:
+        # Import the package griffe read (mkdocs.yml's paths), not another installed copy.
+        if isinstance(pkg.filepath, Path):
+            root = str(pkg.filepath.parent.parent)
+            if root not in sys.path:
+                sys.path.insert(0, root)
         for module in _modules(pkg):
             made = [
                 a
