@@ -37,6 +37,12 @@ echo "== mypy";                .venv/bin/mypy
 echo "== mypy (public API use)"; .venv/bin/mypy --strict tests/typing
 # Every docstring example runs (or is marked +SKIP); collecting them imports every module.
 echo "== doctests";            .venv/bin/python -m pytest -q -p no:cacheprovider --doctest-modules extend_frames
+# The documentation site in strict mode: a broken link, a missing page or an API reference
+# entry that does not resolve fails (tests/test_docs_examples.py then runs every example).
+echo "== mkdocs build --strict"
+site="$(mktemp -d)"; trap 'rm -rf "$site"' EXIT
+# (not --quiet: it drops the warnings before strict mode counts them)
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir "$site"
 # Two workers: the suite is mostly I/O-bound servers and subprocesses on loopback.
 # --dist loadgroup: tests marked xdist_group("spark") share one worker, so one JVM starts.
 echo "== pytest";              .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

@@ -1,4 +1,4 @@
-"""The recipes of docs/distributed.md, executed as written, when their package is installed.
+"""The recipes of docs/guides/distributed.md, executed as written, when their package is installed.
 
 Ray and Daft are not in the dev extra (see pyproject.toml); without them these tests skip.
 """
@@ -15,7 +15,7 @@ import pytest
 from extend_frames.emulator import Emulator
 from tests.jobs.conftest import create_processor
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "distributed.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "guides" / "distributed.md"
 ROWS = 120
 
 

@@ -110,3 +110,62 @@ def test_the_checks_see_a_broken_link_and_a_missing_section(tmp_path: Path) -> N
         "#nowhere (no such section)",
     ]
     assert anchors('# A\n# A\n<a id="x"></a>') == {"a", "a-1", "x"}
+def _table_rows(page: str) -> dict[str, str]:
+    """A docs page's table rows by their first cell (backticks dropped)."""
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    return {r.split("|")[1].strip().replace("`", ""): r for r in rows}
+
+
+def test_results_guide_lists_every_status_the_code_can_produce() -> None:
+    from extend_frames._columns import STATUS_VALUES
+
+    row = _table_rows("guides/results.md")["status"]
+    listed = re.findall(r"`([A-Z_]+)`", row.split("(rows are never")[0])
+    assert listed == list(STATUS_VALUES)
+
+
+def test_results_guide_lists_every_result_column() -> None:
+    from extend_frames._columns import RESULT_COLUMNS
+
+    rows = _table_rows("guides/results.md")
+    documented = {c.strip() for first in rows for c in first.split(",")}
+    assert [c for c in RESULT_COLUMNS if c not in documented] == []
+
+
+def test_results_guide_lists_every_client_side_failure_reason() -> None:
+    from extend_frames.jobs import _spec
+
+    reasons = {
+        value
+        for name, value in vars(_spec).items()
+        if name.isupper() and isinstance(value, str) and value == name
+    }
+    rows = _table_rows("guides/results.md")
+    assert {"INVALID_INPUT", "SUBMIT_FAILED"} <= reasons
+    assert sorted(r for r in reasons if r not in rows) == []
+
+
+def test_cli_guide_lists_every_exit_code() -> None:
+    from extend_frames.cli._exit import EXIT_CODES
+
+    rows = _table_rows("guides/cli.md")
+    assert sorted(int(k) for k in rows if k.isdigit()) == sorted(EXIT_CODES)
+
+
+def test_docs_state_the_processor_version_rule_the_code_follows() -> None:
+    page = " ".join((ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8").split())
+    assert "newest published version, or the draft when none is published" in page
+    assert "An unpublished processor is not pinned" in page
+    results = (ROOT / "docs" / "guides" / "results.md").read_text(encoding="utf-8")
+    assert "out.to_pandas()" in results
+    assert "out.to_arrow()" in results
+
+
+def test_readme_is_short_and_links_into_the_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    assert "bash scripts/demo.sh" in readme
+    assert "bash scripts/test.sh" in readme
+    for link in re.findall(r"\]\((docs/[^)#]+)", readme):
+        assert (ROOT / link).is_file(), link
