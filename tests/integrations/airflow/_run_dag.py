@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from tests.integrations.airflow.test_operator import example_dag
+from tests.integrations.airflow._example import example_dag
 
 if __name__ == "__main__":
     example_dag().test(logical_date=datetime.fromisoformat(sys.argv[1]))

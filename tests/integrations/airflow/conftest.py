@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-DAGS = ROOT / "examples" / "airflow"
+from tests.integrations.airflow._example import DAGS
 HOME = Path(tempfile.mkdtemp(prefix="xf-airflow-"))
 ENV = {
     "AIRFLOW_HOME": str(HOME),

@@ -7,7 +7,6 @@ triggerer.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import sqlite3
@@ -15,7 +14,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
@@ -23,18 +21,11 @@ import pytest
 import extend_frames as xf
 from extend_frames.emulator import Emulator, Speed
 from tests.integrations._docs import extractor, invoice_table
-from tests.integrations.airflow.conftest import DAGS, HOME, ROOT, airflow_env
+from tests.integrations.airflow._example import example_dag
+from tests.integrations.airflow.conftest import HOME, ROOT, airflow_env
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)
 DOCS = 60  # above the auto route's single-run threshold at PAYG limits: batches
-
-
-def example_dag() -> Any:
-    spec = importlib.util.spec_from_file_location("extend_invoices", DAGS / "extend_invoices.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.dag
 
 
 def _setup(emu: Emulator, tmp_path: Path, mp: pytest.MonkeyPatch) -> dict[str, str]:
@@ -86,14 +77,15 @@ def test_a_task_killed_mid_wait_reconnects_and_submits_nothing_again(
             text=True,
         )
         assert child.stdout is not None
-        waiting = False
+        waiting, seen = False, []
         for line in child.stdout:  # until the trigger reports its first round of polling
+            seen.append(line)
             if "batches/runs running" in line:
                 waiting = True
                 break
         child.send_signal(signal.SIGKILL)  # mid-wait, as a lost worker or triggerer
         child.wait(timeout=60)
-        assert waiting, "the task never reached the trigger's wait"
+        assert waiting, "the task never reached the trigger's wait:\n" + "".join(seen[-30:])
         sent = emu.stats()
         assert sent["batches_created"] >= 1
 
