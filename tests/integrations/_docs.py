@@ -14,11 +14,15 @@ __all__ = ["create_processor", "invoice_table"]
 
 
 def invoice_table(folder: Path, count: int, *, seed: int = 1) -> pl.DataFrame:
-    """``doc_id`` and ``url`` (a local path) for ``count`` generated documents."""
+    """``doc_id`` (unique across folders) and ``url`` (a local path) for ``count`` generated
+    documents."""
     samples = generate_samples(folder, count=count, seed=seed)
     paths = pl.read_parquet(samples.ground_truth_path).get_column("path").to_list()
     return pl.DataFrame(
-        {"doc_id": [Path(p).stem for p in paths], "url": [str(samples.directory / p) for p in paths]}
+        {
+            "doc_id": [f"{folder.name}/{Path(p).stem}" for p in paths],
+            "url": [str(samples.directory / p) for p in paths],
+        }
     )
 
 
