@@ -51,7 +51,7 @@ def take_job_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 def check_job(
     operation: str, processor: str | None, options: Mapping[str, Any], own: frozenset[str], who: str
 ) -> None:
-    """InputError for an unknown operation, a missing processor, or an option ``who`` sets itself."""
+    """InputError for an unknown operation, a missing processor, or an option ``who`` sets."""
     if operation not in OPERATIONS:
         raise InputError(f"operation={operation!r}: use one of {', '.join(OPERATIONS)}")
     if operation != "parse" and not processor:

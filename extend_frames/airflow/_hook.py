@@ -38,10 +38,12 @@ def client_from_connection(conn: Any) -> Client:
         raise InputError(
             f"the Airflow connection {conn.conn_id!r} has no password: put the Extend API key "
             "there (Admin > Connections, or AIRFLOW_CONN_"
-            f"{str(conn.conn_id).upper()}='{{\"conn_type\": \"extend\", \"password\": ...}}')"
+            f'{str(conn.conn_id).upper()}=\'{{"conn_type": "extend", "password": ...}}\')'
         )
     extra = conn.extra_dejson or {}
-    return Client(api_key=conn.password, base_url=_base_url(conn), rate_limits=extra.get("rate_limits"))
+    return Client(
+        api_key=conn.password, base_url=_base_url(conn), rate_limits=extra.get("rate_limits")
+    )
 
 
 class ExtendHook(BaseHook):  # type: ignore[misc]  # Airflow's classes are untyped for mypy

@@ -72,7 +72,7 @@ class ExtendJobOperator(_Resumable, BaseOperator):  # type: ignore[misc]
     def __init__(
         self,
         *,
-        input: str | Callable[..., Any],  # noqa: A002 - the issue's name for it
+        input: str | Callable[..., Any],
         output: str,
         operation: Operation = "extract",
         processor: str | None = None,
@@ -217,4 +217,3 @@ class ExtendJobOperator(_Resumable, BaseOperator):  # type: ignore[misc]
                 path=summary["output"],
             )
         return summary
-

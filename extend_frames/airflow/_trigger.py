@@ -2,9 +2,10 @@
 
 It holds no secret and no storage option (its arguments are stored in Airflow's database):
 the batch and run ids the operator read from the job's ledger, the operation, the connection
-id, and the poll interval (reached by doubling from 1 s). It polls with the async client, oldest first, stopping a round at
-the first one still running (a job's batches end roughly in submission order, so one round
-costs about one request), and fires one event when all have ended. The operator then
+id, and the poll interval (reached by doubling from 1 s). It polls with the async client,
+oldest first, stopping a round at the first one still running (a job's batches end roughly in
+submission order, so one round costs about one request), and fires one event when all have
+ended. The operator then
 collects the results in a worker (``xf.collect``).
 """
 
@@ -88,7 +89,9 @@ class ExtendJobTrigger(BaseTrigger):  # type: ignore[misc]  # Airflow's classes 
         return []
 
 
-def pending_ids(batch_ids: Sequence[str | None], run_ids: Sequence[str | None]) -> tuple[list[str], list[str]]:
+def pending_ids(
+    batch_ids: Sequence[str | None], run_ids: Sequence[str | None]
+) -> tuple[list[str], list[str]]:
     """The distinct batch ids, and the run ids of rows without a batch (single runs), in order
     of first appearance: what a trigger waits on for a job's PENDING rows."""
     batches = list(dict.fromkeys(b for b in batch_ids if b))

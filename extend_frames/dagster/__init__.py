@@ -10,7 +10,9 @@ from __future__ import annotations
 try:
     import dagster  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("extend_frames.dagster needs Dagster: pip install 'extend-frames[dagster]'") from exc
+    raise ImportError(
+        "extend_frames.dagster needs Dagster: pip install 'extend-frames[dagster]'"
+    ) from exc
 
 from extend_frames.dagster._asset import FAILED_ROWS_CHECK, extend_asset
 from extend_frames.dagster._resource import ExtendResource

@@ -7,7 +7,6 @@ documents an earlier day already processed (same processor version and config), 
 pays only for its new documents.
 """
 
-
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +38,7 @@ _OWN = frozenset({"client", "output", "detach"})
 def extend_asset(
     *,
     name: str,
-    input: str | Callable[..., Any],  # noqa: A002 - the same name as the Airflow operator's
+    input: str | Callable[..., Any],
     output: str,
     operation: Operation = "extract",
     processor: str | None = None,
@@ -72,7 +71,7 @@ def extend_asset(
         FAILED_ROWS_CHECK, asset=name, description=f"FAILED rows at most {max_failed_share:.0%}"
     )
 
-    @asset(
+    @asset(  # type: ignore[untyped-decorator]  # Dagster is not installed where mypy runs
         name=name,
         partitions_def=partitions_def,
         check_specs=[check],

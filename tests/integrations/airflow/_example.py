@@ -11,7 +11,8 @@ DAGS = Path(__file__).resolve().parents[3] / "examples" / "airflow"
 
 def example_dag() -> Any:
     spec = importlib.util.spec_from_file_location("extend_invoices", DAGS / "extend_invoices.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.dag

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
 from tests.integrations.airflow._example import DAGS
+
+ROOT = Path(__file__).resolve().parents[3]
 HOME = Path(tempfile.mkdtemp(prefix="xf-airflow-"))
 ENV = {
     "AIRFLOW_HOME": str(HOME),

@@ -116,6 +116,8 @@ def test_the_api_key_is_in_no_task_log_and_no_rendered_field(
     assert "Extend job at" in task_log  # the operator's own lines are there...
     assert key not in task_log  # ...and the key is not
     with sqlite3.connect(HOME / "airflow.db") as db:
-        rendered = db.execute("SELECT rendered_fields FROM rendered_task_instance_fields").fetchall()
+        rendered = db.execute(
+            "SELECT rendered_fields FROM rendered_task_instance_fields"
+        ).fetchall()
     assert rendered  # the templates were rendered and stored
     assert all(key not in str(row) for row in rendered)

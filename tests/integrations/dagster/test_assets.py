@@ -27,7 +27,8 @@ def _example(emu: Emulator, lake: Path, mp: pytest.MonkeyPatch) -> ModuleType:
     }.items():
         mp.setenv(name, value)
     spec = importlib.util.spec_from_file_location("definitions", EXAMPLE)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -58,7 +59,8 @@ def test_two_daily_partitions_with_cache_pay_only_for_new_documents(
         sent1 = emu.stats()["inputs_submitted"]
         day2 = materialize([example.invoices], partition_key="2026-12-02", resources=resources)
         sent2 = emu.stats()["inputs_submitted"]
-    assert day1.success and day2.success
+    assert day1.success
+    assert day2.success
     meta1 = day1.asset_materializations_for_node("extend_invoices")[0].metadata
     meta2 = day2.asset_materializations_for_node("extend_invoices")[0].metadata
     assert meta1["rows"].value == first.height == sent1
@@ -78,9 +80,7 @@ def test_two_daily_partitions_with_cache_pay_only_for_new_documents(
 
 
 @pytest.mark.parametrize(("share", "passed"), [(0.0, False), (0.5, True)])
-def test_the_check_fails_above_the_failed_share(
-    tmp_path: Path, share: float, passed: bool
-) -> None:
+def test_the_check_fails_above_the_failed_share(tmp_path: Path, share: float, passed: bool) -> None:
     texts = ["Invoice number: R-1", "Invoice number: R-2", "__FAIL:CORRUPT_FILE", "R-4"]
     with Emulator() as emu:
         asset_def = extend_asset(
