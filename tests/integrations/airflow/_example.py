@@ -9,8 +9,9 @@ from typing import Any
 DAGS = Path(__file__).resolve().parents[3] / "examples" / "airflow"
 
 
-def example_dag() -> Any:
-    spec = importlib.util.spec_from_file_location("extend_invoices", DAGS / "extend_invoices.py")
+def example_dag(path: Path = DAGS / "extend_invoices.py") -> Any:
+    """The ``dag`` of a DAG file (default: the example)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -1,12 +1,14 @@
 """Airflow 3 runs here with its own home: a temporary folder with a SQLite metadata database
-(``airflow db migrate``), the DAGs folder ``examples/airflow`` (so the example DAG is what the
-tests run), and the connection and variables given as environment variables, as a
-deployment would. All of it must be set before ``airflow`` is imported."""
+(``airflow db migrate``), a DAGs folder with the example DAG of ``examples/airflow`` as shipped
+(so it is what the tests run) and the test DAGs of ``dags/``, and the connection and variables
+given as environment variables, as a deployment would. All of it must be set before
+``airflow`` is imported."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,9 +21,14 @@ from tests.integrations.airflow._example import DAGS
 
 ROOT = Path(__file__).resolve().parents[3]
 HOME = Path(tempfile.mkdtemp(prefix="xf-airflow-"))
+# The DAGs folder: the example DAG as shipped, plus the test DAGs of dags/.
+FOLDER = HOME / "dags"
+FOLDER.mkdir()
+for _dag in [DAGS / "extend_invoices.py", *Path(__file__).with_name("dags").glob("*.py")]:
+    shutil.copy(_dag, FOLDER / _dag.name)
 ENV = {
     "AIRFLOW_HOME": str(HOME),
-    "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(FOLDER),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
 }

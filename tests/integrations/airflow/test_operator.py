@@ -121,3 +121,19 @@ def test_the_api_key_is_in_no_task_log_and_no_rendered_field(
         ).fetchall()
     assert rendered  # the templates were rendered and stored
     assert all(key not in str(row) for row in rendered)
+
+
+@pytest.mark.slow
+def test_without_deferral_the_task_waits_in_the_worker(
+    tmp_path: Path, environ: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with Emulator() as emu:
+        _setup(emu, tmp_path, environ)
+        run = example_dag(Path(__file__).with_name("dags") / "extend_in_worker.py").test(
+            logical_date=DAY
+        )
+    assert str(run.state) == "success"
+    assert "deferring" not in capfd.readouterr().out
+    out = xf.read_results(tmp_path / "jobs" / "in_worker" / DAY.date().isoformat())
+    assert out.height >= DOCS
+    assert "PENDING" not in out.get_column("status").cast(pl.String).to_list()
