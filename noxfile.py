@@ -21,25 +21,29 @@ nox.options.sessions = ["airflow", "dagster", "ray", "daft"]
 SESSIONS = {"airflow": "airflow", "dagster": "dagster", "ray": "ray", "daft": "daft"}
 
 
-def _run(session: nox.Session, name: str) -> None:
+def _run(session: nox.Session, name: str, *modules: str) -> None:
+    """Install the extra ``name``; run its tests (and the doctests of ``modules``)."""
     session.install("-e", f".[emulator,test,{name}]")
+    env = {"EXTEND_FRAMES_INTEGRATION": name, "PYTHONPATH": "."}
+    if modules:
+        session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                    "--doctest-modules", *modules, env=env)  # fmt: skip
     session.run(
         "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-        f"tests/integrations/{SESSIONS[name]}", *session.posargs,
-        env={"EXTEND_FRAMES_INTEGRATION": name, "PYTHONPATH": "."},
+        f"tests/integrations/{SESSIONS[name]}", *session.posargs, env=env,
     )  # fmt: skip
 
 
 @nox.session
 def airflow(session: nox.Session) -> None:
     """ExtendJobOperator, its trigger and hook, and examples/airflow under dag.test()."""
-    _run(session, "airflow")
+    _run(session, "airflow", "extend_frames/airflow")
 
 
 @nox.session
 def dagster(session: nox.Session) -> None:
     """ExtendResource, the partitioned asset factory and its check; examples/dagster."""
-    _run(session, "dagster")
+    _run(session, "dagster", "extend_frames/dagster")
 
 
 @nox.session

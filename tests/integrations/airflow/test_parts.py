@@ -68,3 +68,23 @@ def test_job_options_pass_through_and_the_rest_go_to_airflow() -> None:
         ExtendJobOperator(task_id="v", processor="ex_1", input="i.csv", output="o", client=None)
     with pytest.raises(InputError, match="needs processor="):
         ExtendJobOperator(task_id="w", input="i.csv", output="o")
+
+
+def test_failed_rows_fail_the_task_only_when_asked() -> None:
+    import polars as pl
+
+    from extend_frames.airflow import FailedRowsError
+
+    frame = pl.DataFrame({"status": ["PROCESSED", "FAILED"], "credits": [2.0, None]})
+    pushed: dict[str, object] = {}
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.update({key: value}))
+    lenient = ExtendJobOperator(task_id="a", processor="ex_1", input="i.csv", output="o")
+    summary = lenient._finish(frame, {"ti": ti})
+    assert summary["by_status"] == {"FAILED": 1, "PROCESSED": 1}
+    assert summary["credits"] == 2.0
+    strict = ExtendJobOperator(
+        task_id="b", processor="ex_1", input="i.csv", output="o", fail_on_failed_rows=True
+    )
+    with pytest.raises(FailedRowsError, match="1 of 2 rows FAILED"):
+        strict._finish(frame, {"ti": ti})
+    assert pushed["summary"] == summary  # the summary is kept before the task fails
