@@ -110,6 +110,8 @@ def test_the_checks_see_a_broken_link_and_a_missing_section(tmp_path: Path) -> N
         "#nowhere (no such section)",
     ]
     assert anchors('# A\n# A\n<a id="x"></a>') == {"a", "a-1", "x"}
+
+
 def _table_rows(page: str) -> dict[str, str]:
     """A docs page's table rows by their first cell (backticks dropped)."""
     text = (ROOT / "docs" / page).read_text(encoding="utf-8")
