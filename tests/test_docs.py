@@ -30,9 +30,11 @@ def _slug(heading: str) -> str:
 
 def anchors(markdown: str) -> set[str]:
     """Every anchor a page defines: its headings (GitHub's ``-1``, ``-2`` suffixes for
-    repeats) outside code fences, and explicit ``<a id=...>`` targets."""
+    repeats) outside code fences, explicit ``<a id=...>`` targets, and the objects a
+    ``::: path`` (mkdocstrings) line renders."""
     prose = _FENCE.sub("", markdown)
     found: set[str] = set(_HTML_ID.findall(prose))
+    found.update(re.findall(r"^::: ([\w.]+)", prose, re.M))  # mkdocstrings: the object's path
     seen: dict[str, int] = {}
     for heading in _HEADING.findall(prose):
         slug = _slug(heading)
@@ -109,7 +111,12 @@ def test_the_checks_see_a_broken_link_and_a_missing_section(tmp_path: Path) -> N
         "a.md#not-a-heading (no such section)",
         "#nowhere (no such section)",
     ]
-    assert anchors('# A\n# A\n<a id="x"></a>') == {"a", "a-1", "x"}
+    assert anchors('# A\n# A\n<a id="x"></a>\n::: pkg.mod.Name') == {
+        "a",
+        "a-1",
+        "x",
+        "pkg.mod.Name",
+    }
 
 
 def _table_rows(page: str) -> dict[str, str]:
