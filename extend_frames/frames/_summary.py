@@ -36,6 +36,10 @@ class JobSummary:
     cached: int = 0  # rows answered by the result cache (cache=), at 0 credits
     #: rows that may have been paid twice (``possible_duplicate``): see the README
     possible_duplicates: int = 0
+    #: ``max_credits=`` held rows back (they are PENDING; rerun with a higher cap)
+    capped: bool = False
+    #: credits this job has spent (collected runs), counted for ``max_credits=``
+    spent: float | None = None
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
@@ -44,7 +48,8 @@ class JobSummary:
         twice = (
             f", {self.possible_duplicates} possibly paid twice" if self.possible_duplicates else ""
         )
-        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{twice}{took}"
+        cap = f", capped by max_credits after {self.spent or 0:g} credits" if self.capped else ""
+        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{twice}{cap}{took}"
 
     # Jupyter/IPython show these instead of the dataclass repr: the same text as str().
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from extend_frames.api import Clock, Timeouts
+from extend_frames.api._models import NON_TERMINAL
 
 __all__ = [
     "ListSince",
@@ -39,8 +40,6 @@ __all__ = [
 ListSince = Callable[[datetime], AsyncIterator[dict[str, Any]]]
 #: The row key a run belongs to (from its metadata), or None when it is not ours.
 MatchKey = Callable[[dict[str, Any]], str | None]
-
-_TERMINAL = frozenset({"PROCESSED", "FAILED", "CANCELLED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,4 +174,4 @@ def _keep(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def cancellable(run: dict[str, Any]) -> bool:
     """Whether a run is not terminal yet (only those can be cancelled)."""
-    return run.get("status") not in _TERMINAL
+    return run.get("status") in NON_TERMINAL

@@ -1,0 +1,53 @@
+"""The error a job's caller sees when concurrent chunks fail, and the out-of-credits stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from extend_frames._errors import UsageBlockedError
+
+__all__ = ["first_error", "stopped"]
+
+
+def stopped(exc: BaseException, finished: int, ledger: object) -> BaseException:
+    """Out of credits stops the whole job: say what to do, and that a rerun resumes."""
+    if not isinstance(exc, UsageBlockedError):
+        return exc
+    then = (
+        "then rerun the same call with the same output=: collected chunks are kept and no "
+        "row is submitted twice"
+        if ledger is not None
+        else "then rerun (pass output= to make a rerun resume instead of starting over)"
+    )
+    out = UsageBlockedError(
+        f"{exc.message}. The job stopped ({finished} chunk(s) finished in this call): "
+        f"add credits to the Extend organisation, {then}",
+        status=exc.status,
+        code=exc.code,
+        request_id=exc.request_id,
+        retryable=False,
+        method=exc.method,
+        path=exc.path,
+    )
+    out.__cause__ = exc
+    return out
+
+
+def first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error a caller should see from a group of concurrent failures: the first real one
+    (not a cancellation caused by it), with how many others there were in a note."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    real = [e for e in leaves if not isinstance(e, asyncio.CancelledError)] or leaves
+    first = real[0]
+    if len(real) > 1:
+        first.add_note(f"({len(real) - 1} other concurrent error(s) of this job were dropped)")
+    return first
