@@ -10,17 +10,17 @@ from extend_frames.jobs._attach import (
     processor_of,
 )
 from extend_frames.jobs._clock import JobClock
-from extend_frames.jobs._engine import (
-    Engine,
-    EngineStats,
+from extend_frames.jobs._collect import Stats as EngineStats
+from extend_frames.jobs._engine import Engine
+from extend_frames.jobs._plan import plan_chunks
+from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._protocols import (
     Finisher,
     Ledger,
     Merger,
     Publisher,
     ResultSink,
 )
-from extend_frames.jobs._plan import plan_chunks
-from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._reconcile import Reconcile, Reconciler
 from extend_frames.jobs._route import ROUTES, Route, choose_route, single_threshold
 from extend_frames.jobs._runner import blocking, run_sync

@@ -15,6 +15,7 @@ where the held chunks stopped; nothing submitted is sent again (the ledger says 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Iterable
 
@@ -23,6 +24,7 @@ from extend_frames.store import ChunkState
 __all__ = ["CreditCap"]
 
 _UNLIMITED = 10**9
+logger = logging.getLogger("extend_frames.jobs")
 
 
 class CreditCap:
@@ -86,6 +88,13 @@ class CreditCap:
         if pending and self.per_document is None and self.in_flight:
             self._stalled = True
         self._notify()
+
+    def log_held(self, chunk: int, documents: int) -> None:
+        logger.warning(
+            "chunk %d: max_credits=%g holds back %d document(s) (spent %g credits, about %s per "
+            "document); rerun with a higher max_credits to continue",
+            chunk, self.limit or 0.0, documents, self.spent, self.per_doc_text,
+        )  # fmt: skip
 
     def _notify(self) -> None:
         """Wake every waiting budget() (each waits on the event of its time)."""

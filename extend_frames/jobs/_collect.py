@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import polars as pl
 
 from extend_frames._operations import OPERATIONS
 from extend_frames.api import Client
@@ -21,10 +23,10 @@ from extend_frames.api._models import NON_TERMINAL
 from extend_frames.jobs._clock import JobClock
 from extend_frames.jobs._errors import first_error
 from extend_frames.jobs._progress import Progress
-from extend_frames.jobs._spec import METADATA_NAMESPACE, JobSpec, Polling
+from extend_frames.jobs._spec import SUBMIT_FAILED, JobSpec, Polling, Unit
 from extend_frames.jobs._wait import Waiter
 
-__all__ = ["Collector", "Stats", "body", "metadata_key"]
+__all__ = ["Collector", "Stats", "body", "decode", "failed", "failure_bodies"]
 
 
 @dataclass(slots=True)
@@ -89,7 +91,7 @@ class Collector:
         summaries: dict[str, dict[str, Any]] = {}
         for attempt in range(4):
             async for run in self.client.iter_runs(self.spec.operation, batch_id=batch_id):
-                key = metadata_key(run, self.spec.job_id)
+                key = self.spec.row_of(run)
                 if key in expected:
                     summaries[key] = _prefer(summaries.get(key), run)
             if expected <= summaries.keys() or batch.status == "FAILED":
@@ -164,14 +166,40 @@ def body(spec: JobSpec, key: str, status: str, **fields: Any) -> bytes:
     ).encode()
 
 
-def metadata_key(run: dict[str, Any], job_id: str) -> str | None:
-    """The row key of one of this job's runs (from its metadata), else None."""
-    meta = run.get("metadata") or {}
-    ours = meta.get(METADATA_NAMESPACE) if isinstance(meta, dict) else None
-    if isinstance(ours, dict) and ours.get("job") == job_id:
-        row = ours.get("row")
-        return str(row) if row is not None else None
-    return None
+def failed(spec: JobSpec, key: str, reason: str, message: str) -> bytes:
+    """The body of a row no run answers: FAILED with the client's reason and message."""
+    return body(spec, key, "FAILED", failureReason=reason, failureMessage=message)
+
+
+def failure_bodies(
+    spec: JobSpec,
+    units: Sequence[Unit],
+    failures: Mapping[str, tuple[str, str]],
+    refused: Mapping[str, str],
+) -> dict[str, bytes]:
+    """Rows no run answers: local failures (reason, message), and runs the API refused."""
+    wanted = {u.key for u in units}
+    out = {k: failed(spec, k, *why) for k, why in failures.items() if k in wanted}
+    for key, message in refused.items():
+        if key in wanted:
+            out[key] = failed(spec, key, SUBMIT_FAILED, message)
+    return out
+
+
+def decode(
+    spec: JobSpec,
+    units: Sequence[Unit],
+    bodies: Mapping[str, bytes],
+    batch_of: Mapping[str, str],
+    duplicates: Collection[str],
+) -> pl.DataFrame:
+    """One decoded row per unit (in unit order), with batch ids and the duplicate flag
+    (more than one run exists for the row)."""
+    decoded = spec.decode([bodies[u.key] for u in units])
+    return decoded.with_columns(
+        pl.Series("batch_id", [batch_of.get(u.key) for u in units], dtype=pl.String),
+        pl.Series("possible_duplicate", [u.key in duplicates for u in units], dtype=pl.Boolean),
+    )
 
 
 def _prefer(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:

@@ -23,75 +23,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._errors import ExtendError, OutcomeUnknownError
+from extend_frames._errors import OutcomeUnknownError
 from extend_frames._telemetry import Attributes, span
-from extend_frames.api import Client, Clock, SourceReadError
+from extend_frames.api import Client, Clock
 from extend_frames.jobs._attempts import attempt_job_id
 from extend_frames.jobs._cap import CreditCap
 from extend_frames.jobs._clock import DeadlineReached, JobClock, clock_of, iso, parse_time
-from extend_frames.jobs._collect import Collector, Stats, body, metadata_key
-from extend_frames.jobs._errors import first_error, stopped
+from extend_frames.jobs._collect import (
+    Collector,
+    Stats,
+    body,
+    decode,
+    failed,
+    failure_bodies,
+)
+from extend_frames.jobs._duplicates import cancel_extra, late_duplicates, log_duplicates
+from extend_frames.jobs._errors import first_error, log_interrupted, stopped
 from extend_frames.jobs._posters import Poster, poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
-from extend_frames.jobs._reconcile import Reconcile, Reconciler, cancellable, split_kept
-from extend_frames.jobs._sources import SourceRefusedError, open_source
+from extend_frames.jobs._protocols import Finisher, Ledger, Merger, Publisher, ResultSink
+from extend_frames.jobs._reconcile import Reconcile, Reconciler, split_kept
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
-    FILE_NOT_READABLE,
     RUN_NOT_FOUND,
-    SUBMIT_FAILED,
     Chunk,
     Concurrency,
     JobSpec,
     Polling,
 )
 from extend_frames.jobs._steps import Situation, Step, next_step, units_of
+from extend_frames.jobs._uploads import upload_paths
 from extend_frames.jobs._wait import PollingWaiter, Waiter
 from extend_frames.store import ChunkState, fold_chunk
 from extend_frames.store import ledger as lg
 
 logger = logging.getLogger("extend_frames.jobs")
-
-#: Called with a chunk's index and its decoded results (one row per unit, plus ``batch_id``);
-#: returns the table to persist/return for that chunk (typically the input rows joined to them).
-Finisher = Callable[[int, pl.DataFrame], pa.Table]
-#: A retry attempt's finisher: the chunk's index, the attempt's decoded rows and the chunk's
-#: stored part; returns the part with those rows replaced.
-Merger = Callable[[int, pl.DataFrame, pa.Table], pa.Table]
-EngineStats = Stats
-
-
-class Ledger(Protocol):
-    """What the engine needs from persistence (``extend_frames.store.JobStore`` provides it)."""
-
-    def record(self, chunk: int, state: str, **data: Any) -> None: ...
-
-    def write_part(self, chunk: int, table: pa.Table) -> None: ...
-
-    def read_part(self, chunk: int) -> pa.Table: ...
-
-
-class ResultSink(Protocol):
-    """Where fresh results go besides the part (the result cache's writer)."""
-
-    def add(self, decoded: pl.DataFrame) -> None: ...
-
-
-class Publisher(Protocol):
-    """A table the chunk's stored part is published to (after it is written; re-checked on
-    resume: the table is the truth)."""
-
-    def published(self, job_id: str, chunk: int) -> bool: ...
-
-    def publish(self, job_id: str, chunk: int, table: pa.Table) -> None: ...
 
 
 @dataclass(slots=True)
@@ -159,18 +133,13 @@ class Engine:
         self.read_digests: dict[str, str] = {}  # unit key -> digest of the bytes uploaded
         self.retry = {i: tuple(keys) for i, keys in (retry or {}).items() if keys}
         self.parts: set[int] = set()  # chunks whose part exists (given by run(), or written)
-        self.cap = CreditCap(max_credits, self.states().values())
+        self.cap = CreditCap(max_credits, (history or {}).values())
         self.stats = Stats()
         self._policy = reconcile or Reconcile()
         get_rate = getattr(getattr(client, "rate_limits", None), "get", 10.0)
         self._fetch_slots = asyncio.Semaphore(self.concurrency.fetch_slots(get_rate))
         self._upload_slots = asyncio.Semaphore(self.concurrency.uploads)
         self._attempts: dict[int, _Attempt] = {}
-
-    @property
-    def deadline(self) -> float | None:
-        """``max_wait``: after this time on the job's clock, chunks are not waited for."""
-        return self.clock.deadline
 
     # -- the whole job ---------------------------------------------------------------------
 
@@ -203,7 +172,7 @@ class Engine:
         except BaseExceptionGroup as group_error:
             raise stopped(first_error(group_error), len(finished), self.ledger) from None
         except asyncio.CancelledError:
-            self._log_interrupted()
+            log_interrupted(self.spec.operation, self.stats, resumable=self.ledger is not None)
             raise
         return results
 
@@ -211,26 +180,8 @@ class Engine:
         """Collected with a part, nothing to retry or publish: skipped without a step."""
         return index in self.parts and index not in self.retry and self.publisher is None
 
-    def states(self) -> dict[int, ChunkState]:
-        """Every chunk's state, folded from its records (the one fold)."""
-        return {i: fold_chunk(recs, chunk=i) for i, recs in self.records.items()}
-
     def state(self, index: int) -> ChunkState:
         return fold_chunk(self.records.get(index, ()), chunk=index)
-
-    def _log_interrupted(self) -> None:
-        """An interrupt or a cancel stopped the job: say what was sent and how to go on."""
-        s = self.stats
-        resume = (
-            "rerun the same call to resume (nothing submitted is sent again)"
-            if self.ledger is not None
-            else "without output= the work done is lost; pass output= to make jobs resumable"
-        )
-        logger.warning(
-            "extend %s: interrupted after %d batch(es) and %d single run(s) submitted and %d "
-            "run(s) fetched; %s",
-            self.spec.operation, s.batches_submitted, s.runs_submitted, s.runs_fetched, resume,
-        )  # fmt: skip
 
     # -- one chunk: fold, decide, execute, record ------------------------------------------
 
@@ -316,14 +267,7 @@ class Engine:
                 spec, client, clock=self.clock, waiter=self.waiter, polling=self.polling,
                 progress=self.progress, stats=self.stats, slots=self._fetch_slots,
             )  # fmt: skip
-            reconciler = Reconciler(
-                lambda since: client.list_runs_since(spec.operation, spec.processor_id, since),
-                lambda run: metadata_key(run, spec.job_id),
-                clock=self.clock,
-                grace=self._policy.grace_for(getattr(client, "timeout", None)),
-                interval=self._policy.interval,
-                skew=self._policy.skew,
-            )
+            reconciler = Reconciler.for_job(client, spec, self.clock, self._policy)
             self._attempts[n] = _Attempt(spec, poster_for(spec, client), collector, reconciler)
         return self._attempts[n]
 
@@ -343,29 +287,14 @@ class Engine:
         await self._record(index, lg.RETRY, attempt=state.attempt + 1, keys=list(keys))
 
     async def _upload(self, chunk: Chunk, keys: tuple[str, ...], live: _Live) -> None:
-        """Probe, stream and upload local/fsspec files; a refusal or a failed read is the
-        row's failure (reason, message), never the job's. Recorded with the next intent."""
+        """Upload local/fsspec files (``jobs/_uploads.py``); a refusal or a failed read is the
+        row's failure, never the job's. The file ids are recorded with the next intent."""
         paths = {u.key: u.path for u in chunk.units if u.key in keys and u.path is not None}
-
-        async def one(key: str, path: str) -> None:
-            async with self._upload_slots:
-                try:
-                    source = await open_source(path, self.spec.reads, self.spec.storage_options)
-                    uploaded = await self.client.upload_file(source, name=source.name)
-                except SourceRefusedError as refusal:
-                    live.failures[key] = (refusal.reason, refusal.message)
-                    return
-                except SourceReadError as exc:
-                    live.failures[key] = (FILE_NOT_READABLE, str(exc))
-                    return
-            live.files[key] = {"id": uploaded["id"]}
-            live.uploaded.add(key)
-            if source.sha256 is not None:  # what the result cache keys on: the bytes uploaded
-                self.read_digests[key] = "file:" + source.sha256
-
-        async with asyncio.TaskGroup() as group:
-            for key, path in paths.items():
-                group.create_task(one(key, path))
+        done = await upload_paths(self.client, self.spec, paths, self._upload_slots)
+        live.failures.update(done.failures)
+        live.files.update(done.files)
+        live.uploaded.update(done.files)
+        self.read_digests.update(done.digests)
 
     async def _submit(
         self, index: int, keys: tuple[str, ...], state: ChunkState, live: _Live, attempt: _Attempt
@@ -433,7 +362,7 @@ class Engine:
             live.suspect = live.suspect or since  # a resubmission may meet a later commit
         live.sent_at = live.posted_at = None
         if extra:
-            await self._flag_duplicates(index, extra, state, attempt)
+            await self._flag_duplicates(index, extra, state)
         logger.info(
             "chunk %d: reconciled %d of %d units to existing runs", index, len(adopted), len(keys)
         )
@@ -442,11 +371,7 @@ class Engine:
         """The spending cap holds the chunk back: its rows come back PENDING (a rerun with a
         higher cap submits them, nothing is sent twice)."""
         self.held.add(chunk.index)
-        logger.warning(
-            "chunk %d: max_credits=%g holds back %d document(s) (spent %g credits, about %s per "
-            "document); rerun with a higher max_credits to continue",
-            chunk.index, self.cap.limit or 0.0, documents, self.cap.spent, self.cap.per_doc_text,
-        )  # fmt: skip
+        self.cap.log_held(chunk.index, documents)
         return await self._pending(chunk, state, live)
 
     async def _pending(self, chunk: Chunk, state: ChunkState, live: _Live) -> pa.Table:
@@ -454,12 +379,16 @@ class Engine:
         their batch id (batches) or run id (single runs); a later call collects them."""
         self.pending.add(chunk.index)
         batch_of = {k: bid for bid, keys in state.batches for k in keys}
-        bodies = self._failure_bodies(chunk, state, live)
+        bodies = failure_bodies(self.spec, units_of(state, chunk), live.failures, state.refused)
         for unit in units_of(state, chunk):
             if unit.key not in bodies:
                 run_id = state.adopted_runs.get(unit.key)
                 bodies[unit.key] = body(self.spec, unit.key, "PENDING", id=run_id)
-        return await self._finish(chunk, state, self._decode(chunk, state, bodies, batch_of))
+        return await self._finish(
+            chunk,
+            state,
+            decode(self.spec, units_of(state, chunk), bodies, batch_of, state.duplicates),
+        )
 
     async def _collect(
         self, chunk: Chunk, state: ChunkState, live: _Live, attempt: _Attempt
@@ -467,7 +396,7 @@ class Engine:
         """Wait for the chunk's batches and runs, decode one body per unit, write the part,
         record it collected (with its credits: the spend the cap counts)."""
         wanted = {u.key for u in units_of(state, chunk)}
-        bodies = self._failure_bodies(chunk, state, live)
+        bodies = failure_bodies(self.spec, units_of(state, chunk), live.failures, state.refused)
         collector = attempt.collector
         try:
             with span("extend_frames.wait", {"extend.chunk": chunk.index}):
@@ -481,14 +410,14 @@ class Engine:
             if statuses.get(bid) == "FAILED":
                 why = f"batch {bid} failed before this row ran"
                 bodies.update(
-                    {k: self._failed(k, BATCH_FAILED, why) for k in set(keys) - bodies.keys()}
+                    {k: failed(self.spec, k, BATCH_FAILED, why) for k in set(keys) - bodies.keys()}
                 )
         if state.watch:
             await self._watch(chunk.index, state, {**state.adopted_runs, **run_ids}, attempt)
             state = self.state(chunk.index)
         for key in wanted - bodies.keys():  # never silently dropped
-            bodies[key] = self._failed(
-                key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
+            bodies[key] = failed(
+                self.spec, key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
             )
         batch_of = {k: bid for bid, keys in state.batches for k in keys}
         with span("extend_frames.collect", {"extend.chunk": chunk.index}):
@@ -504,7 +433,7 @@ class Engine:
         fetched: int,
     ) -> pa.Table:
         """Decode, finish, count; cache, write the part and record the chunk collected."""
-        decoded = self._decode(chunk, state, bodies, batch_of)
+        decoded = decode(self.spec, units_of(state, chunk), bodies, batch_of, state.duplicates)
         credits = float(decoded.get_column("credits").fill_null(0).sum())
         documents = len(state.covered() - set(state.refused))
         table = await self._finish(chunk, state, decoded)
@@ -531,79 +460,31 @@ class Engine:
         await asyncio.to_thread(self.publisher.publish, self.spec.job_id, index, table)
         live.published = True
 
-    # -- duplicates --------------------------------------------------------------------------
-
     async def _watch(
         self, index: int, state: ChunkState, run_ids: dict[str, str], attempt: _Attempt
     ) -> None:
         """After a resubmission: look for a late commit of the earlier POST (grace after the
-        last POST); cancel and flag what turns up."""
+        last POST); cancel and flag what turns up (``jobs/_duplicates.py``)."""
         for keys, since, last in state.watch:
-            kept = {k: run_ids[k] for k in keys if k in run_ids}
-            first, latest = parse_time(since), parse_time(last)
-            if not kept or first is None or latest is None:
-                continue
-            at = self.clock.at_wall(latest)
-            extra = await attempt.reconciler.duplicates(kept, first, resubmitted_at=at)
+            extra = await late_duplicates(
+                attempt.reconciler, self.clock, keys, since, last, run_ids
+            )
             if extra:
-                await self._flag_duplicates(index, extra, self.state(index), attempt)
+                await self._flag_duplicates(index, extra, self.state(index))
 
     async def _flag_duplicates(
-        self,
-        index: int,
-        extra: dict[str, list[dict[str, Any]]],
-        state: ChunkState,
-        attempt: _Attempt,
+        self, index: int, extra: dict[str, list[dict[str, Any]]], state: ChunkState
     ) -> None:
-        """Rows with more than one run: cancel the extra runs still running, record them in the
-        ledger, count them and flag the rows (``possible_duplicate``). Never silently."""
-        fresh = [k for k in extra if k not in state.duplicates]
-        cancelled: list[str] = []
-        for run in (r for runs in extra.values() for r in runs if cancellable(r)):
-            try:
-                await self.client.cancel_run(self.spec.operation, str(run["id"]))
-            except ExtendError as exc:  # it may have finished meanwhile: still flagged
-                logger.info("could not cancel duplicate run %s: %s", run["id"], exc)
-            else:
-                cancelled.append(str(run["id"]))
+        """Rows with more than one run: cancel the extras, record and flag them."""
+        cancelled = await cancel_extra(self.client, self.spec.operation, extra)
         ids = {k: [str(r["id"]) for r in runs] for k, runs in extra.items()}
         at = iso(self.clock.wall())
         await self._record(index, lg.DUPLICATES, runs=ids, cancelled=cancelled, at=at)
-        self.stats.possible_duplicates += len(fresh)
+        self.stats.possible_duplicates += len([k for k in extra if k not in state.duplicates])
         self.stats.duplicates_cancelled += len(cancelled)
-        logger.warning(
-            "chunk %d: %d row(s) may have been paid twice: a create-POST whose outcome was "
-            "unknown committed after its rows were submitted again (%d duplicate run(s) "
-            "cancelled); the rows are flagged possible_duplicate",
-            index, len(ids), len(cancelled),
-        )  # fmt: skip
+        log_duplicates(index, len(ids), len(cancelled))
 
     # -- bodies and tables -------------------------------------------------------------------
-
-    def _failed(self, key: str, reason: str, message: str) -> bytes:
-        return body(self.spec, key, "FAILED", failureReason=reason, failureMessage=message)
-
-    def _failure_bodies(self, chunk: Chunk, state: ChunkState, live: _Live) -> dict[str, bytes]:
-        """Rows no run answers: local failures, and runs the API refused."""
-        wanted = {u.key for u in units_of(state, chunk)}
-        out = {k: self._failed(k, *why) for k, why in live.failures.items() if k in wanted}
-        for key, message in state.refused.items():
-            if key in wanted:
-                out[key] = self._failed(key, SUBMIT_FAILED, message)
-        return out
-
-    def _decode(
-        self, chunk: Chunk, state: ChunkState, bodies: dict[str, bytes], batch_of: dict[str, str]
-    ) -> pl.DataFrame:
-        """One decoded row per unit (in unit order), with batch ids and the duplicate flag
-        (more than one run exists for the row)."""
-        units = units_of(state, chunk)
-        decoded = self.spec.decode([bodies[u.key] for u in units])
-        flagged = state.duplicates
-        return decoded.with_columns(
-            pl.Series("batch_id", [batch_of.get(u.key) for u in units], dtype=pl.String),
-            pl.Series("possible_duplicate", [u.key in flagged for u in units], dtype=pl.Boolean),
-        )
 
     async def _finish(self, chunk: Chunk, state: ChunkState, decoded: pl.DataFrame) -> pa.Table:
         """The chunk's table: the finisher's, or (a retry attempt) the stored part with the

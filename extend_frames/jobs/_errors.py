@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
 
 from extend_frames._errors import UsageBlockedError
 
-__all__ = ["first_error", "stopped"]
+__all__ = ["first_error", "log_interrupted", "stopped"]
+
+logger = logging.getLogger("extend_frames.jobs")
+
+
+def log_interrupted(operation: str, stats: Any, *, resumable: bool) -> None:
+    """An interrupt or a cancel stopped the job: say what was sent and how to go on."""
+    resume = (
+        "rerun the same call to resume (nothing submitted is sent again)"
+        if resumable
+        else "without output= the work done is lost; pass output= to make jobs resumable"
+    )
+    logger.warning(
+        "extend %s: interrupted after %d batch(es) and %d single run(s) submitted and %d "
+        "run(s) fetched; %s",
+        operation, stats.batches_submitted, stats.runs_submitted, stats.runs_fetched, resume,
+    )  # fmt: skip
 
 
 def stopped(exc: BaseException, finished: int, ledger: object) -> BaseException:

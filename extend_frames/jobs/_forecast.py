@@ -21,8 +21,7 @@ from typing import Any
 from extend_frames.api import Client
 from extend_frames.jobs._attempts import attempt_job_id
 from extend_frames.jobs._clock import clock_of, parse_time
-from extend_frames.jobs._collect import metadata_key
-from extend_frames.jobs._reconcile import Reconcile, Reconciler
+from extend_frames.jobs._reconcile import Reconciler
 from extend_frames.jobs._spec import Chunk, JobSpec
 from extend_frames.jobs._steps import Situation, next_step, units_of
 from extend_frames.store import ChunkState, fold_chunk
@@ -121,13 +120,7 @@ async def listed_keys(client: Client, spec: JobSpec, states: Mapping[int, ChunkS
         since = parse_time(state.intent_at)
         if not state.open_intent or since is None:
             continue
-        job = attempt_job_id(spec.job_id, state.attempt)
-        reconciler = Reconciler(
-            lambda t: client.list_runs_since(spec.operation, spec.processor_id, t),
-            lambda run, job=job: metadata_key(run, job),  # type: ignore[misc]
-            clock=clock_of(client),
-            grace=0.0,
-            skew=Reconcile().skew,
-        )
+        attempt = replace(spec, job_id=attempt_job_id(spec.job_id, state.attempt))
+        reconciler = Reconciler.for_job(client, attempt, clock_of(client))
         found |= set(await reconciler.runs_for(state.open_intent, since))
     return found

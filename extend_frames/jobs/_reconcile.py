@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from extend_frames.api import Clock, Timeouts
+from extend_frames.api import Client, Clock, Timeouts
 from extend_frames.api._models import NON_TERMINAL
+from extend_frames.jobs._spec import JobSpec
 
 __all__ = [
     "ListSince",
@@ -85,6 +86,21 @@ class Reconciler:
         self.interval = max(0.01, interval)
         self.skew = skew
         self.listings = 0
+
+    @classmethod
+    def for_job(
+        cls, client: Client, spec: JobSpec, clock: Clock, policy: Reconcile | None = None
+    ) -> Reconciler:
+        """The reconciler of one job (attempt): its processor's runs, matched on its metadata."""
+        policy = policy or Reconcile()
+        return cls(
+            lambda since: client.list_runs_since(spec.operation, spec.processor_id, since),
+            spec.row_of,
+            clock=clock,
+            grace=policy.grace_for(getattr(client, "timeout", None)),
+            interval=policy.interval,
+            skew=policy.skew,
+        )
 
     async def runs_for(
         self, keys: Iterable[str], since: datetime
