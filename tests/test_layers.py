@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "extend_frames"
 RANK = {
     "_errors": 0,
     "_version": 0,
+    "_telemetry": 0,  # the telemetry seam: any layer may report through it
     "_operations": 0,
     "_columns": 0,
     "api": 1,

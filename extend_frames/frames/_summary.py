@@ -80,6 +80,8 @@ def summarize(df: pl.DataFrame) -> JobSummary:
             output=known.output,
             batches=known.batches,
             route=known.route,
+            capped=known.capped,
+            spent=known.spent,
         )
     return counted
 

@@ -31,7 +31,6 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._errors import OutcomeUnknownError
 from extend_frames._telemetry import Attributes, span
 from extend_frames.api import Client, Clock
 from extend_frames.jobs._attempts import attempt_job_id
@@ -46,7 +45,7 @@ from extend_frames.jobs._collect import (
     failure_bodies,
 )
 from extend_frames.jobs._duplicates import cancel_extra, late_duplicates, log_duplicates
-from extend_frames.jobs._errors import first_error, log_interrupted, stopped
+from extend_frames.jobs._errors import ambiguous_thrice, first_error, log_interrupted, stopped
 from extend_frames.jobs._posters import Poster, poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._protocols import Finisher, Ledger, Merger, Publisher, ResultSink
@@ -78,7 +77,7 @@ class _Live:
     posted_at: datetime | None = None  # wall time of the last POST whose outcome is unknown
     sent_at: float | None = None  # its clock time
     late: bool = True  # whether that outcome may still commit
-    suspect: datetime | None = None  # the first such POST, when its keys are sent again
+    settled: set[str] = field(default_factory=set)  # suspect keys reconciled by this process
     ambiguous: int = 0
     published: bool | None = None
     table: pa.Table | None = None
@@ -176,8 +175,7 @@ class Engine:
             raise
         return results
 
-    def _settled(self, index: int) -> bool:
-        """Collected with a part, nothing to retry or publish: skipped without a step."""
+    def _settled(self, index: int) -> bool:  # collected with a part, no retry, no publisher
         return index in self.parts and index not in self.retry and self.publisher is None
 
     def state(self, index: int) -> ChunkState:
@@ -195,7 +193,11 @@ class Engine:
             try:
                 while True:
                     state = self.state(chunk.index)
-                    step = next_step(state, chunk, await self._situation(chunk, state, live))
+                    situation = await self._situation(chunk, state, live)
+                    step = next_step(state, chunk, situation)
+                    if step.kind == "submit" and self.cap.limit is not None:
+                        budget = await self.cap.budget()  # may wait for a measuring chunk
+                        step = next_step(state, chunk, replace(situation, budget=budget))
                     if step.kind == "done":
                         return live.table
                     self.stats.steps[step.kind] = self.stats.steps.get(step.kind, 0) + 1
@@ -220,11 +222,11 @@ class Engine:
             route=self.spec.route,
             failed=live.failures.keys(),
             uploaded=live.uploaded,
+            settled=live.settled,
             may_wait=not self.detach and (left is None or left > 0),
             has_part=has_part,
             published=published,
             retry=self.retry.get(chunk.index, ()),
-            budget=await self.cap.budget(),
         )
 
     async def _execute(
@@ -238,8 +240,7 @@ class Engine:
             "extend.operation": self.spec.operation,
             "extend.route": self.spec.route,
         }
-        name = {"submit": "submit", "reconcile": "reconcile", "upload": "upload"}.get(step.kind)
-        with span(f"extend_frames.{name or step.kind}", attributes):
+        with span(f"extend_frames.{step.kind}", attributes):
             if step.kind == "retry":
                 await self._retry(chunk.index, state, step.keys)
             elif step.kind == "reconcile":
@@ -302,11 +303,7 @@ class Engine:
         """Record the intent, POST through the route's poster, record what it created."""
         self.cap.submitting(len(keys))  # before any await: the next budget() counts them
         if live.ambiguous >= 3:
-            raise OutcomeUnknownError(
-                f"batch {index} of the job: its submission failed ambiguously 3 times; no "
-                "duplicate was submitted. Rerun the same call with output= to reconcile and "
-                "resume."
-            )
+            raise ambiguous_thrice(index)
         for key, file_id in state.file_ids.items():
             live.files.setdefault(key, {"id": file_id})
         uploaded = {k: live.files[k]["id"] for k in keys if k in live.uploaded}
@@ -318,7 +315,8 @@ class Engine:
         posted = await attempt.poster.post(keys, live.files)
         settled = posted.created(keys)
         if settled:
-            extra = {lg.SUSPECT_SINCE: iso(live.suspect)} if live.suspect is not None else {}
+            times = [state.suspects[k] for k in keys if k in state.suspects]
+            extra = {lg.SUSPECT_SINCE: min(times)} if times else {}
             ids = {lg.BATCH_ID: posted.batch_id} if posted.batch_id else {}
             await self._record(
                 index, lg.SUBMITTED, keys=settled, run_ids=posted.run_ids, refused=posted.refused,
@@ -345,21 +343,28 @@ class Engine:
         """Find the runs an earlier POST of ``keys`` created (waiting out a late commit),
         adopt one per key, record it (closing the intent); only the rest is sent again."""
         self.stats.reconciliations += 1
-        since = live.posted_at or parse_time(state.intent_at) or self.clock.wall()
+        suspects = [t for k in keys if (t := parse_time(state.suspects.get(k))) is not None]
+        opened = parse_time(state.intent_at) if set(keys) & set(state.open_intent or ()) else None
+        since = live.posted_at or min([*suspects, *([opened] if opened else [])], default=None)
+        since = since or self.clock.wall()
         resumed = live.sent_at is None  # the POST was made by an earlier process
         sent_at = self.clock.at_wall(since) if resumed else live.sent_at
-        wait = True if resumed else live.late
-        found = await attempt.reconciler.settle(keys, since, sent_at=sent_at, wait=wait)
+        found = await attempt.reconciler.settle(
+            keys, since, sent_at=sent_at, wait=resumed or live.late
+        )
         adopted, extra = split_kept(found)
-        watch = {lg.SUSPECT_SINCE: iso(live.suspect)} if live.suspect and adopted else {}
+        # keys still without a run after an outcome that may commit late stay suspect (in the
+        # ledger): a resubmission is watched, and a rerun reconciles them again first
+        missing = len(adopted) < len(keys) and (resumed or live.late)
+        suspect = min(suspects, default=None) or (since if missing else None)
+        watch = {lg.SUSPECT_SINCE: iso(suspect)} if suspect is not None else {}
         await self._record(
             index, lg.SUBMITTED, keys=list(keys), run_ids=adopted, at=iso(self.clock.wall()),
             **watch,
         )  # fmt: skip
         self.stats.runs_adopted += len(adopted)
         self.cap.submitting(len(adopted))
-        if len(adopted) < len(keys) and not resumed and live.late:
-            live.suspect = live.suspect or since  # a resubmission may meet a later commit
+        live.settled.update(keys)
         live.sent_at = live.posted_at = None
         if extra:
             await self._flag_duplicates(index, extra, state)
@@ -420,8 +425,7 @@ class Engine:
                 self.spec, key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
             )
         batch_of = {k: bid for bid, keys in state.batches for k in keys}
-        with span("extend_frames.collect", {"extend.chunk": chunk.index}):
-            live.table = await self._store(chunk, state, bodies, batch_of, len(found))
+        live.table = await self._store(chunk, state, bodies, batch_of, len(found))
         return None
 
     async def _store(

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from typing import Any
 
-from extend_frames._errors import UsageBlockedError
+from extend_frames._errors import OutcomeUnknownError, UsageBlockedError
 
-__all__ = ["first_error", "log_interrupted", "stopped"]
+__all__ = ["ambiguous_thrice", "first_error", "log_interrupted", "stopped"]
 
 logger = logging.getLogger("extend_frames.jobs")
 
@@ -69,3 +69,11 @@ def first_error(group: BaseExceptionGroup) -> BaseException:
     if len(real) > 1:
         first.add_note(f"({len(real) - 1} other concurrent error(s) of this job were dropped)")
     return first
+
+
+def ambiguous_thrice(index: int) -> OutcomeUnknownError:
+    """A chunk's create-POSTs failed ambiguously three times in this call: stop, resume later."""
+    return OutcomeUnknownError(
+        f"batch {index} of the job: its submission failed ambiguously 3 times; no duplicate "
+        "was submitted. Rerun the same call with output= to reconcile and resume."
+    )

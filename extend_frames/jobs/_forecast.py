@@ -81,6 +81,7 @@ def forecast(
             adopted = {k: _PLANNED for k in step.keys if k in found}
             out.adopted += len(adopted)
             records.append(_rec(lg.SUBMITTED, keys=list(step.keys), run_ids=adopted))
+            situation = replace(situation, settled={*situation.settled, *step.keys})
         elif step.kind == "upload":
             out.uploads += n
             out.requests["WRITE"] += n
@@ -113,14 +114,19 @@ def _rec(state: str, **data: Any) -> dict[str, Any]:
 
 
 async def listed_keys(client: Client, spec: JobSpec, states: Mapping[int, ChunkState]) -> set[str]:
-    """The keys of open intents that already have a run (one listing per such chunk, read
-    only, as the reconcile step lists): what a resume adopts instead of sending again."""
+    """The keys of open intents (and suspect keys) that already have a run (one listing per
+    such chunk, read only, as the reconcile step lists): what a resume adopts instead of
+    sending again."""
     found: set[str] = set()
     for state in states.values():
-        since = parse_time(state.intent_at)
-        if not state.open_intent or since is None:
+        keys = {*(state.open_intent or ()), *state.suspects}
+        times = [parse_time(state.suspects[k]) for k in state.suspects]
+        if state.open_intent:
+            times.append(parse_time(state.intent_at))
+        since = min((t for t in times if t is not None), default=None)
+        if not keys or since is None:
             continue
         attempt = replace(spec, job_id=attempt_job_id(spec.job_id, state.attempt))
         reconciler = Reconciler.for_job(client, attempt, clock_of(client))
-        found |= set(await reconciler.runs_for(state.open_intent, since))
+        found |= set(await reconciler.runs_for(keys, since))
     return found

@@ -44,15 +44,17 @@ class Situation:
     ``failed``: keys that come back FAILED without a request (invalid input, a refused or
     unreadable file). ``uploaded``: keys uploaded by this process (the ledger records file
     ids with the next intent). ``may_wait``: not detached and before ``max_wait``.
-    ``has_part``: the chunk's part exists. ``published``: None without a publisher, else
-    whether the table holds the chunk. ``retry``: the keys a ``mode="retry"`` attempt
-    submits again (empty: none). ``budget``: documents the spending cap lets this chunk
-    submit now (None: no cap).
+    ``settled``: suspect keys (an earlier POST may still have committed) this process
+    already reconciled. ``has_part``: the chunk's part exists. ``published``: None without
+    a publisher, else whether the table holds the chunk. ``retry``: the keys a
+    ``mode="retry"`` attempt submits again (empty: none). ``budget``: documents the spending
+    cap lets this chunk submit now (None: no cap).
     """
 
     route: Literal["batch", "single"] = "batch"
     failed: Collection[str] = frozenset()
     uploaded: Collection[str] = frozenset()
+    settled: Collection[str] = frozenset()
     may_wait: bool = True
     has_part: bool = False
     published: bool | None = None
@@ -80,6 +82,7 @@ def next_step(state: ChunkState, chunk: Chunk, situation: Situation) -> Step:
     covered = state.covered()
     todo = [u for u in units if u.key not in covered and u.key not in situation.failed]
     open_keys = set(state.open_intent or ())
+    open_keys |= {k for k in state.suspects if k not in situation.settled}
     unsettled = tuple(u.key for u in todo if u.key in open_keys)
     if unsettled:  # an earlier POST of these keys may have created runs: find them first
         return Step("reconcile", unsettled)

@@ -97,6 +97,9 @@ class ChunkState:
     #: duplicate; ``duplicates`` the extra runs found (key -> run ids)
     watch: tuple[tuple[tuple[str, ...], str, str], ...] = ()
     duplicates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: keys an unknown-outcome POST may still have created a run for, none found yet (key ->
+    #: the first such POST): reconciled again before a rerun sends them, watched after
+    suspects: Mapping[str, str] = field(default_factory=dict)
     credits: float = 0.0
     documents: int = 0
 
@@ -256,6 +259,7 @@ def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> Chun
     now: dict[str, Any] = {"batches": (), "adopted_runs": {}, "refused": {}, "file_ids": {}}
     now |= {"open_intent": None, "intent_at": None, "collected": False, "attempt": 0}
     now |= {"retry_keys": None, "watch": (), "duplicates": {}, "credits": 0.0, "documents": 0}
+    now |= {"suspects": {}}
     for rec in records:
         _FOLDS.get(str(rec.get(STATE)), _ignore)(now, rec, tuple(map(str, rec.get(KEYS) or ())))
     keys_seen = _latest(records, KEYS)
@@ -283,7 +287,11 @@ def _fold_submitted(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str
     closed = set(keys) | set(rec.get(RUN_IDS) or {}) | set(rec.get(REFUSED) or {})
     still = tuple(k for k in (now["open_intent"] or ()) if k not in closed)
     now["open_intent"] = still or None
-    if rec.get(SUSPECT_SINCE) and rec.get(AT):
+    since = rec.get(SUSPECT_SINCE)
+    if since and not rec.get(BATCH_ID):  # closed without a run: still suspect
+        for key in closed - set(rec.get(RUN_IDS) or {}) - set(rec.get(REFUSED) or {}):
+            now["suspects"][key] = min(str(since), now["suspects"].get(key, str(since)))
+    if since and rec.get(AT):
         watched = tuple(sorted(closed))
         now["watch"] = (*now["watch"], (watched, str(rec[SUSPECT_SINCE]), str(rec[AT])))
 
@@ -304,7 +312,7 @@ def _fold_retry(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ..
     # a new attempt: earlier submissions are not collected again
     attempt = int(rec.get(ATTEMPT) or now["attempt"] + 1)
     now |= {"attempt": attempt, "retry_keys": keys, "adopted_runs": {}, "refused": {}}
-    now |= {"batches": (), "open_intent": None, "collected": False, "watch": ()}
+    now |= {"batches": (), "open_intent": None, "collected": False, "watch": (), "suspects": {}}
 
 
 def _ignore(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
