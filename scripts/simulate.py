@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"seed {seed}: {exc}")
             print(f"FAIL {exc}", flush=True)
             continue
+        if seed % 100 == 99:
+            print(f"... seed {seed}: {time.monotonic() - started:.0f} s", flush=True)
         faults.update(outcome.faults)
         crashed += outcome.crashed
         resumed += outcome.calls - 1

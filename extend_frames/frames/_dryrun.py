@@ -193,18 +193,18 @@ def _count(
         invalid_rows=invalid,
         cache_hits=len(hits),
         done_in_output=sum(len(run.rows_by_chunk[i]) for i in done),
-        to_submit=steps.to_submit,
-        uploads=steps.uploads,
-        batches=steps.batches,
         requests=requests,
         seconds=seconds,
         files_per_minute=fpm,
         credits=credits,
         credits_basis=basis,
         retry_rows=retry_rows,
-        reconciles=steps.reconciles,
-        adopted=steps.adopted,
+        **{name: getattr(steps, name) for name in _FROM_STEPS},
     )
+
+
+#: The Plan fields the forecast of the engine's steps gives.
+_FROM_STEPS = ("to_submit", "uploads", "batches", "reconciles", "adopted")
 
 
 def _rates(client: Client) -> dict[str, float]:

@@ -108,7 +108,7 @@ class Prepared:
         ]
 
     def engine(self, job_id: str, waiter: Waiter, **stored: Any) -> Engine:
-        return Engine(
+        engine = Engine(
             self.spec(job_id),
             self.client,
             finish=self.finish,
@@ -122,6 +122,9 @@ class Prepared:
             max_credits=self.options.max_credits,
             **stored,
         )
+        if self.cache is not None:  # the cache keys an uploaded file on the bytes sent
+            self.cache.writer.read_digests = engine.read_digests
+        return engine
 
     def decoded_schema(self) -> pl.Schema:
         """The columns the decoder gives (plus ``batch_id``): what cached values are cast to."""

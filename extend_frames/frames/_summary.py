@@ -59,6 +59,10 @@ class JobSummary:
         return f"<pre>{html.escape(str(self))}</pre>"
 
 
+#: What a job's own summary adds to the counts of its frame.
+_OF_THE_JOB = ("seconds", "output", "batches", "route", "capped", "spent")
+
+
 def summarize(df: pl.DataFrame) -> JobSummary:
     """Summary of a result frame: rows by status and total credits (plus the wall time, output
     and batch count if ``df`` is the frame a job just returned).
@@ -74,15 +78,7 @@ def summarize(df: pl.DataFrame) -> JobSummary:
     counted = JobSummary(df.height, by_status, credits, cached=cached, possible_duplicates=twice)
     known = _SUMMARIES.get(id(df))
     if known is not None and known.rows == df.height:
-        return replace(
-            counted,
-            seconds=known.seconds,
-            output=known.output,
-            batches=known.batches,
-            route=known.route,
-            capped=known.capped,
-            spent=known.spent,
-        )
+        return replace(counted, **{name: getattr(known, name) for name in _OF_THE_JOB})
     return counted
 
 

@@ -9,6 +9,7 @@ least ``grace`` after the last POST finds any run other than the one kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from extend_frames._errors import ExtendError
@@ -29,14 +30,17 @@ async def late_duplicates(
     since: str,
     last: str,
     run_ids: dict[str, str],
+    known: Mapping[str, tuple[str, ...]],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Runs of ``keys`` other than the kept ones (``run_ids``), created since ``since``,
-    looked for at least the grace after ``last`` (the last POST)."""
+    """Runs of ``keys`` other than the kept ones (``run_ids``) and the ones already flagged
+    (``known``), created since ``since``, looked for at least the grace after ``last``."""
     kept = {k: run_ids[k] for k in keys if k in run_ids}
     first, latest = parse_time(since), parse_time(last)
     if not kept or first is None or latest is None:
         return {}
-    return await reconciler.duplicates(kept, first, resubmitted_at=clock.at_wall(latest))
+    found = await reconciler.duplicates(kept, first, resubmitted_at=clock.at_wall(latest))
+    fresh = {k: [r for r in rs if str(r["id"]) not in known.get(k, ())] for k, rs in found.items()}
+    return {k: runs for k, runs in fresh.items() if runs}
 
 
 async def cancel_extra(

@@ -444,7 +444,7 @@ class Engine:
         processed = int((decoded.get_column("status") == "PROCESSED").sum())
         self.progress.finished(processed, decoded.height - processed, already_fetched=fetched)
         if self.results is not None:  # the result cache keeps what was paid for
-            await asyncio.to_thread(self.results.add, decoded)
+            self.results.add(decoded)  # queued: the sink writes off the loop
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
         await self._record(
@@ -467,11 +467,11 @@ class Engine:
     async def _watch(
         self, index: int, state: ChunkState, run_ids: dict[str, str], attempt: _Attempt
     ) -> None:
-        """After a resubmission: look for a late commit of the earlier POST (grace after the
-        last POST); cancel and flag what turns up (``jobs/_duplicates.py``)."""
+        """After a resubmission: find, cancel and flag late commits (``_duplicates.py``)."""
         for keys, since, last in state.watch:
+            known = self.state(index).duplicates
             extra = await late_duplicates(
-                attempt.reconciler, self.clock, keys, since, last, run_ids
+                attempt.reconciler, self.clock, keys, since, last, run_ids, known
             )
             if extra:
                 await self._flag_duplicates(index, extra, self.state(index))

@@ -30,7 +30,8 @@ class Ledger(Protocol):
 
 
 class ResultSink(Protocol):
-    """Where fresh results go besides the part (the result cache's writer)."""
+    """Where fresh results go besides the part (the result cache's writer); ``add`` only
+    queues (it is called on the event loop)."""
 
     def add(self, decoded: pl.DataFrame) -> None: ...
 

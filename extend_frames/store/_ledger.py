@@ -291,9 +291,9 @@ def _fold_submitted(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str
     if since and not rec.get(BATCH_ID):  # closed without a run: still suspect
         for key in closed - set(rec.get(RUN_IDS) or {}) - set(rec.get(REFUSED) or {}):
             now["suspects"][key] = min(str(since), now["suspects"].get(key, str(since)))
-    if since and rec.get(AT):
-        watched = tuple(sorted(closed))
-        now["watch"] = (*now["watch"], (watched, str(rec[SUSPECT_SINCE]), str(rec[AT])))
+    ran = set(rec.get(RUN_IDS) or {}) | (set(keys) if rec.get(BATCH_ID) else set())
+    if since and rec.get(AT) and ran:  # runs kept after an earlier unknown POST: watched
+        now["watch"] = (*now["watch"], (tuple(sorted(ran)), str(since), str(rec[AT])))
 
 
 def _fold_duplicates(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:

@@ -15,8 +15,8 @@ from extend_frames.jobs import Step, _engine
 from .harness import Scenario, simulate
 
 #: Seeds per CI run (``EXTEND_SIM_SEEDS`` overrides; scripts/simulate.py runs thousands).
-SEEDS = int(os.environ.get("EXTEND_SIM_SEEDS", "120"))
-SHARDS = 12
+SEEDS = int(os.environ.get("EXTEND_SIM_SEEDS", "200"))
+SHARDS = 20
 
 
 @pytest.mark.slow
