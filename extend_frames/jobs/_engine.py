@@ -272,12 +272,14 @@ class Engine:
             self._attempts[n] = _Attempt(spec, poster_for(spec, client), collector, reconciler)
         return self._attempts[n]
 
-    async def _record(self, index: int, state: str, **data: Any) -> None:
-        """Append a record: to the ledger (off the loop) and to the chunk's folded records."""
+    async def _record(self, index: int, state: str, data: dict[str, Any]) -> None:
+        """Append a record, stamped with the job clock's wall time (``at``): to the ledger
+        (off the loop) and to the chunk's folded records."""
+        at = iso(self.clock.wall())
+        data = {**data, lg.AT: at}
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.record, index, state, **data)
         recs = self.records.setdefault(index, [])
-        at = iso(self.clock.wall())
         recs.append({**data, lg.SEQ: len(recs), lg.CHUNK: index, lg.STATE: state, lg.TIME: at})
 
     # -- the steps -------------------------------------------------------------------------
@@ -285,7 +287,7 @@ class Engine:
     async def _retry(self, index: int, state: ChunkState, keys: tuple[str, ...]) -> None:
         """mode="retry": a new attempt of the chunk for ``keys`` (its own metadata job id)."""
         self.retry.pop(index, None)
-        await self._record(index, lg.RETRY, attempt=state.attempt + 1, keys=list(keys))
+        await self._record(index, lg.RETRY, {lg.ATTEMPT: state.attempt + 1, lg.KEYS: list(keys)})
 
     async def _upload(self, chunk: Chunk, keys: tuple[str, ...], live: _Live) -> None:
         """Upload local/fsspec files (``jobs/_uploads.py``); a refusal or a failed read is the
@@ -308,20 +310,16 @@ class Engine:
             live.files.setdefault(key, {"id": file_id})
         uploaded = {k: live.files[k]["id"] for k in keys if k in live.uploaded}
         at, sent = self.clock.wall(), self.clock.now()
-        await self._record(
-            index, lg.INTENT, keys=list(keys), file_ids=uploaded, route=attempt.poster.name,
-            at=iso(at),
-        )  # fmt: skip
+        intent = {lg.KEYS: list(keys), lg.FILE_IDS: uploaded, lg.ROUTE: attempt.poster.name}
+        await self._record(index, lg.INTENT, intent)
         posted = await attempt.poster.post(keys, live.files)
         settled = posted.created(keys)
         if settled:
             times = [state.suspects[k] for k in keys if k in state.suspects]
             extra = {lg.SUSPECT_SINCE: min(times)} if times else {}
             ids = {lg.BATCH_ID: posted.batch_id} if posted.batch_id else {}
-            await self._record(
-                index, lg.SUBMITTED, keys=settled, run_ids=posted.run_ids, refused=posted.refused,
-                at=iso(self.clock.wall()), **ids, **extra,
-            )  # fmt: skip
+            created = {lg.KEYS: settled, lg.RUN_IDS: posted.run_ids, lg.REFUSED: posted.refused}
+            await self._record(index, lg.SUBMITTED, {**created, **ids, **extra})
             self.stats.batches_submitted += posted.batch_id is not None
             self.stats.runs_submitted += len(posted.run_ids)
             self.progress.submitted(len(settled) - len(posted.refused))
@@ -358,10 +356,7 @@ class Engine:
         missing = len(adopted) < len(keys) and (resumed or live.late)
         suspect = min(suspects, default=None) or (since if missing else None)
         watch = {lg.SUSPECT_SINCE: iso(suspect)} if suspect is not None else {}
-        await self._record(
-            index, lg.SUBMITTED, keys=list(keys), run_ids=adopted, at=iso(self.clock.wall()),
-            **watch,
-        )  # fmt: skip
+        await self._record(index, lg.SUBMITTED, {lg.KEYS: list(keys), lg.RUN_IDS: adopted, **watch})
         self.stats.runs_adopted += len(adopted)
         self.cap.submitting(len(adopted))
         live.settled.update(keys)
@@ -447,9 +442,8 @@ class Engine:
             self.results.add(decoded)  # queued: the sink writes off the loop
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
-        await self._record(
-            chunk.index, lg.COLLECTED, rows=table.num_rows, credits=credits, documents=documents
-        )
+        paid = {lg.ROWS: table.num_rows, lg.CREDITS: credits, lg.DOCUMENTS: documents}
+        await self._record(chunk.index, lg.COLLECTED, paid)
         self.parts.add(chunk.index)
         self.cap.collected(documents, credits)
         return table
@@ -482,8 +476,7 @@ class Engine:
         """Rows with more than one run: cancel the extras, record and flag them."""
         cancelled = await cancel_extra(self.client, self.spec.operation, extra)
         ids = {k: [str(r["id"]) for r in runs] for k, runs in extra.items()}
-        at = iso(self.clock.wall())
-        await self._record(index, lg.DUPLICATES, runs=ids, cancelled=cancelled, at=at)
+        await self._record(index, lg.DUPLICATES, {lg.RUNS: ids, lg.CANCELLED: cancelled})
         self.stats.possible_duplicates += len([k for k in extra if k not in state.duplicates])
         self.stats.duplicates_cancelled += len(cancelled)
         log_duplicates(index, len(ids), len(cancelled))

@@ -44,7 +44,7 @@ ROWS = "rows"  # collected: rows in the chunk's part
 CREDITS = "credits"  # collected: credits of the runs this attempt collected (the spend so far)
 DOCUMENTS = "documents"  # collected: documents this attempt submitted (what CREDITS paid for)
 ATTEMPT = "attempt"  # retry: which mode="retry" attempt of the chunk starts (1, 2, ...)
-AT = "at"  # intent, submitted, duplicates: the engine clock's wall time (ISO 8601 UTC)
+AT = "at"  # every engine record: the job clock's wall time (ISO 8601 UTC)
 SUSPECT_SINCE = "suspect_since"  # submitted: the first POST of these keys whose outcome stayed
 #   unknown (they were sent again): watched for a late duplicate (jobs/_reconcile.py)
 RUNS = "runs"  # duplicates: unit key -> extra run ids (the row may have been paid twice)
