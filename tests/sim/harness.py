@@ -39,7 +39,7 @@ from extend_frames._errors import ExtendError
 from extend_frames.api import VirtualClock
 from extend_frames.emulator import Emulator, Faults
 from extend_frames.emulator._config import Storm
-from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
+from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG, generate_samples
 from extend_frames.jobs import Reconcile, _engine, _posters
 
 #: Resumes after which a seed counts as stuck (a liveness failure).
@@ -68,6 +68,7 @@ class Scenario:
     seed: int
     rows: int
     distinct: int
+    files: bool  # local files (uploaded first: the WRITE category) instead of text
     batch_size: int
     route: str
     faults: Faults
@@ -114,6 +115,7 @@ class Scenario:
             seed=seed,
             rows=rows,
             distinct=rng.randint(1, rows),
+            files=rng.random() < 0.3,
             batch_size=rng.randint(1, 10),
             route=rng.choice(["batch", "single"]),
             faults=faults,
@@ -122,12 +124,44 @@ class Scenario:
             read_timeout=read,
         )
 
+    @property
+    def column(self) -> str:
+        return "doc" if self.files else "text"
+
     def frame(self) -> pl.DataFrame:
         rng = random.Random(self.seed)
-        docs = [f"Invoice number: S{self.seed}-{i}" for i in range(self.distinct)]
-        texts = docs + [rng.choice(docs) for _ in range(self.rows - self.distinct)]
+        if self.files:
+            truth = invoices()
+            docs = rng.sample(sorted(truth), min(self.distinct, len(truth)))
+        else:
+            docs = [f"Invoice number: S{self.seed}-{i}" for i in range(self.distinct)]
+        texts = docs + [rng.choice(docs) for _ in range(self.rows - len(docs))]
         rng.shuffle(texts)
-        return pl.DataFrame({"id": list(range(self.rows)), "text": texts})
+        return pl.DataFrame({"id": list(range(self.rows)), self.column: texts})
+
+    def expected(self, docs: pl.Series) -> pl.Series:
+        """The invoice number each document holds."""
+        if self.files:
+            return docs.replace_strict(invoices(), return_dtype=pl.String)
+        return docs.str.replace("Invoice number: ", "")
+
+
+_CORPUS: dict[str, str] = {}
+
+
+def invoices() -> dict[str, str]:
+    """Local invoice files (made once per process) -> their invoice number."""
+    if not _CORPUS:
+        folder = Path(tempfile.mkdtemp(prefix="extend-sim-"))
+        corpus = generate_samples(folder, count=24, seed=1)
+        truth = pl.read_parquet(corpus.ground_truth_path).filter(
+            (pl.col("doc_type") == "invoice")
+            & pl.col("password").is_null()
+            & pl.col("expected_failure").is_null()
+        )
+        for path, number in truth.select("path", "invoice_number").iter_rows():
+            _CORPUS[str(folder / path)] = str(number)
+    return _CORPUS
 
 
 @dataclass(slots=True)
@@ -161,9 +195,14 @@ class _Crash:
 
 
 @contextlib.contextmanager
-def _instrumented(crash: _Crash, sent: list[str]) -> Iterator[None]:
+def _instrumented(crash: _Crash, sent: list[str], uploads: list[str]) -> Iterator[None]:
     """Count and record what the engine does; cancel it at the crash step."""
-    execute = _engine.Engine._execute
+    execute, upload = _engine.Engine._execute, _engine.upload_paths
+
+    async def uploading(client: Any, spec: Any, paths: Any, slots: Any) -> Any:
+        uploads.extend(paths)
+        return await upload(client, spec, paths, slots)
+
     posts = {p: p.post for p in (_posters.BatchPoster, _posters.SinglePoster)}
 
     async def step(self: Any, step: Any, *args: Any) -> Any:
@@ -182,12 +221,14 @@ def _instrumented(crash: _Crash, sent: list[str]) -> Iterator[None]:
         return post
 
     _engine.Engine._execute = step  # type: ignore[method-assign]
+    _engine.upload_paths = uploading
     for cls in posts:
         cls.post = poster(cls)  # type: ignore[method-assign]
     try:
         yield
     finally:
         _engine.Engine._execute = execute  # type: ignore[method-assign]
+        _engine.upload_paths = upload
         for cls, original in posts.items():
             cls.post = original  # type: ignore[method-assign]
 
@@ -234,7 +275,7 @@ async def _scenario(scenario: Scenario, emu: Emulator, processor: str, out: Path
     )
     options: dict[str, Any] = {
         "processor": processor,
-        "text_column": "text",
+        "file_column" if scenario.files else "text_column": scenario.column,
         "output": str(out),
         "client": client,
         "progress": False,
@@ -250,9 +291,10 @@ async def _scenario(scenario: Scenario, emu: Emulator, processor: str, out: Path
         plan = await xf.aplan(frame, "extract", **options) if outcome.calls > 1 else None
         before = emu.stats()
         sent: list[str] = []
+        uploads: list[str] = []
         crash.task = asyncio.current_task()
         try:
-            with _instrumented(crash, sent):
+            with _instrumented(crash, sent, uploads):
                 result = await xf.aextract(frame, **options)
         except asyncio.CancelledError:
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
@@ -263,13 +305,18 @@ async def _scenario(scenario: Scenario, emu: Emulator, processor: str, out: Path
             crash.task = None
         emu.advance(300.0)  # the rerun comes later: every late commit has landed
         if plan is not None and result is not None:  # a resume that ran to its end
-            _check_plan(scenario.seed, plan, before, emu.stats(), sent)
-    check(scenario.seed, frame, result, emu, client, out, outcome)
+            _check_plan(scenario.seed, plan, before, emu.stats(), sent, uploads)
+    check(scenario.seed, frame, result, emu, out, outcome)
     return outcome
 
 
 def _check_plan(
-    seed: int, plan: xf.Plan, before: dict[str, Any], after: dict[str, Any], sent: list[str]
+    seed: int,
+    plan: xf.Plan,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    sent: list[str],
+    uploads: list[str],
 ) -> None:
     """Invariant 3: the plan made before a resume lists what the resume sent."""
     creates = _creates(after) - _creates(before)
@@ -285,8 +332,11 @@ def _check_plan(
             f"seed {seed}: xf.plan said {plan.requests['RUN']} RUN requests, the resume sent "
             f"{creates}"
         )
-    if plan.uploads != 0:  # text inputs upload nothing
-        raise AssertionError(f"seed {seed}: xf.plan said {plan.uploads} uploads, expected 0")
+    if plan.uploads != len(dict.fromkeys(uploads)):
+        raise AssertionError(
+            f"seed {seed}: xf.plan said {plan.uploads} uploads, the resume uploaded "
+            f"{len(dict.fromkeys(uploads))} files"
+        )
 
 
 def _routes(stats: dict[str, Any], prefix: str) -> dict[str, dict[str, int]]:
@@ -314,7 +364,6 @@ def check(
     frame: pl.DataFrame,
     result: pl.DataFrame | None,
     emu: Emulator,
-    client: xf.Client,
     out: Path,
     outcome: Outcome,
 ) -> None:
@@ -323,31 +372,34 @@ def check(
     got = result.sort("id")
     if got.get_column("id").to_list() != frame.get_column("id").to_list():
         raise AssertionError(f"seed {seed}: rows lost or repeated: {got.get_column('id')}")
-    if (got.get_column("text") != frame.sort("id").get_column("text")).any():
+    column = Scenario.of(seed).column
+    if (got.get_column(column) != frame.sort("id").get_column(column)).any():
         raise AssertionError(f"seed {seed}: a row came back with another row's input")
     processed = got.filter(pl.col("status") == "PROCESSED")
     numbers = processed.get_column("output").struct.field("invoice_number")
-    expected = processed.get_column("text").str.replace("Invoice number: ", "")
+    expected = Scenario.of(seed).expected(processed.get_column(column))
     if (numbers != expected).any():
         raise AssertionError(f"seed {seed}: a row has another document's result")
     stats = emu.stats()
     outcome.faults = {k: int(v) for k, v in stats["faults"].items()}
     outcome.duplicates = int(stats["duplicate_inputs"])
-    twice = _paid_twice(emu, client)
-    flagged = set(got.filter(pl.col("possible_duplicate")).get_column("text").to_list())
+    twice = _paid_twice(emu)
+    flagged = set(got.filter(pl.col("possible_duplicate")).get_column(column).to_list())
     outcome.flagged = len(flagged)
-    if not twice <= flagged:
+    # text documents name themselves in the run; an uploaded file only by its (new) id
+    missed = len(twice) - len(flagged) if Scenario.of(seed).files else len(set(twice) - flagged)
+    if missed > 0:
         raise AssertionError(
-            f"seed {seed}: {len(twice - flagged)} document(s) accepted twice by the emulator "
-            f"are not flagged possible_duplicate ({stats['duplicate_inputs']} duplicate inputs)"
+            f"seed {seed}: {missed} document(s) accepted twice by the emulator are not "
+            f"flagged possible_duplicate ({stats['duplicate_inputs']} duplicate inputs)"
         )
     stored = xf.read_results(str(out)).sort("id")
     if not stored.equals(got.select(stored.columns)):
         raise AssertionError(f"seed {seed}: read_results differs from the returned frame")
 
 
-def _paid_twice(emu: Emulator, client: xf.Client) -> set[str]:
-    """The documents (texts) with more than one run of the job at the emulator."""
+def _paid_twice(emu: Emulator) -> list[str]:
+    """The documents (their text, else their row key) with more than one run of the job."""
     state = emu._app().emulator  # the operator's view of every run, not the API's
     seen: dict[tuple[Any, Any], list[str]] = {}
     for run in list(state.runs.values()):
@@ -356,4 +408,4 @@ def _paid_twice(emu: Emulator, client: xf.Client) -> set[str]:
         if isinstance(ours, dict):
             text = (run.file_input or {}).get("text") if isinstance(run.file_input, dict) else None
             seen.setdefault((ours.get("job"), ours.get("row")), []).append(str(text))
-    return {texts[0] for texts in seen.values() if len(texts) > 1}
+    return [texts[0] for texts in seen.values() if len(texts) > 1]
