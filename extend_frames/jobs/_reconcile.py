@@ -7,8 +7,8 @@ answer outlives the read timeout. Listing the runs at once and finding none prov
 1. :meth:`Reconciler.settle` lists the runs created since the POST (matched on our metadata)
    at once, and while some keys are still missing, again every ``interval`` seconds until
    ``grace`` seconds after the POST was sent. Only what is still missing then is resubmitted.
-2. After a resubmission, :meth:`Reconciler.duplicates` looks once more, at least ``grace``
-   seconds after the resubmission, for runs of the same keys other than the ones kept: a
+2. After a resubmission, :meth:`Reconciler.duplicates` looks once more, at least twice
+   ``grace`` after the resubmission, for runs of the same keys other than the ones kept: a
    request that committed later still. The caller cancels what it can and flags the rows.
 
 One mechanism for batch POSTs (the engine) and single-run create-POSTs: it takes "list the
@@ -143,8 +143,10 @@ class Reconciler:
         self, kept: dict[str, str], since: datetime, *, resubmitted_at: float
     ) -> dict[str, list[dict[str, Any]]]:
         """Runs for the keys of ``kept`` (key -> the run id we keep) that are not the kept one,
-        looked for at least ``grace`` seconds after ``resubmitted_at`` (on :attr:`clock`)."""
-        left = resubmitted_at + self.grace - self.clock.now()
+        looked for at least twice ``grace`` after ``resubmitted_at`` (on :attr:`clock`): the
+        resubmission may itself have had an unknown outcome and commit late (up to twice the
+        grace after it is caught)."""
+        left = resubmitted_at + 2 * self.grace - self.clock.now()
         if left > 0:
             await self.clock.sleep(left)
         found = await self.runs_for(kept, since)

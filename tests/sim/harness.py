@@ -281,6 +281,8 @@ async def _scenario(scenario: Scenario, emu: Emulator, processor: str, out: Path
         "progress": False,
         "batch_size": scenario.batch_size,
         "route": scenario.route,
+        # one chunk, upload and fetch at a time: the emulator draws faults by request order
+        "concurrency": xf.Concurrency(batches=1, uploads=1, fetches=1),
     }
     crash = _Crash(scenario.crash_step, scenario.crash_after_post)
     result: pl.DataFrame | None = None
