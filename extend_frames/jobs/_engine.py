@@ -353,7 +353,7 @@ class Engine:
         adopted, extra = split_kept(found)
         # keys still without a run after an outcome that may commit late stay suspect (in the
         # ledger): a resubmission is watched, and a rerun reconciles them again first
-        missing = len(adopted) < len(keys) and (resumed or live.late)
+        missing = len(adopted) < len(keys) and not resumed and live.late
         suspect = min(suspects, default=None) or (since if missing else None)
         watch = {lg.SUSPECT_SINCE: iso(suspect)} if suspect is not None else {}
         await self._record(index, lg.SUBMITTED, {lg.KEYS: list(keys), lg.RUN_IDS: adopted, **watch})
