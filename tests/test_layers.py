@@ -20,6 +20,7 @@ PYPROJECT = PACKAGE.parent / "pyproject.toml"
 RANK = {
     "_errors": 0,
     "_version": 0,
+    "_telemetry": 0,  # the telemetry seam: any layer may report through it
     "_operations": 0,
     "_columns": 0,
     "api": 1,

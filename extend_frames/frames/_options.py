@@ -98,6 +98,10 @@ class JobOptions(WaitOptions, total=False):
     max_file_bytes: int
     #: Seconds each blocking read of a local/fsspec file may take before its row fails.
     read_timeout: float
+    #: A spending cap in credits: no batch or run is started whose estimated cost (credits
+    #: per document observed in this job) would take the job's spend past it; the rows held
+    #: back come back PENDING and a rerun with a higher cap continues (docs/ARCHITECTURE.md).
+    max_credits: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,7 @@ class Options:
     local_root: str | None = None
     max_file_bytes: int = MAX_FILE_BYTES
     read_timeout: float = READ_TIMEOUT
+    max_credits: float | None = None
 
     def check(self) -> Options:
         """Refuse values no stage can use, before anything is sent."""
@@ -147,6 +152,10 @@ class Options:
                 "cache= takes an fsspec URL or an xf.Cache(url, storage_options=...), got "
                 f"{type(self.cache).__name__}"
             )
+        if self.max_credits is not None and not (
+            isinstance(self.max_credits, int | float) and self.max_credits >= 0
+        ):
+            raise InputError(f"max_credits must be a number >= 0, got {self.max_credits!r}")
         self.reads  # validates the read options  # noqa: B018
         wait = self.wait_seconds
         if wait is not None and self.output is None:
