@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import polars as pl
+import pyarrow as pa
 import pytest
 
 import extend_frames as xf
@@ -123,10 +123,9 @@ async def test_a_collected_part_is_published_once_and_again_on_resume() -> None:
     # resumed: collected with a part, the table does not hold it yet: published, not re-run
     history = {0: fold_chunk([{"state": "collected", "rows": 3}])}
     again = Publisher()
-    await engine(client, ledger=ledger, publisher=again, history=history).run(
-        [chunk(3)], done={0}
-    )
-    assert again.calls == [("job1", 0, 3)] and len(client.posts) == 1
+    await engine(client, ledger=ledger, publisher=again, history=history).run([chunk(3)], done={0})
+    assert again.calls == [("job1", 0, 3)]
+    assert len(client.posts) == 1
     held = Publisher(already=True)
     await engine(client, ledger=ledger, publisher=held, history=history).run([chunk(3)], done={0})
     assert held.calls == []
@@ -166,5 +165,8 @@ def test_max_credits_holds_back_and_a_higher_cap_continues(tmp_path: Path) -> No
     assert (capped.get_column("status") == "PENDING").sum() == 15
     assert first["inputs_submitted"] == 5
     assert (done.get_column("status") == "PROCESSED").all()
-    assert stats["inputs_submitted"] == 20 and stats["duplicate_inputs"] == 0
-    assert summary.rows == 20 and summary.capped and summary.spent == pytest.approx(10.0)
+    assert stats["inputs_submitted"] == 20
+    assert stats["duplicate_inputs"] == 0
+    assert summary.rows == 20
+    assert summary.capped
+    assert summary.spent == pytest.approx(10.0)
