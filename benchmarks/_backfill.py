@@ -103,17 +103,14 @@ def _write_ledger(root: Path, chunks: int, units: int) -> int:
 
 
 def _resume_fold(path: str) -> float:
-    """Seconds a resuming job spends reading and folding the ledger (as ``frames._run.state``)."""
-    from extend_frames.jobs import ChunkHistory
+    """Seconds a resuming job spends reading and folding the ledger (as ``frames._prepare``'s
+    ``job_state``: the store's one fold, which the engine takes as its history)."""
     from extend_frames.store import JobStore
 
     store = JobStore.open(path)
     with store.lock("benchmark resume"):
         started = time.perf_counter()
-        states = store.ledger()
-        # frames/_run.state folds each chunk's records again (ChunkHistory.fold); .of(state)
-        # would reuse the store's fold (a note for the engine work)
-        history = {i: ChunkHistory.fold(s.records) for i, s in states.items()}
+        history = store.ledger()  # store/_ledger.py fold: the only fold of a resume
         seconds = time.perf_counter() - started
     assert all(h.collected for h in history.values())
     return seconds

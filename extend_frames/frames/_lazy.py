@@ -16,17 +16,21 @@ import polars as pl
 
 from extend_frames._errors import InputError
 from extend_frames.frames._options import Options
-from extend_frames.frames._plan import Plan
+from extend_frames.frames._plan import JobPlan
 from extend_frames.frames._read import read_results
 from extend_frames.frames._run import execute_stored
+from extend_frames.frames._summary import remember
 
 __all__ = ["execute_lazy"]
 
 
-async def execute_lazy(plan: Plan, options: Options) -> pl.LazyFrame:
+async def execute_lazy(plan: JobPlan, options: Options) -> pl.LazyFrame:
     """Run ``plan`` at ``options.output`` and return a LazyFrame over the stored results."""
     if options.output is None:  # Options.check refuses it first; kept for direct callers
         raise InputError("lazy=True needs output= (the LazyFrame reads the parts stored there)")
-    await execute_stored(plan, options)
+    stored = await execute_stored(plan, options)
     output, storage = options.output, options.store_options
-    return await asyncio.to_thread(read_results, output, storage_options=storage, lazy=True)
+    lf = await asyncio.to_thread(read_results, output, storage_options=storage, lazy=True)
+    assert isinstance(lf, pl.LazyFrame)
+    remember(lf, stored.summary)  # xf.summarize(lf) keeps the job's seconds, capped, spent
+    return lf

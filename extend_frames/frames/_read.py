@@ -21,7 +21,6 @@ import polars as pl
 from extend_frames._columns import BATCH_ID, INTERNAL_COLUMNS, ROW, RUN_ID, STATUS, UNIT
 from extend_frames._errors import InputError
 from extend_frames.frames._result_schema import result_schema
-from extend_frames.jobs import ChunkHistory
 from extend_frames.store import JobStore, StoredJobStatus, display_path, ledger_summary
 
 logger = logging.getLogger("extend_frames")
@@ -102,10 +101,9 @@ def _with_pending(store: JobStore, stored: pl.LazyFrame, inputs: pl.DataFrame) -
     for index, chunk in store.ledger().items():
         if chunk.collected and index in stored_parts:  # its rows are in its part: skip them
             continue
-        history = ChunkHistory.fold(chunk.records)
-        for batch_id, keys in history.batches:
+        for batch_id, keys in chunk.batches:
             batch_of.update(dict.fromkeys(keys, batch_id))
-        run_of.update(history.adopted_runs)
+        run_of.update(chunk.adopted_runs)
     template = names if len(names) else _template(store, inputs)
     unit = pl.col(UNIT)
     pending = missing.with_columns(
