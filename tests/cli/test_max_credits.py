@@ -2,9 +2,7 @@
 credit accounting, where a run's credits follow its page count (2 per page for extract).
 
 The gate itself is the engine's (a submit step is not taken when the estimate from credits
-observed in this job would pass the cap); until it is in this branch the cap tests are
-expected to fail (``xfail(strict=True)``: they start passing, and must be un-marked, when the
-engine lands).
+observed in this job would pass the cap); the CLI reads its summary (``capped``, ``spent``).
 """
 
 from __future__ import annotations
@@ -19,12 +17,8 @@ import pytest
 
 import extend_frames as xf
 from extend_frames.emulator import Emulator
-from extend_frames.frames._options import Options
 
 from .conftest import Result
-
-GATE = "max_credits" in Options.__dataclass_fields__
-needs_gate = pytest.mark.xfail(not GATE, reason="needs the engine gate", strict=True)
 
 PER_PAGE = 2.0  # the emulator's extract credits per page (emulator/_documents/__init__.py)
 BATCH = 4
@@ -96,7 +90,6 @@ def test_the_emulator_charges_by_page(
     assert _spent(emulator) == PER_PAGE * sum(_texts()["pages"])
 
 
-@needs_gate
 def test_the_cap_holds_rows_back_exits_4_and_a_higher_cap_continues(
     cli: Callable[..., Result], emulator: Emulator, extractor: str, tmp_path: Path
 ) -> None:
@@ -126,7 +119,6 @@ def test_the_cap_holds_rows_back_exits_4_and_a_higher_cap_continues(
     ).unique().to_list() == ["PROCESSED"]
 
 
-@needs_gate
 def test_the_message_says_the_cap_stopped_the_job_and_what_was_spent(
     cli: Callable[..., Result], emulator: Emulator, extractor: str, tmp_path: Path
 ) -> None:
@@ -154,7 +146,6 @@ def test_the_message_says_the_cap_stopped_the_job_and_what_was_spent(
     assert "--max-credits" in done.out
 
 
-@needs_gate
 def test_a_zero_cap_submits_nothing_and_every_row_is_pending(
     cli: Callable[..., Result], emulator: Emulator, extractor: str, tmp_path: Path
 ) -> None:
