@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -298,6 +299,9 @@ if __name__ == "__main__":  # one part alone: python -m benchmarks._backfill [--
     chosen = QUICK if "--quick" in sys.argv else FULL
     part = next((a for a in sys.argv[1:] if not a.startswith("--")), None)
     with tempfile.TemporaryDirectory(prefix="xf-backfill-") as tmp:
-        parts = {"fold": lambda: fold(chosen), "memory": lambda: memory(chosen, Path(tmp))}
+        parts: dict[str, Callable[[], Any]] = {
+            "fold": lambda: fold(chosen),
+            "memory": lambda: memory(chosen, Path(tmp)),
+        }
         parts["kills"] = lambda: kills(chosen, Path(tmp))
         print(json.dumps(parts[part]() if part else run(chosen), indent=2))

@@ -332,9 +332,13 @@ def section(name: str, outcome: dict[str, Any]) -> str:
         "cache": _cache,
         "spark": _spark,
         "storms": _storms_section,
-        "backfill": lambda r: _backfill_report.render(r, _table),
+        "backfill": _backfill,
     }[name]
     return f"### {TITLES[name]}\n\n{render(outcome)}\n"
+
+
+def _backfill(outcome: Any) -> str:
+    return _backfill_report.render(outcome, _table)
 
 
 def targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:

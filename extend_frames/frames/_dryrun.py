@@ -192,7 +192,7 @@ def _count(
         documents=documents,
         invalid_rows=invalid,
         cache_hits=len(hits),
-        done_in_output=sum(len(run.rows_by_chunk[i]) for i in done),
+        done_in_output=sum(run.rows_by_chunk.size(i) for i in done),
         requests=requests,
         seconds=seconds,
         files_per_minute=fpm,

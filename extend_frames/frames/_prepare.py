@@ -37,7 +37,32 @@ from extend_frames.jobs import (
 from extend_frames.jobs._clock import clock_of
 from extend_frames.store import ChunkState, JobStore
 
-__all__ = ["Prepared", "job_state", "prepare", "read_manifest"]
+__all__ = ["ChunkRows", "Prepared", "job_state", "prepare", "read_manifest"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRows:
+    """Each chunk's input rows, gathered from the plan's frame when a chunk finishes: what is
+    kept is one row position per row, not a second copy of the input (a select shares the
+    plan's column buffers)."""
+
+    frame: pl.DataFrame
+    positions: dict[int, pl.Series]
+
+    @classmethod
+    def of(cls, plan: JobPlan) -> ChunkRows:
+        frame = plan.rows.select(*plan.input_columns, ROW, UNIT, CHUNK)
+        at = frame.select(CHUNK).with_row_index("at").group_by(CHUNK).agg(pl.col("at"))
+        return cls(
+            frame.drop(CHUNK), {int(c): pl.Series(a, dtype=pl.UInt32) for c, a in at.iter_rows()}
+        )
+
+    def __getitem__(self, index: int) -> pl.DataFrame:
+        return self.frame[self.positions[index]]
+
+    def size(self, index: int) -> int:
+        """The chunk's row count (nothing gathered)."""
+        return len(self.positions[index])
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +76,7 @@ class Prepared:
     proc_config: dict[str, Any] | None
     out_dtype: pl.DataType
     conf_dtype: pl.DataType | None
-    rows_by_chunk: dict[int, pl.DataFrame]
+    rows_by_chunk: ChunkRows
     polling: Polling
     progress: Progress
     route: Literal["batch", "single"]
@@ -156,8 +181,6 @@ async def prepare(
     resumed = manifest if options.mode in ("resume", "retry") else None
     route = _route(plan, options, client, resumed)
     version, proc_config = await _pin_processor(plan, client, resumed)
-    parts = plan.rows.select(*plan.input_columns, ROW, UNIT, CHUNK)
-    by_chunk = parts.partition_by(CHUNK, as_dict=True, include_key=False)
     wait = options.wait_seconds
     run = Prepared(
         plan=plan,
@@ -167,7 +190,7 @@ async def prepare(
         proc_config=proc_config,
         out_dtype=output_dtype(plan.operation, proc_config),
         conf_dtype=confidence_dtype(proc_config) if plan.operation == "extract" else None,
-        rows_by_chunk={int(k[0]): v for k, v in by_chunk.items()},
+        rows_by_chunk=ChunkRows.of(plan),
         polling=options.polling or Polling(),
         progress=make_progress(
             f"extend {plan.operation}",

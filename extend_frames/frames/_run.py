@@ -203,7 +203,7 @@ async def _run_stored(
                 "extend %s: retrying %d documents", plan.operation, sum(map(len, retry.values()))
             )
         engine = run.engine(job_id, waiter, ledger=store, history=history, retry=retry)
-        already = sum(len(run.rows_by_chunk[i]) for i in done)
+        already = sum(run.rows_by_chunk.size(i) for i in done)
         run.progress.start(plan.rows.height, already_done=already + _hit_rows(run, done))
         pending = await engine.run(run.chunks(), done=done)
         result = await asyncio.to_thread(_finish_stored, run, store, pending, materialize)
