@@ -22,6 +22,7 @@ import polars as pl
 
 from extend_frames._columns import CACHED, CREDITS, ERROR, STATUS, UNIT
 from extend_frames.api import Client
+from extend_frames.frames._eta import files_per_minute
 from extend_frames.frames._options import Options
 from extend_frames.frames._plan import JobPlan
 from extend_frames.frames._prepare import Prepared, job_state, prepare
@@ -29,18 +30,6 @@ from extend_frames.frames._retry import retry_keys
 from extend_frames.jobs import Situation
 from extend_frames.jobs._forecast import Forecast, forecast, listed_keys
 from extend_frames.store import ChunkState, JobStore, empty_state
-
-#: Extend's processing throughput per plan (files per minute), by the plan's requests/s.
-THROUGHPUT = {10.0: 80.0, 25.0: 120.0, 75.0: 300.0}
-
-
-def files_per_minute(get_rate: float) -> float:
-    """The plan throughput that goes with a client's rate limits (the preset it matches, else
-    the smallest plan at least that fast, else Enterprise)."""
-    for rate in sorted(THROUGHPUT):
-        if get_rate <= rate:
-            return THROUGHPUT[rate]
-    return THROUGHPUT[max(THROUGHPUT)]
 
 
 @dataclass(frozen=True, slots=True, repr=False)

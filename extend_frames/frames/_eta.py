@@ -154,6 +154,19 @@ class EtaProgress:
         )
 
 
+#: Extend's processing throughput per plan (files per minute), by the plan's requests/s.
+THROUGHPUT = {10.0: 80.0, 25.0: 120.0, 75.0: 300.0}
+
+
+def files_per_minute(get_rate: float) -> float:
+    """The plan throughput that goes with a client's rate limits (the preset it matches, else
+    the smallest plan at least that fast, else Enterprise)."""
+    for rate in sorted(THROUGHPUT):
+        if get_rate <= rate:
+            return THROUGHPUT[rate]
+    return THROUGHPUT[max(THROUGHPUT)]
+
+
 def make_progress(
     description: str, *, show: bool, interval: float, rate_limits: Any, credits: float = 0.0
 ) -> Progress:
@@ -161,9 +174,6 @@ def make_progress(
     draws the bar on a terminal and logs a line every ``interval`` seconds elsewhere."""
     if not show:
         return NoProgress()
-    # Imported here: _dryrun imports the run stage, which builds this progress.
-    from extend_frames.frames._dryrun import files_per_minute
-
     get_rate = float(getattr(rate_limits, "get", 10.0))
     limits = Limits(files_per_minute(get_rate), get_rate)
     eta = EtaProgress(description, limits, interval=interval, credits=credits)
