@@ -26,13 +26,15 @@ def _names(store: JobStore) -> list[str]:
 
 
 def _write_job(store: JobStore, chunks: int) -> None:
-    """The records of a job: intent, submitted, collected per chunk, one retried intent."""
+    """The records the engine writes: intent, submitted, collected per chunk, each with its
+    ``at`` stamp; collected ones with the credits and the documents they paid for."""
     for i in range(chunks):
         keys = [f"k{i}-{j}" for j in range(3)]
-        store.record(i, "intent", keys=keys, job_id="j", at=f"2026-01-01T00:00:{i:02d}Z")
-        store.record(i, "submitted", keys=keys, batch_id=f"bpr_{i}")
+        at = f"2026-01-01T00:00:{i:02d}Z"
+        store.record(i, "intent", keys=keys, route="batch", at=at)
+        store.record(i, "submitted", keys=keys, batch_id=f"bpr_{i}", at=at)
         if i % 4 != 3:  # every fourth chunk is still in flight
-            store.record(i, "collected", rows=3, credits=1.5 * i)
+            store.record(i, "collected", rows=3, credits=1.5 * i, documents=3, at=at)
 
 
 def test_compaction_keeps_the_fold_and_every_step_time(target: Target) -> None:
@@ -47,7 +49,11 @@ def test_compaction_keeps_the_fold_and_every_step_time(target: Target) -> None:
     assert after == before  # same states, same records (times, rows, credits) in the same order
     assert after[2].records[-1]["credits"] == 3.0
     assert [r["state"] for r in after[0].records] == ["intent", "submitted", "collected"]
-    assert all("time" in r for c in after.values() for r in c.records)
+    assert all("time" in r and "at" in r for c in after.values() for r in c.records)
+    # the one fold (store/_ledger.fold_chunk) gives the spend the cap and the report read
+    assert after[2].credits == 3.0 and after[2].documents == 3
+    assert sum(c.credits for c in after.values()) == sum(c.credits for c in before.values())
+    assert [i for i, c in sorted(after.items()) if not c.collected] == [3, 7]
 
     # more records, then a second compaction: one snapshot again, covering both
     store.record(3, "collected", rows=3, credits=9.0)
