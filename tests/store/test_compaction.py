@@ -51,7 +51,8 @@ def test_compaction_keeps_the_fold_and_every_step_time(target: Target) -> None:
     assert [r["state"] for r in after[0].records] == ["intent", "submitted", "collected"]
     assert all("time" in r and "at" in r for c in after.values() for r in c.records)
     # the one fold (store/_ledger.fold_chunk) gives the spend the cap and the report read
-    assert after[2].credits == 3.0 and after[2].documents == 3
+    assert after[2].credits == 3.0
+    assert after[2].documents == 3
     assert sum(c.credits for c in after.values()) == sum(c.credits for c in before.values())
     assert [i for i, c in sorted(after.items()) if not c.collected] == [3, 7]
 
