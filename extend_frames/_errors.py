@@ -16,7 +16,8 @@ Every error the library raises on purpose derives from :class:`ExtendError`::
     ├── TransportError             yes   no response (connection, timeout) after retries
     ├── BatchTimeoutError          yes   a batch did not end within Polling(timeout=...)
     ├── WebhookVerificationError   no    a webhook delivery failed verification
-    └── StoreError                 no    the output location cannot be used as asked
+    ├── StoreError                 no    the output location cannot be used as asked
+    └── TableError                 no    a lakehouse table (table=) cannot take this job's rows
 
 **Transient** errors may go away if the same call is made again later, unchanged (a rerun with
 ``output=`` resumes without paying twice); **terminal** ones need a change first (the input,
@@ -47,6 +48,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "StoreError",
+    "TableError",
     "TransportError",
     "UsageBlockedError",
     "WebhookVerificationError",
@@ -196,3 +198,9 @@ class WebhookVerificationError(ExtendError):
 
 class StoreError(ExtendError):
     """The output location cannot be used as asked (locked, belongs to another job, corrupt)."""
+
+
+class TableError(ExtendError):
+    """A lakehouse table (``table=``: Delta or Iceberg) cannot take the job's rows as asked: a
+    field changed type, the table's library is missing, or the table refused the commit.
+    ``path`` is the table's display form (never credentials)."""

@@ -30,6 +30,12 @@ from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._options import Options
 from extend_frames.frames._plan import Plan
 from extend_frames.frames._progress import BarProgress
+from extend_frames.frames._publish import (
+    PublishingLedger,
+    now_iso,
+    open_publisher,
+    publish_missing,
+)
 from extend_frames.frames._retry import open_attempts, retry_keys, run_attempt
 from extend_frames.frames._schema import confidence_dtype, output_dtype
 from extend_frames.frames._summary import JobSummary, remember, summarize
@@ -47,6 +53,7 @@ from extend_frames.jobs import (
     choose_route,
 )
 from extend_frames.store import JobStore
+from extend_frames.tables import Publisher
 
 __all__ = ["StoredRun", "execute", "execute_stored"]
 
@@ -342,7 +349,10 @@ async def _run_stored(
         job_id = _open_job(run, store)
         history, done = await state(run, store)
         attempts = open_attempts(history, done)
-        engine = run.engine(job_id, waiter, ledger=store, history=history)
+        # table=: publish each part as it is written (and any stored part the table lacks)
+        publisher = await _publisher(run, store, job_id, done)
+        ledger = store if publisher is None else PublishingLedger(store, publisher, job_id)
+        engine = run.engine(job_id, waiter, ledger=ledger, history=history)
         already = sum(len(run.rows_by_chunk[i]) for i in done)
         run.progress.start(plan.rows.height, already_done=already + _hit_rows(run, done))
         pending = await engine.run(run.chunks(), done=done | set(attempts))
@@ -372,6 +382,21 @@ async def _run_stored(
             }
         )
         return summary if result is None else result
+
+
+async def _publisher(run: _Run, store: JobStore, job_id: str, done: set[int]) -> Publisher | None:
+    """``table=``'s publisher, checked against the job's part schema before anything is sent,
+    after publishing the collected parts the table does not hold yet."""
+    manifest = store.read_manifest() or {}
+    publisher = open_publisher(run.options.table, manifest, run.plan.key_columns)
+    if publisher is None:
+        return None
+    rows = run.plan.rows.select(*run.plan.input_columns, ROW, UNIT).head(0)
+    empty = pl.DataFrame(schema=run.decoded_schema())
+    part_schema = store.schema() or join_batch(rows, empty, run.plan.operation).to_arrow().schema
+    await asyncio.to_thread(publisher.check, part_schema)
+    await publish_missing(publisher, store, job_id, done)
+    return publisher
 
 
 def _count(store: JobStore) -> JobSummary:
@@ -441,6 +466,8 @@ def _open_job(run: _Run, store: JobStore) -> str:
             # Where collect() finds the cache again (display form: no credentials, no query).
             "cache": run.cache.cache.url if run.cache is not None else None,
             "cache_key": run.options.cache_key,
+            "created_at": now_iso(),  # the job time a table (table=) records per row
+            "key_columns": list(plan.key_columns),
         }
     )
     return job_id
