@@ -12,6 +12,7 @@ loser's commit fails, it reloads, sees the chunk and stops.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -125,7 +126,11 @@ class IcebergSink(Sink):
             else:
                 kept = self._newer_than_table(table, rows)
                 if kept.num_rows:  # else every key is held by a newer job: only the record
-                    tx.overwrite(kept, _key_filter(kept, self.keys), snapshot_properties=summary)
+                    with warnings.catch_warnings():  # new keys: nothing to delete is expected
+                        warnings.filterwarnings("ignore", "Delete operation did not match")
+                        tx.overwrite(
+                            kept, _key_filter(kept, self.keys), snapshot_properties=summary
+                        )
 
     def _newer_than_table(self, table: Any, rows: pa.Table) -> pa.Table:
         """``rows`` minus those whose key the table holds from a newer job (newest wins)."""
