@@ -110,7 +110,11 @@ def moto_s3_process() -> Iterator[MotoS3]:
         endpoint = f"http://127.0.0.1:{port}"
         yield MotoS3(
             endpoint_url=endpoint,
-            storage_options={"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": endpoint}},
+            storage_options={
+                "key": KEY,
+                "secret": SECRET,
+                "client_kwargs": {"endpoint_url": endpoint},
+            },
         )
     finally:
         process.terminate()

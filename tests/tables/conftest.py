@@ -41,11 +41,11 @@ def delta_s3_options(server: MotoS3) -> dict[str, str]:
     }
 
 
-def sql_catalog(directory: Path, warehouse: str, **properties: str) -> Any:
+def sql_catalog(directory: Path, warehouse: str, name: str = "test", **properties: str) -> Any:
     from pyiceberg.catalog.sql import SqlCatalog
 
     return SqlCatalog(
-        "test", uri=f"sqlite:///{directory / 'catalog.db'}", warehouse=warehouse, **properties
+        name, uri=f"sqlite:///{directory / 'catalog.db'}", warehouse=warehouse, **properties
     )
 
 

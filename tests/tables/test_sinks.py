@@ -53,7 +53,8 @@ def test_each_chunk_is_committed_once_in_any_order(tables: Tables) -> None:
     assert commits(target) == [("job1", "2"), ("job1", "0"), ("job1", "1")]
     # typed: internal columns dropped, enum as string, a date as a date, the job's id and time
     schema = rows.schema
-    assert "__row" not in schema.names and "__unit" not in schema.names
+    assert "__row" not in schema.names
+    assert "__unit" not in schema.names
     assert pa.types.is_string(schema.field("status").type) or pa.types.is_large_string(
         schema.field("status").type
     )
@@ -82,7 +83,7 @@ def test_a_changed_type_is_refused_before_anything_is_written(local_tables: Tabl
     with pytest.raises(xf.TableError, match=r"'output\.total' of type double.*string") as err:
         sink.check(changed.schema)
     assert "new table" in str(err.value)
-    with pytest.raises(xf.TableError, match="output.total"):
+    with pytest.raises(xf.TableError, match=r"output\.total"):
         sink.publish("job2", 0, changed)
     assert version(target) == before
     assert not sink.published("job2", 0)
@@ -110,10 +111,12 @@ def test_merge_needs_a_key_column_of_the_rows(local_tables: Tables) -> None:
 
 def test_reprs_never_show_storage_options() -> None:
     target = xf.Delta("s3://key:pw@lake/t?X-Amz-Signature=sig", storage_options={"k": SECRET})
-    assert SECRET not in repr(target) and "pw" not in repr(target) and "sig" not in repr(target)
+    assert SECRET not in repr(target)
+    assert "pw" not in repr(target)
+    assert "sig" not in repr(target)
     assert SECRET not in target.display
     assert target == xf.Delta("s3://key:pw@lake/t?X-Amz-Signature=sig")  # options aside
-    with pytest.raises(Exception, match="cannot assign|frozen"):
+    with pytest.raises(Exception, match=r"cannot assign|frozen"):
         target.uri = "x"  # type: ignore[misc]
 
 
