@@ -23,7 +23,9 @@ from extend_frames.cli._jobs import (
     _client,
     _fail,
     add_cache_argument,
+    add_table_arguments,
     storage_options,
+    table_target,
 )
 from extend_frames.cli._words import add_command
 
@@ -59,6 +61,7 @@ def register(subparsers: Any) -> None:
         "to, so a later job over the same file ids pays nothing for them",
     )
     out.add_argument("--json", action="store_true", help="print one JSON summary object")
+    add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_api_options(p)
     p.set_defaults(func=_run)
 
@@ -81,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
                 storage_options=storage_options(args.storage_option),
                 max_wait=args.max_wait,
                 cache=args.cache,
+                table=table_target(args),
             )
         finally:
             client.close()

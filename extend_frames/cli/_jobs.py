@@ -179,6 +179,7 @@ def _register_job(subparsers: Any, operation: str) -> None:
     _add_storage_options(job)
     _add_cache_options(job)
     _add_route_option(job)
+    add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_wait_options(p)
     _add_api_options(p)
     p.set_defaults(func=_run_job, operation=operation)
@@ -238,6 +239,50 @@ def _add_cache_options(job: Any) -> None:
         "--dry-run",
         action="store_true",
         help="print what the job would send and cost (no run or batch request) and exit",
+    )
+
+
+def add_table_arguments(group: Any) -> None:
+    """``--table`` and its options: one definition for every command that publishes."""
+    group.add_argument(
+        "--table",
+        metavar="TABLE",
+        help="also publish each collected batch, once, to a lakehouse table: delta:PATH_OR_URI "
+        "(Delta Lake) or iceberg:CATALOG/NAMESPACE.TABLE (a catalog configured for pyiceberg)",
+    )
+    group.add_argument(
+        "--table-mode",
+        choices=("append", "merge"),
+        default="append",
+        help="append (default): every run's rows, with extend_job_id/extend_job_time; merge: "
+        "one current row per key (--merge-on, default --key or the file column)",
+    )
+    group.add_argument(
+        "--merge-on", action="append", metavar="COLUMN", help="with --table-mode merge (repeatable)"
+    )
+    group.add_argument(
+        "--table-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="delta-rs storage option for a delta: --table (repeatable), e.g. AWS_REGION=eu-west-1",
+    )
+
+
+def table_target(args: argparse.Namespace) -> Any:
+    """The ``table=`` of ``--table`` and its options (None without ``--table``)."""
+    if args.table is None:
+        if args.merge_on or args.table_option or args.table_mode != "append":
+            raise InputError("--table-mode, --merge-on and --table-option need --table")
+        return None
+    from extend_frames.tables import parse_table_uri
+
+    options = {k: str(v) for k, v in (storage_options(args.table_option) or {}).items()}
+    return parse_table_uri(
+        args.table,
+        storage_options=options or None,
+        mode=args.table_mode,
+        merge_on=args.merge_on,
     )
 
 
@@ -311,6 +356,7 @@ def _register_collect(subparsers: Any) -> None:
         "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
     )
     _add_storage_options(p, "OUTPUT")
+    add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_api_options(p)
     p.set_defaults(func=_run_collect)
 
@@ -333,6 +379,7 @@ def _run_collect(args: argparse.Namespace) -> int:
                 cache=args.cache,
                 progress=not args.no_progress,
                 polling=polling,
+                table=table_target(args),
             )
         finally:
             client.close()
@@ -516,6 +563,7 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "cache_key": args.cache_key,
         "max_wait": args.max_wait,
         "detach": args.detach,
+        "table": table_target(args),
     }
     started = time.monotonic()
     try:

@@ -21,7 +21,15 @@ from extend_frames._telemetry import span
 from extend_frames.store import JobStore
 from extend_frames.tables import Publisher, Sink, TableTarget, open_sink, parse_table_uri
 
-__all__ = ["PublishingLedger", "job_time", "now_iso", "open_publisher", "publish_missing", "target"]
+__all__ = [
+    "PublishingLedger",
+    "job_time",
+    "now_iso",
+    "open_publisher",
+    "publish_missing",
+    "publish_part",
+    "target",
+]
 
 
 def target(table: TableTarget | str | None) -> TableTarget | None:
@@ -50,7 +58,7 @@ def open_publisher(
     return open_sink(chosen, key=key, job_time=job_time(manifest))
 
 
-def _publish(publisher: Publisher, job_id: str, chunk: int, table: pa.Table) -> None:
+def publish_part(publisher: Publisher, job_id: str, chunk: int, table: pa.Table) -> None:
     with span("extend_frames.publish", {"extend.job_id": job_id, "extend.chunk": chunk}):
         publisher.publish(job_id, chunk, table)
 
@@ -64,7 +72,7 @@ async def publish_missing(
     for chunk in sorted(chunks):
         if not await asyncio.to_thread(publisher.published, job_id, chunk):
             part = await asyncio.to_thread(store.read_part, chunk)
-            await asyncio.to_thread(_publish, publisher, job_id, chunk, part)
+            await asyncio.to_thread(publish_part, publisher, job_id, chunk, part)
 
 
 class PublishingLedger:
@@ -85,4 +93,4 @@ class PublishingLedger:
 
     def write_part(self, chunk: int, table: pa.Table) -> None:
         self.store.write_part(chunk, table)
-        _publish(self.publisher, self.job_id, chunk, table)
+        publish_part(self.publisher, self.job_id, chunk, table)

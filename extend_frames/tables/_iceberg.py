@@ -58,21 +58,21 @@ def decode_chunks(text: str) -> set[int]:
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def _named_catalog(name: str) -> Any:
-    return require("pyiceberg.catalog").load_catalog(name)
-
-
 def load_catalog(catalog: Any) -> Any:
-    """A pyiceberg catalog: the object given, or the one configured under that name."""
-    return _named_catalog(catalog) if isinstance(catalog, str) else catalog
+    """A pyiceberg catalog: the object given, or the one configured under that name (read
+    from pyiceberg's configuration now: ``~/.pyiceberg.yaml``, ``PYICEBERG_CATALOG__...``)."""
+    return (
+        require("pyiceberg.catalog").load_catalog(catalog) if isinstance(catalog, str) else catalog
+    )
 
 
-def open_iceberg(target: Iceberg) -> Any:
-    """The pyiceberg ``Table`` of ``target``, or None if it does not exist yet."""
+def open_iceberg(target: Iceberg, catalog: Any = None) -> Any:
+    """The pyiceberg ``Table`` of ``target`` (through ``catalog`` if given, already loaded),
+    or None if it does not exist yet."""
     exceptions = require("pyiceberg.exceptions")
     try:
-        return load_catalog(target.catalog).load_table(target.identifier)
+        loaded = catalog if catalog is not None else load_catalog(target.catalog)
+        return loaded.load_table(target.identifier)
     except exceptions.NoSuchTableError:
         return None
 
@@ -96,22 +96,30 @@ class IcebergSink(Sink):
     """:class:`~._publish.Sink` for :class:`~._targets.Iceberg`."""
 
     target: Iceberg
+    _catalog: Any = None
+
+    @property
+    def catalog(self) -> Any:
+        """The catalog, loaded once per sink (a named one may cost a request to load)."""
+        if self._catalog is None:
+            self._catalog = load_catalog(self.target.catalog)
+        return self._catalog
 
     def _property(self, job_id: str) -> str:
         return f"{JOB_PROPERTY}.{job_id}"
 
     def current_schema(self) -> pa.Schema | None:
-        table = open_iceberg(self.target)
+        table = open_iceberg(self.target, self.catalog)
         return None if table is None else table.schema().as_arrow()
 
     def published(self, job_id: str, chunk: int) -> bool:
-        table = open_iceberg(self.target)
+        table = open_iceberg(self.target, self.catalog)
         if table is None:
             return False
         return chunk in decode_chunks(table.properties.get(self._property(job_id), ""))
 
     def _commit(self, job_id: str, chunk: int, rows: pa.Table) -> None:
-        table = open_iceberg(self.target) or self._create(rows.schema)
+        table = open_iceberg(self.target, self.catalog) or self._create(rows.schema)
         current = table.schema().as_arrow()
         check_evolution(current, rows.schema, self.display)
         done = decode_chunks(table.properties.get(self._property(job_id), ""))
@@ -154,7 +162,7 @@ class IcebergSink(Sink):
 
     def _create(self, schema: pa.Schema) -> Any:
         exceptions = require("pyiceberg.exceptions")
-        catalog = load_catalog(self.target.catalog)
+        catalog = self.catalog
         namespace = self.target.identifier.rsplit(".", 1)[0]
         catalog.create_namespace_if_not_exists(namespace)
         try:
