@@ -232,3 +232,17 @@ def test_two_processes_collecting_the_same_job_publish_each_batch_once(
     check_table(target, 9, chunks=3)
     manifest = json.loads((tmp_path / "job" / "_manifest.json").read_text())
     assert {job for job, _ in commits(target)} == {manifest["job_id"]}
+
+
+def test_an_all_failed_batch_has_the_table_schema(local_tables: Tables, tmp_path: Path) -> None:
+    target = local_tables.target()
+    failing = invoices(3).with_columns(pl.format("__FAIL:CORRUPT_FILE {}", "text").alias("text"))
+    with Emulator() as emu:
+        extractor = create_processor(emu, "extractor")
+        run(emu, invoices(3), extractor, output=str(tmp_path / "ok"), table=target)
+        schema = read_back(target).schema
+        out = run(emu, failing, extractor, output=str(tmp_path / "failed"), table=target)
+    assert set(out.get_column("status").cast(pl.String)) == {"FAILED"}
+    table = read_back(target)
+    assert table.schema == schema
+    assert table.num_rows == 6
