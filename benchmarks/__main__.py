@@ -8,8 +8,9 @@ emulator's extraction accuracy by field on its generated corpus and on real invo
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
 ``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue),
 ``cache`` (result cache lookup time and peak memory against the cache's size),
-``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory) and
-``storms`` (the request rate before, during and after 429 storms).
+``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory),
+``storms`` (the request rate before, during and after 429 storms) and ``tables`` (the cost
+per batch of publishing to Delta and Iceberg tables against writing the Parquet part alone).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -36,10 +37,22 @@ from benchmarks import (
     _serve,
     _spark,
     _storms,
+    _tables,
 )
 from benchmarks._common import ROOT, machine_info
 
-SCENARIOS = ("flow", "decode", "scale", "serve", "extraction", "route", "cache", "spark", "storms")
+SCENARIOS = (
+    "flow",
+    "decode",
+    "scale",
+    "serve",
+    "extraction",
+    "route",
+    "cache",
+    "spark",
+    "storms",
+    "tables",
+)
 #: The scenarios whose ``run`` takes their sizes as one argument.
 _MODULES: dict[str, Any] = {
     "flow": _flow,
@@ -49,6 +62,7 @@ _MODULES: dict[str, Any] = {
     "cache": _cache,
     "spark": _spark,
     "storms": _storms,
+    "tables": _tables,
 }
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
@@ -62,6 +76,7 @@ FULL: dict[str, Any] = {
     "cache": [10_000, 100_000, 1_000_000],
     "spark": _spark.SparkSetup(rows=3000, files_per_minute=6000, rate=100, memory_rows=100_000),
     "storms": _storms.FULL,
+    "tables": (40, 1000),  # batches, rows per batch: a 40,000-document job
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -81,6 +96,7 @@ QUICK: dict[str, Any] = {
         rows=100, files_per_minute=12_000, rate=200, memory_rows=0, rounds=1
     ),
     "storms": _storms.QUICK,
+    "tables": (3, 100),
 }
 
 

@@ -165,3 +165,18 @@ def test_two_processes_publishing_the_same_job_commit_each_chunk_once(
     assert rows.num_rows == 18
     assert len(set(rows.column("doc").to_pylist())) == 18
     assert sorted(int(c) for _, c in commits(target)) == list(range(6))
+
+
+def test_compaction_keeps_what_the_table_holds(local_tables: Tables) -> None:
+    target = local_tables.target()
+    sink = open_sink(target, key=["doc"], job_time=DAY1)
+    for chunk in range(3):
+        sink.publish("job1", chunk, part([f"d{chunk}"]))
+    if isinstance(target, xf.Iceberg):
+        with pytest.raises(xf.TableError, match="rewrite_data_files"):
+            xf.compact_table(target)
+        return
+    metrics = xf.compact_table(target)
+    assert metrics["numFilesRemoved"] == 3
+    sink.publish("job1", 1, part(["d1"]))  # still recorded: nothing added
+    assert read_back(target).num_rows == 3
