@@ -11,7 +11,7 @@ part and commit, or a job first run without ``table=``, is published on the next
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,14 +83,22 @@ class PublishingLedger:
     record was written, :func:`publish_missing` publishes it on the next run.
     """
 
-    def __init__(self, store: JobStore, publisher: Publisher, job_id: str) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        publisher: Publisher,
+        job_id: str,
+        rows: Callable[[int, pa.Table], pa.Table] | None = None,
+    ) -> None:
         self.store = store
         self.publisher = publisher
         self.job_id = job_id
+        self.rows = rows  # which rows of a part to publish (a retry: only the retried ones)
 
     def record(self, chunk: int, state: str, **data: Any) -> None:
         self.store.record(chunk, state, **data)
 
     def write_part(self, chunk: int, table: pa.Table) -> None:
         self.store.write_part(chunk, table)
-        publish_part(self.publisher, self.job_id, chunk, table)
+        rows = table if self.rows is None else self.rows(chunk, table)
+        publish_part(self.publisher, self.job_id, chunk, rows)

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from extend_frames._columns import CHUNK, ROW, UNIT
 from extend_frames.frames._collect import join_batch, to_frame
-from extend_frames.jobs import Chunk, ChunkHistory, Engine, Waiter
+from extend_frames.frames._publish import PublishingLedger
+from extend_frames.jobs import Chunk, ChunkHistory, Engine, Ledger, Waiter
 from extend_frames.jobs._attempts import attempt_job_id, retryable
 from extend_frames.store import JobStore
+from extend_frames.tables import Publisher
 
 if TYPE_CHECKING:
     from extend_frames.frames._run import _Run
@@ -59,10 +62,13 @@ async def run_attempt(
     attempt: int,
     keys: Mapping[int, list[str]],
     history: Mapping[int, ChunkHistory],
+    publisher: Publisher | None = None,
 ) -> dict[int, pa.Table]:
     """Run attempt ``attempt`` over ``keys`` (chunk -> unit keys) and merge each chunk's new
     rows into its part. Chunks without history for this attempt get a ``retry`` record first.
-    Returns the tables of chunks left pending (max_wait), rows merged as above."""
+    Returns the tables of chunks left pending (max_wait), rows merged as above. With a
+    ``publisher`` (``table=``), each chunk's retried rows are published under the attempt's
+    job id (``<job>.retry<n>``): merge replaces the failed rows, append adds the attempt."""
     by_key = {u.key: u for c in run.plan.chunks for u in c.units}
     chunks: list[Chunk] = []
     hist: dict[int, ChunkHistory] = {}
@@ -86,6 +92,13 @@ async def run_attempt(
         kept = parts[index].join(fresh.select(ROW), on=ROW, how="anti")
         return pl.concat([kept, fresh.select(kept.columns)]).sort(ROW).to_arrow()
 
+    def retried(index: int, table: pa.Table) -> pa.Table:
+        rows = run.rows_by_chunk[index].filter(pl.col(UNIT).is_in(again[index]))
+        return table.filter(pc.is_in(table[ROW], rows.get_column(ROW).to_arrow()))
+
+    ledger: Ledger = store
+    if publisher is not None:
+        ledger = PublishingLedger(store, publisher, attempt_job_id(job_id, attempt), retried)
     engine = Engine(
         run.spec(attempt_job_id(job_id, attempt)),
         run.client,
@@ -93,7 +106,7 @@ async def run_attempt(
         waiter=waiter,
         polling=run.polling,
         concurrency=run.options.concurrency,
-        ledger=store,
+        ledger=ledger,
         history=hist,
         deadline=run.deadline,
     )

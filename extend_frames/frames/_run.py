@@ -361,10 +361,11 @@ async def _run_stored(
                 i: list(history[i].retry_keys or ()) for i, a in attempts.items() if a == attempt
             }
             pending |= await run_attempt(
-                run, store, waiter, job_id=job_id, attempt=attempt, keys=keys, history=history
-            )
+                run, store, waiter, job_id=job_id, attempt=attempt, keys=keys, history=history,
+                publisher=publisher,
+            )  # fmt: skip
         if options.mode == "retry" and not pending:
-            pending |= await _retry_once(run, store, waiter, job_id)
+            pending |= await _retry_once(run, store, waiter, job_id, publisher)
         if pending:  # max_wait/detach: submitted, not collected; rows PENDING with batch ids
             tables = [pending.get(c.index) or store.read_part(c.index) for c in plan.chunks]
             return assemble(tables, plan.rows.height)
@@ -425,7 +426,7 @@ async def state(run: _Run, store: JobStore) -> tuple[dict[int, ChunkHistory], se
 
 
 async def _retry_once(
-    run: _Run, store: JobStore, waiter: Waiter, job_id: str
+    run: _Run, store: JobStore, waiter: Waiter, job_id: str, publisher: Publisher | None
 ) -> dict[int, pa.Table]:
     """mode="retry": one new attempt for every stored row with a retryable failure."""
     history, done = await state(run, store)
@@ -440,8 +441,9 @@ async def _retry_once(
         attempt,
     )
     return await run_attempt(
-        run, store, waiter, job_id=job_id, attempt=attempt, keys=keys, history={}
-    )
+        run, store, waiter, job_id=job_id, attempt=attempt, keys=keys, history={},
+        publisher=publisher,
+    )  # fmt: skip
 
 
 def _open_job(run: _Run, store: JobStore) -> str:

@@ -246,3 +246,28 @@ def test_an_all_failed_batch_has_the_table_schema(local_tables: Tables, tmp_path
     table = read_back(target)
     assert table.schema == schema
     assert table.num_rows == 6
+
+
+def test_a_retry_publishes_the_retried_rows_under_the_attempt(
+    local_tables: Tables, tmp_path: Path
+) -> None:
+    target = local_tables.target("merge")
+    frame = invoices(5)
+    frame = frame.with_columns(
+        pl.when(pl.col("doc") == "d3")
+        .then(pl.lit("__FAIL:INTERNAL_ERROR"))
+        .otherwise(pl.col("text"))
+        .alias("text")
+    )
+    output = str(tmp_path / "job")
+    with Emulator() as emu:
+        extractor = create_processor(emu, "extractor")
+        run(emu, frame, extractor, output=output, table=target)
+        run(emu, frame, extractor, output=output, table=target, mode="retry")
+    rows = xf.read_results(target).sort("doc")
+    assert rows.height == 5  # merge: the retried row replaced, not added
+    job_id = json.loads((tmp_path / "job" / "_manifest.json").read_text())["job_id"]
+    by_doc = dict(zip(rows.get_column("doc"), rows.get_column("extend_job_id"), strict=True))
+    assert by_doc["d3"] == f"{job_id}.retry1"
+    assert {v for k, v in by_doc.items() if k != "d3"} == {job_id}
+    assert (f"{job_id}.retry1", "1") in commits(target)  # d3 is in the second batch
