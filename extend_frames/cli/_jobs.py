@@ -255,7 +255,7 @@ def add_table_arguments(group: Any) -> None:
         choices=("append", "merge"),
         default="append",
         help="append (default): every run's rows, with extend_job_id/extend_job_time; merge: "
-        "one current row per key (--merge-on, default --key or the file column)",
+        "one current row per key (--merge-on; default: the job's key, run_id for collect-batch)",
     )
     group.add_argument(
         "--merge-on", action="append", metavar="COLUMN", help="with --table-mode merge (repeatable)"
