@@ -94,21 +94,24 @@ def local_tables(request: pytest.FixtureRequest, tmp_path: Path) -> Tables:
     return Tables(request.param, tmp_path)
 
 
+def delta_table(target: xf.Delta) -> Any:
+    """The ``deltalake.DeltaTable`` of ``target``, opened by delta-rs itself."""
+    from deltalake import DeltaTable
+
+    return DeltaTable(target.uri, storage_options=dict(target.storage_options or {}))
+
+
 def read_back(target: xf.Delta | xf.Iceberg) -> pa.Table:
     """The table as its own library reads it."""
     if isinstance(target, xf.Delta):
-        from deltalake import DeltaTable
-
-        return DeltaTable(target.uri, storage_options=target.storage_options).to_pyarrow_table()
+        return delta_table(target).to_pyarrow_table()
     return target.catalog.load_table(target.identifier).scan().to_arrow()
 
 
 def commits(target: xf.Delta | xf.Iceberg) -> list[tuple[str, str]]:
     """(job, chunk) of every commit that carries one, oldest first, from the table's history."""
     if isinstance(target, xf.Delta):
-        from deltalake import DeltaTable
-
-        history = DeltaTable(target.uri, storage_options=target.storage_options).history()
+        history = delta_table(target).history()
         marked = [h for h in reversed(history) if "extend-frames.job" in h]
         return [(h["extend-frames.job"], h["extend-frames.chunk"]) for h in marked]
     table = target.catalog.load_table(target.identifier)
@@ -125,9 +128,7 @@ def commits(target: xf.Delta | xf.Iceberg) -> list[tuple[str, str]]:
 def version(target: xf.Delta | xf.Iceberg) -> Any:
     """What changes with every commit (Delta version, Iceberg metadata location)."""
     if isinstance(target, xf.Delta):
-        from deltalake import DeltaTable
-
-        return DeltaTable(target.uri, storage_options=target.storage_options).version()
+        return delta_table(target).version()
     return target.catalog.load_table(target.identifier).metadata_location
 
 
