@@ -144,8 +144,13 @@ class IcebergSink(Sink):
         """``rows`` minus those whose key the table holds from a newer job (newest wins)."""
         if table.current_snapshot() is None:
             return rows
+        ex = require("pyiceberg.expressions")
+        # Only rows of newer jobs matter: files whose extend_job_time stats are all older (the
+        # usual case, a daily run) are pruned from the scan without being read.
+        newer_job = ex.GreaterThan(JOB_TIME, self.job_time.isoformat())
         held = table.scan(
-            row_filter=_key_filter(rows, self.keys), selected_fields=(*self.keys, JOB_TIME)
+            row_filter=ex.And(newer_job, _key_filter(rows, self.keys)),
+            selected_fields=(*self.keys, JOB_TIME),
         ).to_arrow()
         if held.num_rows == 0:
             return rows
