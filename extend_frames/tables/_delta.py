@@ -46,6 +46,11 @@ def table_schema_of(table: Any) -> pa.Schema:
     return pa.schema(table.schema().to_arrow())
 
 
+def _holds(table: Any, job_id: str, chunk: int) -> bool:
+    """Whether the ``DeltaTable`` snapshot ``table`` (None: no table) holds the chunk."""
+    return table is not None and table.transaction_version(app_id(job_id, chunk)) is not None
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -60,8 +65,7 @@ class DeltaSink(Sink):
         return None if table is None else table_schema_of(table)
 
     def published(self, job_id: str, chunk: int) -> bool:
-        table = open_delta(self.target)
-        return table is not None and table.transaction_version(app_id(job_id, chunk)) is not None
+        return _holds(open_delta(self.target), job_id, chunk)
 
     def _commit(self, job_id: str, chunk: int, rows: pa.Table) -> None:
         deltalake = require("deltalake")
@@ -69,7 +73,12 @@ class DeltaSink(Sink):
             app_transactions=[deltalake.Transaction(app_id(job_id, chunk), 0)],
             custom_metadata={JOB_PROPERTY: job_id, CHUNK_PROPERTY: str(chunk)},
         )
+        # The commit is checked against the snapshot it is written on: a writer that committed
+        # this chunk after that snapshot makes ours fail (delta-rs refuses a concurrent
+        # transaction with the same app id), one that committed before is seen here.
         table = open_delta(self.target)
+        if _holds(table, job_id, chunk):
+            return
         if table is not None:
             check_evolution(table_schema_of(table), rows.schema, self.display)
         if table is None or self.mode == "append":
@@ -80,6 +89,8 @@ class DeltaSink(Sink):
             # rows it copies; evolving first (a metadata-only commit) avoids it.
             self._append(table, rows.slice(0, 0), None)
             table = open_delta(self.target)
+            if _holds(table, job_id, chunk):
+                return
         on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in self.keys)
         newer = f"s.{_quote(JOB_TIME)} >= t.{_quote(JOB_TIME)}"
         (

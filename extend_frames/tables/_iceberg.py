@@ -6,7 +6,8 @@ and in the same commit updates the table property ``extend-frames.job.<job>``: t
 that job the table holds, as ranges (``"0-4,7"``). :meth:`IcebergSink.published` reads that
 property: it survives snapshot expiry and compaction, which the snapshot summaries do not.
 A commit asserts the snapshot it started from, so two writers never both add a chunk: the
-loser's commit fails, it reloads, sees the chunk and stops.
+loser's commit fails, it reloads, sees the chunk and stops (pyiceberg's own retry, which would
+rebase the append onto the winner's snapshot, is turned off for our commits).
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def open_iceberg(target: Iceberg, catalog: Any = None) -> Any:
         return None
 
 
+#: pyiceberg retries a conflicting commit by rebasing its appends onto the new snapshot: that
+#: would add a chunk another writer just added. Our own loop checks the table again instead.
+_RETRIES = "commit.retry.num-retries"
+
+
+def _without_commit_retries(table: Any) -> None:
+    """Turn off pyiceberg's commit retry for this loaded ``table`` object only (the property
+    is read from it at commit time and never written to the catalog)."""
+    metadata = table.metadata
+    properties = {**metadata.properties, _RETRIES: "0"}
+    table.metadata = metadata.model_copy(update={"properties": properties})
+
+
 def _key_filter(rows: pa.Table, keys: Sequence[str]) -> Any:
     """An Iceberg expression matching the (non-null) keys of ``rows``."""
     ex = require("pyiceberg.expressions")
@@ -120,10 +134,13 @@ class IcebergSink(Sink):
 
     def _commit(self, job_id: str, chunk: int, rows: pa.Table) -> None:
         table = open_iceberg(self.target, self.catalog) or self._create(rows.schema)
+        done = decode_chunks(table.properties.get(self._property(job_id), ""))
+        if chunk in done:  # committed since published() looked; checked on this snapshot
+            return
         current = table.schema().as_arrow()
         check_evolution(current, rows.schema, self.display)
-        done = decode_chunks(table.properties.get(self._property(job_id), ""))
         summary = {JOB_PROPERTY: job_id, CHUNK_PROPERTY: str(chunk)}
+        _without_commit_retries(table)
         with table.transaction() as tx:
             if adds_fields(current, rows.schema):
                 with tx.update_schema() as update:

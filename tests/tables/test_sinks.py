@@ -135,6 +135,8 @@ WRITER = textwrap.dedent(
                              warehouse=f"file://{where}/warehouse")
         target = xf.Iceberg("lake.shared", catalog=catalog)
     sink = open_sink(target, key=["doc"], job_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    print("ready", flush=True)
+    sys.stdin.readline()  # both start publishing together
     for chunk in range(6):
         docs = [f"d{chunk}-{i}" for i in range(3)]
         sink.publish("job1", chunk, pl.DataFrame({"doc": docs, "n": [chunk] * 3}).to_arrow())
@@ -148,11 +150,19 @@ def test_two_processes_publishing_the_same_job_commit_each_chunk_once(
 ) -> None:
     where = str(tmp_path / "table") if kind == "delta" else str(tmp_path)
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, kind, where], stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, kind, where],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(2)
     ]
+    for proc in procs:  # both imported and holding a sink
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"ready\n"
     for proc in procs:
-        _, err = proc.communicate(timeout=300)
+        _, err = proc.communicate(b"go\n", timeout=300)
         assert proc.returncode == 0, err.decode()[-2000:]
     if kind == "delta":
         target: xf.Delta | xf.Iceberg = xf.Delta(where)
@@ -180,3 +190,45 @@ def test_compaction_keeps_what_the_table_holds(local_tables: Tables) -> None:
     assert metrics["numFilesRemoved"] == 3
     sink.publish("job1", 1, part(["d1"]))  # still recorded: nothing added
     assert read_back(target).num_rows == 3
+
+
+def test_a_chunk_committed_after_the_check_is_not_committed_again(
+    local_tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer commits the chunk between ``published()`` and the commit: the commit
+    checks the snapshot it writes on, so the chunk is still added once."""
+    target = local_tables.target()
+    sink = open_sink(target, key=["doc"], job_time=DAY1)
+    sink.publish("job1", 0, part(["a", "b"]))
+    monkeypatch.setattr(type(sink), "published", lambda self, job_id, chunk: False)
+    sink.publish("job1", 0, part(["a", "b"]))
+    assert read_back(target).num_rows == 2
+    assert commits(target) == [("job1", "0")]
+
+
+class _StaleOnce:
+    """A catalog whose next ``load_table`` returns a table loaded before another writer's
+    commit: the commit built on it conflicts with that writer's."""
+
+    def __init__(self, catalog: object, stale: object) -> None:
+        self.catalog, self.stale, self.name = catalog, stale, "stale-once"
+
+    def load_table(self, identifier: str) -> object:
+        stale, self.stale = self.stale, None
+        return stale if stale is not None else self.catalog.load_table(identifier)  # type: ignore[attr-defined]
+
+
+def test_an_iceberg_commit_that_conflicts_is_checked_again_not_rebased(tmp_path: Path) -> None:
+    """pyiceberg would retry a conflicting append on top of the winner's snapshot (adding the
+    chunk twice); the sink turns that off and checks the table again instead."""
+    catalog = Tables("iceberg-local", tmp_path).catalog()
+    first = xf.Iceberg("lake.race", catalog=catalog)
+    open_sink(first, key=["doc"], job_time=DAY1).publish("job0", 0, part(["x"]))
+    stale = catalog.load_table("lake.race")  # before job1's chunk 0
+    open_sink(first, key=["doc"], job_time=DAY1).publish("job1", 0, part(["a", "b"]))
+    late = open_sink(xf.Iceberg("lake.race", catalog=_StaleOnce(catalog, stale)), key=["doc"],
+                     job_time=DAY1)  # fmt: skip
+    late.published = lambda job_id, chunk: False  # type: ignore[method-assign]  # it looked before
+    late.publish("job1", 0, part(["a", "b"]))
+    assert read_back(first).num_rows == 3
+    assert commits(first) == [("job0", "0"), ("job1", "0")]
