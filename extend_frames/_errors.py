@@ -4,6 +4,8 @@ Every error the library raises on purpose derives from :class:`ExtendError`::
 
     ExtendError                    transient?
     ├── InputError                 no    bad input, found before any request is sent
+    │   └── SourceRefusedError     no    a file reference the read policy refuses (internal:
+    │                                    jobs/_sources.py; the row's failure, never the job's)
     ├── APIError                   .retryable  the API answered with an error
     │   ├── AuthenticationError    no    401
     │   ├── PermissionDeniedError  no    403
@@ -16,6 +18,8 @@ Every error the library raises on purpose derives from :class:`ExtendError`::
     ├── TransportError             yes   no response (connection, timeout) after retries
     ├── BatchTimeoutError          yes   a batch did not end within Polling(timeout=...)
     ├── WebhookVerificationError   no    a webhook delivery failed verification
+    ├── SourceReadError            no    reading an upload's source failed (internal:
+    │                                    api/_upload.py; the row's failure, never the job's)
     ├── StoreError                 no    the output location cannot be used as asked
     └── TableError                 no    a lakehouse table (table=) cannot take this job's rows
 

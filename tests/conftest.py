@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -21,3 +22,32 @@ def strict_emulator_responses(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     if tap.found:
         pytest.fail(f"emulator responses off the SDK types:\n{tap.report()}", pytrace=False)
+
+
+#: The integration tests of the dev environment (the others run in their nox sessions). On CI
+#: (``CI=true``, as CI runs ``.ci/run``) none of them may skip, for want of a package or of
+#: Java: a skip there fails, naming its reason. Locally a skip stays a skip.
+_MUST_RUN_ON_CI = ("tests/spark/", "tests/test_dbt.py", "tests/integrations/")
+
+
+def _fail_skip_on_ci(report: pytest.CollectReport | pytest.TestReport) -> None:
+    if not (report.skipped and os.environ.get("CI") and report.nodeid.startswith(_MUST_RUN_ON_CI)):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = (
+        f"{reason}: on CI every integration test must run (scripts/test.sh installs what "
+        "they need; see docs/guides/orchestrators.md)"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    _fail_skip_on_ci(outcome.get_result())  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    outcome = yield
+    _fail_skip_on_ci(outcome.get_result())  # type: ignore[attr-defined]

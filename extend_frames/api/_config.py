@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Literal
 
 from extend_frames._errors import InputError
 
@@ -25,8 +24,6 @@ REGIONS: dict[str, str] = {
     "eu1": "https://api.eu1.extend.ai",
 }
 DEFAULT_BASE_URL = REGIONS["us"]
-
-Preset = Literal["payg", "scale", "enterprise"]
 
 
 def _positive(name: str, value: float) -> float:

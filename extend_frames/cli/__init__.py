@@ -1,43 +1,22 @@
 """The ``extend-frames`` command line: thin argument parsing over the public API.
 
-Each subcommand lives in its own module exposing ``register(subparsers)``; the module sets
-``func`` on its parser, which receives the parsed arguments and returns the exit code.
+Each subcommand lives in its own module exposing ``register(subparsers)`` (``cli/_parser.py``
+calls them); the module sets ``func`` on its parser, which receives the parsed arguments and
+returns the exit code or raises: ``main`` runs it under ``run_command`` (``cli/_run.py``), the
+one rule for usage errors (2), library errors (1, 75) and Ctrl-C (130).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
-from extend_frames._version import __version__
-from extend_frames.cli._exit import EXIT_USAGE, codes_help
+from extend_frames.cli._exit import EXIT_USAGE
+from extend_frames.cli._parser import build_parser
+from extend_frames.cli._run import run_command
 
-# Subcommand modules, in the order --help lists them.
-_COMMANDS: tuple[str, ...] = ("_demo", "_jobs", "_attach", "_emulator", "_samples")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="extend-frames",
-        description="Run Extend's document processing over a table of files, "
-        "or serve a local Extend-compatible emulator.",
-        epilog="Start with 'extend-frames demo' (offline). 'extend-frames COMMAND --help' "
-        "shows each command's options and examples.\n\n" + codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"extend-frames {__version__}")
-    talk = parser.add_mutually_exclusive_group()
-    talk.add_argument(
-        "-v", "--verbose", action="store_true", help="log progress details (INFO) on stderr"
-    )
-    talk.add_argument("-q", "--quiet", action="store_true", help="log errors only")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMANDS:
-        importlib.import_module(f"extend_frames.cli.{name}").register(sub)
-    return parser
+__all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,8 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return EXIT_USAGE
-    code: int = func(args)
-    return code
+    key_env = getattr(args, "api_key_env", None)
+    return run_command(args.command, lambda: int(func(args)), key_env=key_env)
 
 
 if __name__ == "__main__":  # pragma: no cover

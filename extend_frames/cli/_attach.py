@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from extend_frames._errors import ExtendError
-from extend_frames.cli._exit import (
-    EXIT_INCOMPLETE,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_ROWS_FAILED,
-    EXIT_USAGE,
-    JOB_CODES_HELP,
-)
+from extend_frames.cli._command import add_command
+from extend_frames.cli._exit import JOB_CODES_HELP, outcome_code
 from extend_frames.cli._jobs import (
     _add_api_options,
     _add_storage_options,
-    _bad_rows,
-    _client,
-    _fail,
     add_cache_argument,
+    add_max_wait,
+    add_report_options,
     add_table_arguments,
+    max_wait,
     storage_options,
     table_target,
+    with_client,
 )
-from extend_frames.cli._words import add_command
 
 _HELP = """any Extend batch (bpar_/bpr_ id) as typed Parquet results, one row per run
 
@@ -49,54 +41,39 @@ def register(subparsers: Any) -> None:
         "--output", required=True, metavar="PATH", help="folder for Parquet results (fsspec URL)"
     )
     _add_storage_options(out, "--output")
-    out.add_argument(
-        "--max-wait",
-        type=float,
-        metavar="SECONDS",
-        help="return after at most this long; runs not finished are PENDING (exit 4): rerun",
+    add_max_wait(
+        out, "return after at most this long; runs not finished are PENDING (exit 4): rerun"
     )
     add_cache_argument(
         out,
         "result cache (folder or fsspec URL) to add the batch's PROCESSED runs with a file id "
         "to, so a later job over the same file ids pays nothing for them",
     )
-    out.add_argument("--json", action="store_true", help="print one JSON summary object")
+    add_report_options(out, "print one JSON summary object", progress=False)
     add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_api_options(p)
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_collect_batch)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _collect_batch(args: argparse.Namespace) -> int:
     import extend_frames as xf
     from extend_frames.frames import display_path
 
-    if args.max_wait is not None and not args.max_wait >= 0:
-        print(f"extend-frames collect-batch: error: --max-wait must be >= 0 seconds, got "
-              f"{args.max_wait:g}", file=sys.stderr)  # fmt: skip
-        return EXIT_USAGE
-    try:
-        client = _client(args)
-        try:
-            df = xf.read_batch(
-                args.batch_id,
-                client=client,
-                output=args.output,
-                storage_options=storage_options(args.storage_option),
-                max_wait=args.max_wait,
-                cache=args.cache,
-                table=table_target(args),
-            )
-        finally:
-            client.close()
-    except ExtendError as exc:
-        return _fail("collect-batch", exc, args)
-    except KeyboardInterrupt:
-        print("extend-frames collect-batch: interrupted; rerun to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    seconds = max_wait(args)
+    df = with_client(
+        args,
+        lambda client: xf.read_batch(
+            args.batch_id,
+            client=client,
+            output=args.output,
+            storage_options=storage_options(args.storage_option),
+            max_wait=seconds,
+            cache=args.cache,
+            table=table_target(args),
+        ),
+    )
     summary = xf.summarize(df)
-    code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
-    if summary.by_status.get("PENDING"):
-        code = EXIT_INCOMPLETE
+    code = outcome_code(summary.by_status)
     shown = display_path(args.output)
     if args.json:
         print(

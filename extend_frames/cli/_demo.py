@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from extend_frames.cli._words import add_command
+from extend_frames.cli._command import add_command
 
 _DEMO_ORDER = ("parse", "classify", "extract", "split")  # the order the demo runs them
 #: The smallest --count whose sample set (and every larger one) holds an invoice and a packet,
@@ -329,8 +329,7 @@ def _report_split(say: Any, frames: dict[str, Any], truth: Any, result: DemoResu
 
 
 def _run(args: argparse.Namespace) -> int:
-    from extend_frames._errors import ExtendError
-    from extend_frames.cli._exit import EXIT_OK, EXIT_USAGE, fail, missing_extra
+    from extend_frames.cli._exit import EXIT_OK, EXIT_USAGE, missing_extra
 
     if args.count < MIN_COUNT:
         print(
@@ -344,6 +343,4 @@ def _run(args: argparse.Namespace) -> int:
         run_demo(args.dir, count=args.count, seed=args.seed, progress=not args.no_progress)
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         return missing_extra("demo", exc)
-    except ExtendError as exc:
-        return fail("demo", exc)
     return EXIT_OK

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from extend_frames.cli._words import add_command
+from extend_frames.cli._command import add_command
 
 
 def _rate(value: str) -> str | float:

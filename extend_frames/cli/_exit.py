@@ -1,4 +1,5 @@
-"""The CLI's exit codes, in one place: what each means, and which one an error maps to.
+"""The CLI's exit codes, in one place: what each means, which one an error maps to, and the
+one rule from a result's rows to a code (``outcome_code``).
 
 Errors map through their marking (``ExtendError.transient``): a transient error (network,
 429, 5xx, an ambiguous create, a batch timeout) exits 75, so a scheduler can retry the same
@@ -9,8 +10,10 @@ path in use by another job) exits 1: change something first.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 
-from extend_frames._errors import ExtendError
+from extend_frames._errors import ExtendError, InputError
+from extend_frames.api._models import NON_TERMINAL
 
 EXIT_OK = 0  # complete, no FAILED/CANCELLED row
 EXIT_ERROR = 1  # a terminal error: bad input, API refusal, store error; fix, then rerun
@@ -34,6 +37,28 @@ EXIT_CODES: dict[int, str] = {
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGINT): nothing more was submitted; rerun the same "
     "command to resume",
 }
+
+
+class UsageError(InputError):
+    """Arguments argparse cannot check on its own (exit code 2, like argparse's; the CLI
+    catches it first; other input errors exit 1)."""
+
+
+def outcome_code(by_status: Mapping[str, int], *, complete: bool | None = None) -> int:
+    """The one rule from a result's rows to the exit code: not finished (``complete`` is False,
+    or, when not given, a row is still PENDING/PROCESSING) exits 4; finished with a FAILED or
+    CANCELLED row exits 3; else 0.
+
+    >>> outcome_code({"PROCESSED": 2, "FAILED": 1}), outcome_code({"PENDING": 1, "FAILED": 1})
+    (3, 4)
+    """
+    if complete is None:
+        complete = not any(by_status.get(status, 0) for status in NON_TERMINAL)
+    if not complete:
+        return EXIT_INCOMPLETE
+    if any(by_status.get(status, 0) for status in ("FAILED", "CANCELLED")):
+        return EXIT_ROWS_FAILED
+    return EXIT_OK
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -61,26 +86,14 @@ def missing_extra(command: str, exc: ImportError, code: int = EXIT_ERROR) -> int
     return code
 
 
-def fail(command: str, exc: BaseException | str, *, key_env: str | None = None) -> int:
-    """Print ``extend-frames COMMAND: error: ...`` on stderr; return the exit code.
-
-    The message is in the CLI's words (flags, not the library's keywords); a 401 under
-    ``--api-key-env NAME`` (``key_env``) names the variable whose key was refused.
-    """
-    from extend_frames.cli._words import cli_words, refused_key
-
-    if isinstance(exc, str):
-        message, code = cli_words(exc), EXIT_ERROR
-    else:
-        refused = refused_key(exc, key_env)
-        message = refused or cli_words(" ".join([str(exc), *getattr(exc, "__notes__", ())]))
-        code = exit_code_for(exc)
-    kind = "transient error" if code == EXIT_TRANSIENT else "error"
-    print(f"extend-frames {command}: {kind}: {message}", file=sys.stderr)
-    return code
-
-
-#: The ``exit codes:`` block of every command that runs a job or reads a batch.
+#: The ``exit codes:`` block of every command that runs a job or reads a batch (each can
+#: return 4: a bounded wait leaves rows PENDING).
 JOB_CODES_HELP = codes_help(
-    EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_TRANSIENT, EXIT_INTERRUPTED
+    EXIT_OK,
+    EXIT_ERROR,
+    EXIT_USAGE,
+    EXIT_ROWS_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_TRANSIENT,
+    EXIT_INTERRUPTED,
 )

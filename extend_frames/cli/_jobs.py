@@ -10,38 +10,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
 
-from extend_frames._errors import ExtendError, InputError
+from extend_frames._errors import InputError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS
+from extend_frames.api._models import NON_TERMINAL
+from extend_frames.cli._command import add_command
 from extend_frames.cli._exit import (
     EXIT_ERROR,
     EXIT_INCOMPLETE,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
-    EXIT_TRANSIENT,
     EXIT_USAGE,
+    JOB_CODES_HELP,
+    UsageError,
     codes_help,
-    fail,
+    outcome_code,
 )
-from extend_frames.cli._words import add_command
 from extend_frames.frames import TABLE_FORMATS as _FORMATS
 
 _PLANS = ("payg", "scale", "enterprise")
-
-_CODES_HELP = codes_help(
-    EXIT_OK,
-    EXIT_ERROR,
-    EXIT_USAGE,
-    EXIT_ROWS_FAILED,
-    EXIT_INCOMPLETE,
-    EXIT_TRANSIENT,
-    EXIT_INTERRUPTED,
-)
+_T = TypeVar("_T")
 
 _EXAMPLES = {
     "parse": """\
@@ -116,7 +107,7 @@ def register(subparsers: Any) -> None:
 def _register_job(subparsers: Any, operation: str) -> None:
     what = _DESCRIPTIONS[operation]
     doc = f"{what.rstrip('.').lower()}\n\n{what} {_JOB_HELP}"
-    p = add_command(subparsers, operation, doc, _EXAMPLES[operation] + "\n\n" + _CODES_HELP)
+    p = add_command(subparsers, operation, doc, _EXAMPLES[operation] + "\n\n" + JOB_CODES_HELP)
     src = p.add_argument_group("input (a table, or --glob)")
     src.add_argument(
         "input",
@@ -174,8 +165,7 @@ def _register_job(subparsers: Any, operation: str) -> None:
         help=f"documents per batch (1-{MAX_BATCH_INPUTS}, default {MAX_BATCH_INPUTS})",
     )
     job.add_argument("--priority", type=int, help="Extend batch priority (1-100)")
-    job.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    job.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_report_options(job, "print the summary as one JSON object", progress=True)
     _add_storage_options(job)
     _add_cache_options(job)
     _add_route_option(job)
@@ -199,12 +189,44 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
         "--webhook-public-url", help="the URL Extend posts to (e.g. a tunnel to the receiver)"
     )
     _add_bounded_wait(wait)
-    wait.add_argument(
+    _add_poll_options(wait)
+
+
+def _add_poll_options(group: Any) -> None:
+    """--poll-initial and --poll-max: one definition for every command that polls."""
+    group.add_argument(
         "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
     )
-    wait.add_argument(
+    group.add_argument(
         "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
     )
+
+
+def _polling(args: argparse.Namespace) -> Any:
+    """The ``xf.Polling`` the poll flags describe (``--poll-max`` at least ``--poll-initial``)."""
+    import extend_frames as xf
+
+    return xf.Polling(initial=args.poll_initial, maximum=max(args.poll_max, args.poll_initial))
+
+
+def add_max_wait(group: Any, help: str) -> None:
+    """--max-wait SECONDS: one definition (checked by :func:`max_wait`), each command's help."""
+    group.add_argument("--max-wait", type=float, metavar="SECONDS", help=help)
+
+
+def max_wait(args: argparse.Namespace) -> float | None:
+    """``--max-wait``, refused (exit 2) when negative or NaN."""
+    seconds: float | None = args.max_wait
+    if seconds is not None and not seconds >= 0:
+        raise UsageError(f"--max-wait must be >= 0 seconds, got {seconds:g}")
+    return seconds
+
+
+def add_report_options(group: Any, json_help: str, *, progress: bool) -> None:
+    """--json (and --no-progress where a command shows a progress bar)."""
+    if progress:
+        group.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    group.add_argument("--json", action="store_true", help=json_help)
 
 
 def _add_route_option(job: Any) -> None:
@@ -288,11 +310,9 @@ def table_target(args: argparse.Namespace) -> Any:
 
 def _add_bounded_wait(wait: Any) -> None:
     """--max-wait and --detach: return before every batch is done (exit 4), collect later."""
-    wait.add_argument(
-        "--max-wait",
-        type=float,
-        metavar="SECONDS",
-        help="return after at most this long; unfinished rows stay PENDING (exit 4): rerun "
+    add_max_wait(
+        wait,
+        "return after at most this long; unfinished rows stay PENDING (exit 4): rerun "
         "the command or `extend-frames collect DIR` later",
     )
     wait.add_argument(
@@ -336,65 +356,53 @@ def _add_api_options(p: argparse.ArgumentParser) -> None:
 
 
 def _register_collect(subparsers: Any) -> None:
-    p = add_command(subparsers, "collect", _COLLECT_HELP, _COLLECT_EXAMPLES + "\n\n" + _CODES_HELP)
+    p = add_command(
+        subparsers, "collect", _COLLECT_HELP, _COLLECT_EXAMPLES + "\n\n" + JOB_CODES_HELP
+    )
     p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
-    p.add_argument(
-        "--max-wait",
-        type=float,
-        metavar="SECONDS",
-        help="return after at most this long; rows still PENDING exit 4 (collect again later)",
-    )
+    job = p.add_argument_group("job")
     add_cache_argument(
-        p, "the result cache to add results to (default: the one the job was started with)"
+        job, "the result cache to add results to (default: the one the job was started with)"
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument(
-        "--poll-initial", type=float, default=2.0, help="first poll delay, seconds (default 2)"
+    add_report_options(job, "print the summary as one JSON object", progress=True)
+    _add_storage_options(job, "OUTPUT")
+    wait = p.add_argument_group("waiting")
+    add_max_wait(
+        wait, "return after at most this long; rows still PENDING exit 4 (collect again later)"
     )
-    p.add_argument(
-        "--poll-max", type=float, default=30.0, help="longest poll delay, seconds (default 30)"
-    )
-    _add_storage_options(p, "OUTPUT")
+    _add_poll_options(wait)
     add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_api_options(p)
-    p.set_defaults(func=_run_collect)
+    p.set_defaults(func=_collect)
 
 
-def _run_collect(args: argparse.Namespace) -> int:
+def _collect(args: argparse.Namespace) -> int:
     import extend_frames as xf
 
-    try:
-        client = _client(args)
-        polling = xf.Polling(
-            initial=args.poll_initial, maximum=max(args.poll_max, args.poll_initial)
-        )
-        started = time.monotonic()
-        try:
-            out = xf.collect(
-                args.output,
-                client=client,
-                storage_options=storage_options(args.storage_option),
-                max_wait=args.max_wait,
-                cache=args.cache,
-                progress=not args.no_progress,
-                polling=polling,
-                table=table_target(args),
-            )
-        finally:
-            client.close()
-        return _report_job(args, "collect", out, time.monotonic() - started)
-    except (ExtendError, KeyboardInterrupt) as exc:
-        return _fail("collect", exc, args)
+    seconds, started = max_wait(args), time.monotonic()
+    out = with_client(
+        args,
+        lambda client: xf.collect(
+            args.output,
+            client=client,
+            storage_options=storage_options(args.storage_option),
+            max_wait=seconds,
+            cache=args.cache,
+            progress=not args.no_progress,
+            polling=_polling(args),
+            table=table_target(args),
+        ),
+    )
+    return _report_job(args, "collect", out, time.monotonic() - started)
 
 
 def _register_status(subparsers: Any) -> None:
     codes = codes_help(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ROWS_FAILED, EXIT_INCOMPLETE)
     p = add_command(subparsers, "status", _STATUS_HELP, _STATUS_EXAMPLES + "\n\n" + codes)
     p.add_argument("output", metavar="OUTPUT", help="the job's output folder (path or fsspec URL)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_report_options(p, "print one JSON object", progress=False)
     _add_storage_options(p, "OUTPUT")
-    p.set_defaults(func=_run_status)
+    p.set_defaults(func=_status)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -468,6 +476,15 @@ def _client(args: argparse.Namespace) -> Any:
     )
 
 
+def with_client(args: argparse.Namespace, call: Callable[[Any], _T]) -> _T:
+    """``call(client)`` with the client the API flags describe, closed afterwards."""
+    client = _client(args)
+    try:
+        return call(client)
+    finally:
+        client.close()
+
+
 def _parse_config(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
@@ -487,36 +504,11 @@ def _parse_config(text: str | None) -> dict[str, Any] | None:
     raise InputError("--config must be a JSON object")
 
 
-class _UsageError(Exception):
-    """Arguments argparse cannot check on its own (exit code 2, like argparse's)."""
-
-
-def _fail(command: str, exc: BaseException | str, args: argparse.Namespace | None = None) -> int:
-    return fail(command, exc, key_env=getattr(args, "api_key_env", None))
-
-
-def _bad_rows(by_status: Mapping[str, int]) -> int:
-    return sum(by_status.get(s, 0) for s in ("FAILED", "CANCELLED"))
-
-
 # -- the commands ----------------------------------------------------------------------------
 
 
 def _run_job(args: argparse.Namespace) -> int:
-    operation: str = args.operation
-    try:
-        return _job(args, operation)
-    except _UsageError as exc:
-        print(f"extend-frames {operation}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ExtendError as exc:
-        return _fail(operation, exc, args)
-    except KeyboardInterrupt:
-        print(
-            f"extend-frames {operation}: interrupted; rerun the same command to resume",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+    return _job(args, args.operation)
 
 
 def _job(args: argparse.Namespace, operation: str) -> int:
@@ -524,20 +516,18 @@ def _job(args: argparse.Namespace, operation: str) -> int:
     import extend_frames as xf
 
     if (args.input is None) == (args.glob is None):
-        raise _UsageError("give either INPUT (a table) or --glob PATTERN (files), not both")
+        raise UsageError("give either INPUT (a table) or --glob PATTERN (files), not both")
     if not 1 <= args.batch_size <= MAX_BATCH_INPUTS:
-        raise _UsageError(
+        raise UsageError(
             f"--batch-size must be between 1 and {MAX_BATCH_INPUTS}, got {args.batch_size}"
         )
-    if args.max_wait is not None and not args.max_wait >= 0:
-        raise _UsageError(f"--max-wait must be >= 0 seconds, got {args.max_wait:g}")
+    seconds = max_wait(args)
     if args.cache_key is not None and args.cache is None:
-        raise _UsageError("--cache-key needs --cache URL (the cache whose entries it keys)")
+        raise UsageError("--cache-key needs --cache URL (the cache whose entries it keys)")
     options = storage_options(args.storage_option)
     text_column: str | None = getattr(args, "text_column", None)
     frame = _input_frame(args, text_column, options)
     client = _client(args)
-    polling = xf.Polling(initial=args.poll_initial, maximum=max(args.poll_max, args.poll_initial))
     receiver = None
     if args.wait == "webhook":
         receiver = xf.WebhookReceiver(
@@ -556,12 +546,12 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "progress": not args.no_progress,
         "mode": args.mode,
         "route": args.route,
-        "polling": polling,
+        "polling": _polling(args),
         "priority": args.priority,
         "client": client,
         "cache": args.cache,
         "cache_key": args.cache_key,
-        "max_wait": args.max_wait,
+        "max_wait": seconds,
         "detach": args.detach,
         "table": table_target(args),
     }
@@ -587,7 +577,7 @@ def _input_frame(
     """The job's input rows: INPUT read as a table, or one row per --glob match."""
     if args.glob is not None:
         if text_column is not None:
-            raise _UsageError("--text-column needs a table INPUT, not --glob")
+            raise UsageError("--text-column needs a table INPUT, not --glob")
         return glob_files(args.glob, column=args.file_column or "file", storage_options=options)
     return read_table(args.input, format=args.format, storage_options=options)
 
@@ -625,10 +615,8 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
         .len()
         .sort(["len", "failure_reason"], descending=[True, False])
     )
-    pending = sum(summary.by_status.get(s, 0) for s in ("PENDING", "PROCESSING"))
-    code = EXIT_ROWS_FAILED if _bad_rows(summary.by_status) else EXIT_OK
-    if pending:
-        code = EXIT_INCOMPLETE
+    pending = sum(summary.by_status.get(s, 0) for s in NON_TERMINAL)
+    code = outcome_code(summary.by_status)
     shown = display_path(args.output)
     if args.json:
         print(
@@ -670,23 +658,15 @@ def _report_job(args: argparse.Namespace, operation: str, out: Any, seconds: flo
     return code
 
 
-def _run_status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace) -> int:
     from extend_frames.frames import job_status
 
-    try:
-        options = storage_options(args.storage_option)
-        summary = job_status(
-            args.output, storage_options=options, missing_hint="run the job command with --output"
-        )
-    except ExtendError as exc:
-        return _fail("status", exc)
+    options = storage_options(args.storage_option)
+    summary = job_status(
+        args.output, storage_options=options, missing_hint="run the job command with --output"
+    )
     by_status = summary.rows_by_status or {}
-    if not summary.complete:
-        code = EXIT_INCOMPLETE
-    elif _bad_rows(by_status):
-        code = EXIT_ROWS_FAILED
-    else:
-        code = EXIT_OK
+    code = outcome_code(by_status, complete=summary.complete)
     if args.json:
         state: Literal["complete", "incomplete"] = "complete" if summary.complete else "incomplete"
         print(

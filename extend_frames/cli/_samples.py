@@ -9,8 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+from extend_frames.cli._command import add_command
 from extend_frames.cli._exit import EXIT_USAGE, missing_extra
-from extend_frames.cli._words import add_command
 
 _HELP = """write sample documents (invoices, receipts, statements, packets) with ground truth
 

@@ -11,13 +11,8 @@ from __future__ import annotations
 import argparse
 import functools
 import re
-import textwrap
-from typing import Any
 
 from extend_frames._errors import AuthenticationError
-
-#: Descriptions are wrapped to this width; epilogs (examples, exit codes) keep their lines.
-_WIDTH = 79
 
 #: Library keywords whose flag is not ``--`` + the keyword with dashes (not an argparse dest).
 _ALIASES: dict[str, str] = {
@@ -43,7 +38,7 @@ def _long_options(parser: argparse.ArgumentParser, into: dict[str, str]) -> None
 @functools.cache
 def flags() -> dict[str, str]:
     """Library keyword -> CLI flag, for every option of every subcommand."""
-    from extend_frames.cli import build_parser
+    from extend_frames.cli._parser import build_parser
 
     mapping: dict[str, str] = {}
     _long_options(build_parser(), mapping)
@@ -76,24 +71,3 @@ def refused_key(exc: BaseException, key_env: str | None) -> str | None:
         f"the key in ${key_env} was refused{code}: check its value, or name another "
         "variable with --api-key-env NAME"
     )
-
-
-def add_command(
-    subparsers: Any, name: str, doc: str, epilog: str | None = None
-) -> argparse.ArgumentParser:
-    """Register the subcommand ``name``. ``doc`` is its help: a one-line summary (what
-    ``extend-frames --help`` lists), a blank line, then the description, whose paragraphs are
-    wrapped. ``epilog`` (examples, the exit codes) is printed as written."""
-    summary, _, description = textwrap.dedent(doc).strip().partition("\n\n")
-    paragraphs = [
-        textwrap.fill(" ".join(p.split()), _WIDTH, break_on_hyphens=False)
-        for p in description.split("\n\n")
-    ]
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        name,
-        help=summary,
-        description="\n\n".join(paragraphs) if description else summary,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    return parser

@@ -155,7 +155,7 @@ async def get_legacy_batch(request: Request) -> Response:
         runs = [state.runs[i] for i in batch.run_ids if i in state.runs]
         first = runs[0] if runs else None
         pages = sum(r.page_count or 0 for r in runs if r.status == "PROCESSED")
-        body = {
+        body: dict[str, Any] = {
             "object": "batch_processor_run",
             "id": batch.id,
             "processorId": batch.processor_id,
@@ -166,7 +166,8 @@ async def get_legacy_batch(request: Request) -> Response:
             "source": "STUDIO",
             "sourceId": batch.processor_id,
             "runCount": len(batch.run_ids),
-            "options": {},
+            # Evaluation options (fields fuzzy-matched or excluded): API batches set none.
+            "options": {"fuzzyMatchFields": [], "excludeFields": []},
             "createdAt": rfc3339(batch.created_at),
             "updatedAt": rfc3339(max([batch.created_at, *(r.updated_at for r in runs)])),
         }

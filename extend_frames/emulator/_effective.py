@@ -1,11 +1,17 @@
 """Effective configs: what a run or version echoes once Extend's defaults are filled in.
 
 The SDK says a run's ``config`` is "the configuration used ..., including any default values
-that were applied". The defaults below are the ones SDK 1.20 documents (base processors:
-``extraction_performance``, ``classification_standard``, ``splitting_performance``, parse engine
-``parse_performance``, target ``markdown``, page chunking, ``returnOcr.words`` false, split
-``strictIdentifierModeEnabled`` on for the current splitter versions). Version numbers are the
-emulator's placeholders for "latest stable" (Extend does not publish a fixed number).
+that were applied". Every option the SDK declares that has a value when it is not sent is
+filled in (docs/emulator-fidelity.md, "Effective configs"): the defaults SDK 1.20 documents
+(base processors ``extraction_performance``, ``classification_standard``,
+``splitting_performance``; parse engine ``parse_performance``, target ``markdown``, page
+chunking, ``returnOcr.words`` false, ``verticalGroupingThreshold`` 1.0, ``citationMode`` line,
+``currentDateEnabled`` false, split ``strictIdentifierModeEnabled`` on for the current
+splitter versions), what the emulator does when the option is absent (citations on), and the
+off state of every other opt-in. Rules default to the empty text. Options that have no value
+unless sent (``pageRanges``, ``excelSheetRanges``, ``arrayStrategy``, chunking
+``options``, ``reviewAgent``) appear only when sent. Version numbers are the emulator's
+placeholders for "latest stable" (Extend does not publish a fixed number).
 ``Fidelity(effective_configs=False)`` echoes configs verbatim instead.
 """
 
@@ -36,7 +42,48 @@ DEFAULT_PARSE_CONFIG: dict[str, Any] = {
     "chunkingStrategy": {"type": "page"},
     "engine": "parse_performance",
     "blockOptions": {"figures": {"enabled": True}, "tables": {"targetFormat": "markdown"}},
-    "advancedOptions": {"returnOcr": {"words": False}},
+    "advancedOptions": {
+        "pageRotationEnabled": True,
+        "excelParsingMode": "basic",
+        "excelSkipHiddenContent": False,
+        "excelUseRawCellValues": False,
+        "excelSkipCalculation": False,
+        "excelIncludeCellMetadata": False,
+        "excelIncludeCellFormatting": False,
+        "verticalGroupingThreshold": 1.0,
+        "returnOcr": {"words": False},
+        "alwaysConvertToPdf": False,
+        "enrichmentFormat": "xml",
+        "imageConversionQuality": "high",
+        "formattingDetection": [],
+    },
+}
+# Per processor kind: the rules key and the advanced options filled in when absent.
+RULES_KEY = {
+    "extractor": "extractionRules",
+    "classifier": "classificationRules",
+    "splitter": "splitRules",
+}
+DEFAULT_ADVANCED_OPTIONS: dict[str, dict[str, Any]] = {
+    "extractor": {
+        "modelReasoningInsightsEnabled": False,
+        "advancedMultimodalEnabled": False,
+        "citationsEnabled": True,  # the emulator cites unless told not to
+        "citationMode": "line",
+        "arrayCitationStrategy": "item",
+        "excelSheetSelectionStrategy": "intelligent",
+        "currentDateEnabled": False,
+    },
+    "classifier": {
+        "context": "default",
+        "advancedMultimodalEnabled": False,
+        "memoryEnabled": False,
+    },
+    "splitter": {
+        "splitExcelDocumentsBySheetEnabled": False,
+        "pageOverlapEnabled": False,
+        "strictIdentifierModeEnabled": True,
+    },
 }
 
 
@@ -59,15 +106,19 @@ def parse_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def processor_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
-    """An extractor/classifier/splitter config with baseProcessor and baseVersion filled in."""
+    """An extractor/classifier/splitter config with its defaults filled in: baseProcessor,
+    baseVersion, the rules text, the advanced options and the effective parseConfig."""
     out = copy.deepcopy(config)
     base = out.get("baseProcessor") or BASE_PROCESSOR[kind]
     out["baseProcessor"] = base
     if not out.get("baseVersion") or out["baseVersion"] == "latest":
         out["baseVersion"] = BASE_VERSION.get(base, "latest")
-    if kind == "splitter":
-        options = out.get("advancedOptions")
-        options = dict(options) if isinstance(options, dict) else {}
-        options.setdefault("strictIdentifierModeEnabled", True)
-        out["advancedOptions"] = options
+    if not isinstance(out.get(RULES_KEY[kind]), str):
+        out[RULES_KEY[kind]] = ""
+    options = out.get("advancedOptions")
+    out["advancedOptions"] = merge(
+        DEFAULT_ADVANCED_OPTIONS[kind], options if isinstance(options, dict) else {}
+    )
+    parse = out.get("parseConfig")
+    out["parseConfig"] = parse_config(parse if isinstance(parse, dict) else {})
     return out

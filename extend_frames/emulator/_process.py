@@ -7,7 +7,7 @@ under the state lock when the run's (simulated) processing time is over.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import _documents as docs
@@ -84,6 +84,13 @@ def read_file(state: State, file: FileRecord) -> docs.Document:
         max_pages=state.config.max_pages,
         max_bytes=state.config.max_file_bytes,
     )
+    split = file.parent_split
+    if split is not None:  # a split's sub-document: its pages, numbered from 1
+        first, last = int(split["startPage"]), int(split["endPage"])
+        pages = [p for p in doc.pages if first <= p.number <= last]
+        numbered = tuple(replace(p, number=i) for i, p in enumerate(pages, 1))
+        digest = f"{doc.digest}:{first}-{last}" if doc.digest else ""
+        doc = replace(doc, pages=numbered, digest=digest)
     file.file_type = doc.file_type
     file.page_count = doc.page_count
     return doc
@@ -127,10 +134,15 @@ def _output(state: State, run: RunRecord, doc: docs.Document, file: FileRecord) 
     if kind == "classify":
         return docs.classify_output(doc, run.config)
 
-    def make_file_id() -> str:
+    def make_file_id(split: dict[str, Any]) -> str:
+        """The split's sub-document: a derivative file of the same bytes, restricted to the
+        split's pages when read (``read_file``), whose metadata names the split."""
         child = _new_file(state, file.name, file.data, file.password)
         child.parent_file_id = file.id
         child.file_type = file.file_type
+        keys = ("id", "type", "identifier", "startPage", "endPage")
+        child.parent_split = {k: split[k] for k in keys}
+        child.page_count = split["endPage"] - split["startPage"] + 1
         return child.id
 
     return docs.split_output(doc, run.config, make_file_id=make_file_id)

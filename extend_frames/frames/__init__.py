@@ -2,7 +2,6 @@
 
 from extend_frames.frames import _namespace  # noqa: F401  (registers df.xf)
 from extend_frames.frames._attach import aread_batch, read_batch
-from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._dryrun import Plan
 from extend_frames.frames._inputs import document_column
 from extend_frames.frames._options import JobOptions, WaitOptions
@@ -30,9 +29,6 @@ from extend_frames.frames._result_schema import result_schema, spark_compatible
 from extend_frames.frames._run import StoredRun
 from extend_frames.frames._summary import JobSummary, summarize
 
-#: The dtype of the ``status`` column (kept under its wave-1 name).
-STATUS = STATUS_DTYPE
-
 # By role (the package's own __all__ is the sorted public surface).
 __all__ = [  # noqa: RUF022 - grouped by role; the sorted surface is extend_frames.__all__
     # the operations and their async twins
@@ -59,7 +55,6 @@ __all__ = [  # noqa: RUF022 - grouped by role; the sorted surface is extend_fram
     "run_stored",
     "document_column",
     # types and schemas
-    "STATUS",
     "TABLE_FORMATS",
     "JobOptions",
     "WaitOptions",

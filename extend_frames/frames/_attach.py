@@ -20,17 +20,17 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._columns import ROW, RUN_ID, STATUS_VALUES
+from extend_frames._columns import ROW, RUN_ID
 from extend_frames._errors import InputError, NotFoundError, StoreError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS, Operation
 from extend_frames.api import BatchRun, Client
 from extend_frames.api._models import NON_TERMINAL
 from extend_frames.frames._cache import CacheLike, batch_entries, job_partition, open_cache
-from extend_frames.frames._collect import STATUS_DTYPE
+from extend_frames.frames._collect import known_status
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._options import Options
 from extend_frames.frames._publish import now_iso, open_publisher, publish_missing, publish_part
-from extend_frames.frames._schema import confidence_dtype, output_dtype
+from extend_frames.frames._schema import output_dtypes
 from extend_frames.jobs import (
     Concurrency,
     Polling,
@@ -134,8 +134,7 @@ async def _read(
     if proc_id is not None and kind is not None:
         resolved = await client.get_processor(kind, proc_id, version)
         config = dict(resolved.get("config") or {})
-    out_dtype = output_dtype(operation, config)
-    conf_dtype = confidence_dtype(config) if operation == "extract" else None
+    out_dtype, conf_dtype = output_dtypes(operation, config)
     meta = metadata_columns(runs)
     logger.info(
         "batch %s: %s, %s, %d runs%s",
@@ -313,15 +312,10 @@ def _rows(decoded: pl.DataFrame, batch_id: str, start: int, meta: pl.DataFrame) 
     """The result columns of one part: ids, status, typed output, metadata columns, position."""
     running = pl.col("status").is_in(list(NON_TERMINAL))  # not finished by max_wait
     status = pl.when(running).then(pl.lit("PENDING")).otherwise(pl.col("status"))
-    known = status.is_in(list(STATUS_VALUES))
     frame = decoded.select(
         pl.lit(batch_id, dtype=pl.String).alias("batch_id"),
         "run_id",
-        pl.when(known).then(status).otherwise(pl.lit("FAILED")).cast(STATUS_DTYPE).alias("status"),
-        pl.when(known)
-        .then(pl.col("failure_reason"))
-        .otherwise(pl.concat_str(pl.lit("UNKNOWN_STATUS:"), status))
-        .alias("failure_reason"),
+        *known_status(status),
         *[c for c in decoded.columns if c not in _DROPPED],
     )
     frame = pl.concat([frame, meta], how="horizontal")

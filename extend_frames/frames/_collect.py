@@ -30,19 +30,27 @@ __all__ = ["STATUS_DTYPE", "assemble", "join_batch", "join_hits", "to_frame"]
 STATUS_DTYPE = pl.Enum(list(STATUS_VALUES))
 
 
-def join_batch(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) -> pl.DataFrame:
-    """``rows`` (input columns, ROW, UNIT) joined to the batch's ``decoded`` runs."""
-    status = pl.col(STATUS)
+def known_status(status: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The ``status`` and ``failure_reason`` columns of a decoded status: the one rule for an
+    unknown status (one Extend adds later): the row is FAILED with
+    ``UNKNOWN_STATUS:<status>``, never silently kept."""
     known = status.is_in(list(STATUS_VALUES))
-    results = decoded.select(
-        pl.col("metadata_row").alias(UNIT),
-        RUN_ID,
-        BATCH_ID,
+    return (
         pl.when(known).then(status).otherwise(pl.lit("FAILED")).cast(STATUS_DTYPE).alias(STATUS),
         pl.when(known)
         .then(pl.col("failure_reason"))
         .otherwise(pl.concat_str(pl.lit("UNKNOWN_STATUS:"), status))
         .alias("failure_reason"),
+    )
+
+
+def join_batch(rows: pl.DataFrame, decoded: pl.DataFrame, operation: Operation) -> pl.DataFrame:
+    """``rows`` (input columns, ROW, UNIT) joined to the batch's ``decoded`` runs."""
+    results = decoded.select(
+        pl.col("metadata_row").alias(UNIT),
+        RUN_ID,
+        BATCH_ID,
+        *known_status(pl.col(STATUS)),
         "failure_message",
         "output",
         *(["output_confidence"] if operation == "extract" else []),

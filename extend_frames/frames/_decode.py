@@ -40,7 +40,6 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 from polars._typing import PolarsDataType
 
-from extend_frames._columns import DECODED_COLUMNS
 from extend_frames._errors import ExtendError, InputError
 from extend_frames._operations import OPERATIONS
 from extend_frames.frames._schema import (
@@ -49,13 +48,10 @@ from extend_frames.frames._schema import (
     SPLIT_DTYPE,
 )
 
-__all__ = ["RESULT_COLUMNS", "decode_runs", "result_schema"]
+__all__ = ["decode_runs", "decoded_schema"]
 
 _TIMESTAMP = pl.Datetime("us", "UTC")
 _Mode: TypeAlias = Literal["exact", "lenient", "drop"]
-
-# The columns decode_runs returns, in order (output/output_confidence dtypes vary).
-RESULT_COLUMNS = DECODED_COLUMNS
 
 _SPLIT_WIRE = pl.Struct(
     {
@@ -111,10 +107,13 @@ _INDEX = re.compile(r"\[\d+\]")
 _MARKDOWN_SEPARATOR = "\n\n"
 
 
-def result_schema(
+def decoded_schema(
     operation: str, *, output_dtype: pl.DataType, confidence_dtype: pl.DataType | None = None
 ) -> pl.Schema:
-    """The exact schema :func:`decode_runs` returns for these arguments (no data needed)."""
+    """The exact polars schema :func:`decode_runs` returns for these arguments (no data
+    needed): the ``DECODED_COLUMNS``. Not to be confused with
+    :func:`~extend_frames.frames._result_schema.result_schema`, the Arrow schema of the
+    columns a job adds to its input rows."""
     return decode_runs(
         operation, [], output_dtype=output_dtype, confidence_dtype=confidence_dtype
     ).schema
@@ -316,7 +315,7 @@ class _Plan:
         raise ExtendError(f"run body #{index} is not a JSON object; the API answer is corrupt")
 
     def finish(self, raw: pl.DataFrame, mode: _Mode) -> pl.DataFrame:
-        """Turn the reader's frame into the result columns (see RESULT_COLUMNS)."""
+        """Turn the reader's frame into the result columns (see DECODED_COLUMNS)."""
         read = self.read_schema("exact")
         if mode != "exact":
             # Bring the all-strings read to the exact read dtypes; the exact path follows.

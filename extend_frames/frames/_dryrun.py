@@ -1,14 +1,13 @@
 """``xf.plan`` / ``--dry-run``: what a call would do and cost, before paying for it.
 
-The counts come from the same planning the real call runs (keys, dedupe, chunks, cache lookup,
-the output's ledger, and the route ``jobs/_route.py`` picks through the same ``_route`` call),
-so they match what it then does. Requests are counted per Extend rate-limit category, by route.
-Batches: RUN = one batch POST per batch; GET = the processor read, one run GET per document to
-submit (runs that end FAILED need none, so this assumes every run succeeds), and per batch at
-least one status poll and one page of the run listing (more polls when a batch takes longer).
-Single runs: RUN = one run POST per document; GET = the processor read and at least one poll
-per run (its last poll is the run's body), no batch and no listing. Both: WRITE = one upload
-per local/fsspec file to submit. The time is a lower bound:
+The counts come from the same code the real call runs: the same preparation (keys, dedupe,
+chunks, cache lookup, route, pinned version: ``frames/_prepare.py``), the same folded ledger,
+and the engine's own ``next_step`` walked per chunk (``jobs/_forecast.py``), so on any output
+(fresh, half-submitted, with open intents, failed rows to retry, cached rows) the plan lists
+the steps the call will take. Open intents are listed once (read-only) to see which keys a
+resume adopts. Requests are counted per Extend rate-limit category (``jobs/_forecast.py``:
+RUN and WRITE exactly, when no request fails; GET at least, plus the processor read). Runs
+that end FAILED need no GET, so this assumes every run succeeds. The time is a lower bound:
 the slowest of each category's requests at the client's rate, and the documents at the plan's
 processing throughput (files per minute).
 """
@@ -24,11 +23,12 @@ import polars as pl
 from extend_frames._columns import CACHED, CREDITS, ERROR, STATUS, UNIT
 from extend_frames.api import Client
 from extend_frames.frames._options import Options
-from extend_frames.frames._plan import Plan as JobPlan
+from extend_frames.frames._plan import JobPlan
+from extend_frames.frames._prepare import Prepared, job_state, prepare
 from extend_frames.frames._retry import retry_keys
-from extend_frames.frames._run import _Run, prepare, state
-from extend_frames.jobs import ChunkHistory
-from extend_frames.store import JobStore
+from extend_frames.jobs import Situation
+from extend_frames.jobs._forecast import Forecast, forecast, listed_keys
+from extend_frames.store import ChunkState, JobStore, empty_state
 
 #: Extend's processing throughput per plan (files per minute), by the plan's requests/s.
 THROUGHPUT = {10.0: 80.0, 25.0: 120.0, 75.0: 300.0}
@@ -64,6 +64,8 @@ class Plan:
     credits: float | None  # estimate; None when there is no history to estimate from
     credits_basis: str
     retry_rows: int = 0  # mode="retry": rows whose runs will be submitted once more
+    reconciles: int = 0  # open intents a resume settles first (listing the runs they made)
+    adopted: int = 0  # of their documents, those already submitted (not sent again)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __str__(self) -> str:
@@ -94,20 +96,6 @@ class Plan:
         return str(self)
 
 
-def requests_for(
-    *, route: str, to_submit: int, uploads: int, batches: int, reads_processor: bool
-) -> dict[str, int]:
-    """Requests per category a call makes at least (see the module docstring)."""
-    if route == "single":
-        return {"GET": int(reads_processor) + to_submit, "WRITE": uploads, "RUN": to_submit}
-    pages = batches  # one listing page per batch (batches hold at most 1,000 runs)
-    return {
-        "GET": int(reads_processor) + to_submit + batches + pages,
-        "WRITE": uploads,
-        "RUN": batches,
-    }
-
-
 def lower_bound(
     requests: dict[str, int], *, rates: dict[str, float], documents: int, per_minute: float
 ) -> float:
@@ -131,33 +119,48 @@ def estimate_credits(
 async def dry_run(plan: JobPlan, options: Options, *, files_per_minute: float | None) -> Plan:
     """What ``execute(plan, options)`` would do, reading only the processor, cache and output."""
     client = options.client or Client()
-    try:
-        run = await prepare(plan, options, client)
-    finally:
-        await client.aclose()
-    if run.cache is not None:
-        run.cache.writer.close()  # nothing queued: a plan writes nothing
-    history: dict[int, ChunkHistory] = {}
+    store = None
+    if options.output is not None:
+        store = JobStore.open(options.output, storage_options=options.store_options)
+    manifest = None
+    if store is not None and options.mode != "overwrite":
+        manifest = await asyncio.to_thread(store.read_manifest)
+    history: dict[int, ChunkState] = {}
     done: set[int] = set()
     retry: dict[int, list[str]] = {}
     past: list[float] = []
-    store = (
-        None
-        if options.output is None
-        else JobStore.open(options.output, storage_options=options.store_options)
-    )
-    if store is not None and options.mode != "overwrite" and store.read_manifest() is not None:
-        store.check_manifest({**plan.identity, "processor_version": run.version})
-        history, done = await state(run, store)
-        if options.mode == "retry":
-            retry = await asyncio.to_thread(retry_keys, store, plan.rows, done)
-        past = _stored_credits(store)
-    return _count(run, history, done, retry, past, files_per_minute)
+    found: set[str] = set()
+    try:
+        run = await prepare(plan, options, client, manifest=manifest)
+        if run.cache is not None:
+            run.cache.writer.close()  # nothing queued: a plan writes nothing
+        if store is not None and manifest is not None:
+            expected = {**plan.identity, "processor_version": run.version}
+            await asyncio.to_thread(store.check_manifest, expected)
+            history, done = await job_state(run, store)
+            if options.mode == "retry":
+                retry = await asyncio.to_thread(retry_keys, store, plan.rows, done)
+            past = await asyncio.to_thread(_stored_credits, store)
+            found = await listed_keys(client, run.spec(str(manifest["job_id"])), history)
+    finally:
+        await client.aclose()
+    steps = Forecast()
+    for chunk in run.chunks():
+        situation = Situation(
+            route=run.route,
+            failed={u.key for u in chunk.units if u.failure is not None},
+            may_wait=options.wait_seconds != 0,
+            has_part=chunk.index in done,
+            retry=tuple(retry.get(chunk.index, ())),
+        )
+        state = history.get(chunk.index) or empty_state(chunk.index)
+        steps += forecast(state, chunk, situation, found=found)
+    return _count(run, steps, done, retry, past, files_per_minute)
 
 
 def _count(
-    run: _Run,
-    history: dict[int, ChunkHistory],
+    run: Prepared,
+    steps: Forecast,
     done: set[int],
     retry: dict[int, list[str]],
     past: list[float],
@@ -166,19 +169,6 @@ def _count(
     plan = run.plan
     hits = run.cache.hit_units if run.cache is not None else set()
     documents = sum(1 for c in plan.chunks for u in c.units if u.failure is None)
-    to_submit = uploads = batches = waiting = waited_runs = 0
-    for chunk in run.chunks():
-        if chunk.index in done:
-            continue
-        h = history.get(chunk.index, ChunkHistory())
-        covered = h.covered()
-        todo = [u for u in chunk.units if u.failure is None and u.key not in covered]
-        to_submit += len(todo)
-        uploads += sum(1 for u in todo if u.path is not None and u.key not in h.file_ids)
-        batches += bool(todo) and run.route == "batch"
-        waiting += len(h.batches)
-        waited_runs += len(covered)
-    retry_docs = sum(map(len, retry.values()))
     rows_by_unit = plan.rows.group_by(UNIT).len()
     retry_rows = int(
         rows_by_unit.filter(pl.col(UNIT).is_in([k for ks in retry.values() for k in ks]))
@@ -186,21 +176,13 @@ def _count(
         .sum()
     )
     rates = _rates(run.client)
-    if run.route == "batch":
-        batches += len(retry)
-    requests = requests_for(
-        route=run.route,
-        to_submit=to_submit + retry_docs,
-        uploads=uploads,
-        batches=batches,
-        reads_processor=plan.processor_id is not None,
-    )
-    requests["GET"] += waited_runs + 2 * waiting
+    requests = dict(steps.requests)
+    requests["GET"] += plan.processor_id is not None
     fpm = per_minute or files_per_minute(rates["GET"])
-    seconds = lower_bound(requests, rates=rates, documents=to_submit + retry_docs, per_minute=fpm)
+    seconds = lower_bound(requests, rates=rates, documents=steps.to_submit, per_minute=fpm)
     name = f"{plan.processor_id}@{run.version}" if plan.processor_id else None
     cache_credits = run.cache.history() if run.cache is not None else []
-    credits, basis = estimate_credits(cache_credits + past, to_submit + retry_docs, name)
+    credits, basis = estimate_credits(cache_credits + past, steps.to_submit, name)
     invalid = int(plan.rows.get_column(ERROR).is_not_null().sum())
     return Plan(
         operation=plan.operation,
@@ -211,16 +193,18 @@ def _count(
         invalid_rows=invalid,
         cache_hits=len(hits),
         done_in_output=sum(len(run.rows_by_chunk[i]) for i in done),
-        to_submit=to_submit + retry_docs,
-        uploads=uploads,
-        batches=batches,
         requests=requests,
         seconds=seconds,
         files_per_minute=fpm,
         credits=credits,
         credits_basis=basis,
         retry_rows=retry_rows,
+        **{name: getattr(steps, name) for name in _FROM_STEPS},
     )
+
+
+#: The Plan fields the forecast of the engine's steps gives.
+_FROM_STEPS = ("to_submit", "uploads", "batches", "reconciles", "adopted")
 
 
 def _rates(client: Client) -> dict[str, float]:

@@ -19,7 +19,7 @@ import difflib
 import math
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal, TypeAlias
 
@@ -103,6 +103,10 @@ class JobOptions(WaitOptions, total=False):
     max_file_bytes: int
     #: Seconds each blocking read of a local/fsspec file may take before its row fails.
     read_timeout: float
+    #: A spending cap in credits: no batch or run is started whose estimated cost (credits
+    #: per document observed in this job) would take the job's spend past it; the rows held
+    #: back come back PENDING and a rerun with a higher cap continues (docs/ARCHITECTURE.md).
+    max_credits: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +135,14 @@ class Options:
     local_root: str | None = None
     max_file_bytes: int = MAX_FILE_BYTES
     read_timeout: float = READ_TIMEOUT
+    max_credits: float | None = None
 
     def check(self) -> Options:
         """Refuse values no stage can use, before anything is sent."""
         if self.wait not in ("poll", "webhook"):
             raise InputError(f'wait must be "poll" or "webhook", got {self.wait!r}')
+        if self.wait == "webhook" and not self.detach:
+            check_receiver(self.webhook)
         if self.mode not in ("resume", "overwrite", "retry"):
             raise InputError(f'mode must be "resume", "overwrite" or "retry", got {self.mode!r}')
         if self.detach and self.output is None:
@@ -151,6 +158,10 @@ class Options:
                 "cache= takes an fsspec URL or an xf.Cache(url, storage_options=...), got "
                 f"{type(self.cache).__name__}"
             )
+        if self.max_credits is not None and not (
+            isinstance(self.max_credits, int | float) and self.max_credits >= 0
+        ):
+            raise InputError(f"max_credits must be a number >= 0, got {self.max_credits!r}")
         if self.table is not None:
             self._check_table()
         self.reads  # validates the read options  # noqa: B018
@@ -216,12 +227,25 @@ class Options:
         return dict(self.storage_options or {})
 
 
+def check_receiver(receiver: Any) -> None:
+    """Refuse a ``wait="webhook"`` call without a :class:`~extend_frames.WebhookReceiver`
+    (before any request: the job could not wait on anything)."""
+    from extend_frames.webhooks import WebhookReceiver
+
+    if receiver is None:
+        raise InputError(
+            'wait="webhook" needs webhook=WebhookReceiver(...) reachable by Extend '
+            "(for the local emulator: WebhookReceiver() on 127.0.0.1)"
+        )
+    if not isinstance(receiver, WebhookReceiver):
+        raise InputError(
+            f"webhook= must be an extend_frames.WebhookReceiver, got {type(receiver).__name__}"
+        )
+
+
 def keys_of(typed_dict: type) -> frozenset[str]:
     """The keys a TypedDict declares (its own and inherited)."""
     return frozenset(typed_dict.__required_keys__ | typed_dict.__optional_keys__)  # type: ignore[attr-defined]
-
-
-OPTION_NAMES = frozenset(f.name for f in fields(Options))
 
 
 def resolve(

@@ -32,14 +32,14 @@ from extend_frames.frames._options import Options
 from extend_frames.jobs import INVALID_INPUT, Chunk, Unit, plan_chunks
 from extend_frames.store import JobStore
 
-__all__ = ["IDENTITY_KEYS", "Plan", "plan_job", "plan_stored"]
+__all__ = ["IDENTITY_KEYS", "JobPlan", "plan_job", "plan_stored"]
 
 #: The manifest fields that identify a job: a resume must match them.
 IDENTITY_KEYS = ("operation", "processor_id", "config", "input_fingerprint", "batch_size")
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class JobPlan:
     """A validated job: its rows with internal columns, units, chunks and identity."""
 
     operation: Operation
@@ -64,7 +64,7 @@ def plan_job(
     text_column: str | None,
     config: Mapping[str, Any] | None,
     options: Options,
-) -> Plan:
+) -> JobPlan:
     """Validate (nothing is sent for bad input), key, dedupe and chunk the input."""
     df = to_polars(data)
     validate(
@@ -102,7 +102,7 @@ def plan_job(
         "input_fingerprint": input_fingerprint(df, ref_column, keys),
         "batch_size": options.batch_size,
     }
-    return Plan(
+    return JobPlan(
         operation=operation,
         rows=pl.concat([df, work], how="horizontal"),
         input_columns=tuple(df.columns),
@@ -115,7 +115,7 @@ def plan_job(
     )
 
 
-def plan_stored(store: JobStore) -> Plan:
+def plan_stored(store: JobStore) -> JobPlan:
     """The plan of the job kept at ``store`` (its input rows, operation, processor, config)."""
     manifest = store.read_manifest()
     table = store.read_input()
@@ -128,7 +128,7 @@ def plan_stored(store: JobStore) -> Plan:
     rows = pl.from_arrow(table)
     assert isinstance(rows, pl.DataFrame)
     internal = {ROW, *INTERNAL_COLUMNS}
-    return Plan(
+    return JobPlan(
         operation=manifest["operation"],
         rows=rows,
         input_columns=tuple(c for c in rows.columns if c not in internal),

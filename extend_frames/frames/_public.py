@@ -21,8 +21,7 @@ from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS, Operation
 from extend_frames.frames._dryrun import Plan, dry_run
 from extend_frames.frames._options import JobOptions, Options, WaitOptions, resolve
-from extend_frames.frames._plan import Plan as JobPlan
-from extend_frames.frames._plan import plan_job, plan_stored
+from extend_frames.frames._plan import JobPlan, plan_job, plan_stored
 from extend_frames.frames._run import StoredRun, execute, execute_stored
 from extend_frames.jobs import blocking, run_sync
 from extend_frames.store import JobStore

@@ -1,17 +1,17 @@
-"""``table=``: publish each stored part to a lakehouse table (``extend_frames/tables``).
+"""``table=``: the sink a job publishes its stored parts to (``extend_frames/tables``).
 
-The seam the engine uses is :class:`~extend_frames.tables.Publisher` (``published``,
-``publish``), called right after a chunk's part is written (:class:`PublishingLedger` wraps
-the store for the engine until the engine takes publishing as a step of its own), and, when
-a job starts or resumes, for every stored part the table does not hold yet
-(:func:`publish_missing`): the table is the truth, not a ledger record, so a crash between
-part and commit, or a job first run without ``table=``, is published on the next run.
+A job's sink is the engine's :class:`~extend_frames.jobs.Publisher`: its ``publish`` step
+runs right after a chunk's part is written and, on every resume, for each collected part the
+table does not hold yet (the table is the truth, not a ledger record, so a crash between part
+and commit, or a job first run without ``table=``, is published on the next run).
+``xf.read_batch(table=)`` runs outside the engine and publishes with :func:`publish_missing`
+and :func:`publish_part` itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from extend_frames.store import JobStore
 from extend_frames.tables import Publisher, Sink, TableTarget, open_sink, parse_table_uri
 
 __all__ = [
-    "PublishingLedger",
     "job_time",
     "now_iso",
     "open_publisher",
@@ -73,32 +72,3 @@ async def publish_missing(
         if not await asyncio.to_thread(publisher.published, job_id, chunk):
             part = await asyncio.to_thread(store.read_part, chunk)
             await asyncio.to_thread(publish_part, publisher, job_id, chunk, part)
-
-
-class PublishingLedger:
-    """The store as the engine's ledger, publishing each part right after writing it.
-
-    The order is part, publish, ``collected`` record: a crash before the commit leaves the
-    chunk uncollected (the next run collects it again, without resubmitting) or, if the
-    record was written, :func:`publish_missing` publishes it on the next run.
-    """
-
-    def __init__(
-        self,
-        store: JobStore,
-        publisher: Publisher,
-        job_id: str,
-        rows: Callable[[int, pa.Table], pa.Table] | None = None,
-    ) -> None:
-        self.store = store
-        self.publisher = publisher
-        self.job_id = job_id
-        self.rows = rows  # which rows of a part to publish (a retry: only the retried ones)
-
-    def record(self, chunk: int, state: str, **data: Any) -> None:
-        self.store.record(chunk, state, **data)
-
-    def write_part(self, chunk: int, table: pa.Table) -> None:
-        self.store.write_part(chunk, table)
-        rows = table if self.rows is None else self.rows(chunk, table)
-        publish_part(self.publisher, self.job_id, chunk, rows)

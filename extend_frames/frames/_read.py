@@ -21,7 +21,6 @@ import polars as pl
 from extend_frames._columns import BATCH_ID, INTERNAL_COLUMNS, ROW, RUN_ID, STATUS, UNIT
 from extend_frames._errors import InputError
 from extend_frames.frames._result_schema import result_schema
-from extend_frames.jobs import ChunkHistory
 from extend_frames.store import JobStore, StoredJobStatus, display_path, ledger_summary
 from extend_frames.tables import Delta, Iceberg, TableTarget
 from extend_frames.tables import read_table as read_lakehouse_table
@@ -106,10 +105,9 @@ def _with_pending(store: JobStore, stored: pl.DataFrame, inputs: pl.DataFrame) -
     batch_of: dict[str, str] = {}
     run_of: dict[str, str] = {}  # single-routed (or reconciled) units have a run, no batch
     for chunk in store.ledger().values():
-        history = ChunkHistory.fold(chunk.records)
-        for batch_id, keys in history.batches:
+        for batch_id, keys in chunk.batches:
             batch_of.update(dict.fromkeys(keys, batch_id))
-        run_of.update(history.adopted_runs)
+        run_of.update(chunk.adopted_runs)
     template = stored.schema if stored.width else _template(store, inputs)
     unit = pl.col(UNIT)
     pending = missing.with_columns(

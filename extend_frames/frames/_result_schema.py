@@ -21,7 +21,7 @@ from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS
 from extend_frames.frames._collect import join_batch
 from extend_frames.frames._decode import decode_runs
-from extend_frames.frames._schema import confidence_dtype, output_dtype
+from extend_frames.frames._schema import output_dtypes
 from extend_frames.tables import table_type
 
 __all__ = ["result_schema", "spark_compatible"]
@@ -48,10 +48,9 @@ def result_schema(
     """
     if operation not in OPERATIONS:
         raise InputError(f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}")
-    config = _config(processor_config)
-    conf = confidence_dtype(config) if operation == "extract" else None
+    output, confidence = output_dtypes(operation, _config(processor_config))
     decoded = decode_runs(
-        operation, [], output_dtype=output_dtype(operation, config), confidence_dtype=conf
+        operation, [], output_dtype=output, confidence_dtype=confidence
     ).with_columns(pl.Series(BATCH_ID, [], dtype=pl.String))
     joined = join_batch(pl.DataFrame(schema={UNIT: pl.String}), decoded, operation)  # type: ignore[arg-type]
     schema = joined.to_arrow().schema

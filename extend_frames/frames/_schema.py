@@ -34,6 +34,7 @@ __all__ = [
     "SPLIT_DTYPE",
     "confidence_dtype",
     "output_dtype",
+    "output_dtypes",
     "schema_dtype",
 ]
 
@@ -117,6 +118,19 @@ def output_dtype(operation: str, processor_config: Mapping[str, Any] | None) -> 
     raise InputError(
         f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}",
     )
+
+
+def output_dtypes(
+    operation: str, processor_config: Mapping[str, Any] | None
+) -> tuple[pl.DataType, pl.Struct | None]:
+    """The dtypes of ``output`` and ``output_confidence`` (extract only, else None): the one
+    mapping from a processor's config to the columns its runs decode into.
+
+    >>> output_dtypes("split", None)[1] is None
+    True
+    """
+    output = output_dtype(operation, processor_config)
+    return output, confidence_dtype(processor_config) if operation == "extract" else None
 
 
 def confidence_dtype(processor_config: Mapping[str, Any] | None) -> pl.Struct:

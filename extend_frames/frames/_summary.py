@@ -36,6 +36,10 @@ class JobSummary:
     cached: int = 0  # rows answered by the result cache (cache=), at 0 credits
     #: rows that may have been paid twice (``possible_duplicate``): see the README
     possible_duplicates: int = 0
+    #: ``max_credits=`` held rows back (they are PENDING; rerun with a higher cap)
+    capped: bool = False
+    #: credits this job has spent (collected runs), counted for ``max_credits=``
+    spent: float | None = None
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
@@ -44,7 +48,8 @@ class JobSummary:
         twice = (
             f", {self.possible_duplicates} possibly paid twice" if self.possible_duplicates else ""
         )
-        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{twice}{took}"
+        cap = f", capped by max_credits after {self.spent or 0:g} credits" if self.capped else ""
+        return f"{self.rows} rows ({parts}){hits}, {self.credits:g} credits{twice}{cap}{took}"
 
     # Jupyter/IPython show these instead of the dataclass repr: the same text as str().
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -52,6 +57,10 @@ class JobSummary:
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(str(self))}</pre>"
+
+
+#: What a job's own summary adds to the counts of its frame.
+_OF_THE_JOB = ("seconds", "output", "batches", "route", "capped", "spent")
 
 
 def summarize(df: pl.DataFrame) -> JobSummary:
@@ -69,13 +78,7 @@ def summarize(df: pl.DataFrame) -> JobSummary:
     counted = JobSummary(df.height, by_status, credits, cached=cached, possible_duplicates=twice)
     known = _SUMMARIES.get(id(df))
     if known is not None and known.rows == df.height:
-        return replace(
-            counted,
-            seconds=known.seconds,
-            output=known.output,
-            batches=known.batches,
-            route=known.route,
-        )
+        return replace(counted, **{name: getattr(known, name) for name in _OF_THE_JOB})
     return counted
 
 

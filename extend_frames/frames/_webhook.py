@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS, Operation
 from extend_frames.api import Client
+from extend_frames.frames._options import check_receiver
 from extend_frames.jobs import Polling, Waiter, WebhookWaiter
 
 __all__ = ["webhook_waiter"]
@@ -25,15 +25,7 @@ async def webhook_waiter(
     client: Client, receiver: Any, polling: Polling, operation: Operation
 ) -> AsyncIterator[Waiter]:
     """A waiter woken by ``receiver``'s deliveries, for as long as the block runs."""
-    from extend_frames.webhooks import WebhookReceiver
-
-    if receiver is None:
-        raise InputError(
-            'wait="webhook" needs webhook=WebhookReceiver(...) reachable by Extend '
-            "(for the local emulator: WebhookReceiver() on 127.0.0.1)"
-        )
-    if not isinstance(receiver, WebhookReceiver):
-        raise InputError("webhook= must be an extend_frames.WebhookReceiver")
+    check_receiver(receiver)  # Options.check() refused it already; a direct caller too
     receiver.start()  # no-op when already running; .url needs a listening server
     endpoint = await client.create_webhook_endpoint(
         receiver.url, name="extend_frames job", events=OPERATIONS[operation].batch_events

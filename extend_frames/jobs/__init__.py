@@ -9,9 +9,18 @@ from extend_frames.jobs._attach import (
     list_batch_runs,
     processor_of,
 )
-from extend_frames.jobs._engine import ChunkHistory, Engine, EngineStats, Finisher, Ledger
+from extend_frames.jobs._clock import JobClock
+from extend_frames.jobs._collect import Stats as EngineStats
+from extend_frames.jobs._engine import Engine
 from extend_frames.jobs._plan import plan_chunks
 from extend_frames.jobs._progress import NoProgress, Progress
+from extend_frames.jobs._protocols import (
+    Finisher,
+    Ledger,
+    Merger,
+    Publisher,
+    ResultSink,
+)
 from extend_frames.jobs._reconcile import Reconcile, Reconciler
 from extend_frames.jobs._route import ROUTES, Route, choose_route, single_threshold
 from extend_frames.jobs._runner import blocking, run_sync
@@ -26,6 +35,7 @@ from extend_frames.jobs._spec import (
     Polling,
     Unit,
 )
+from extend_frames.jobs._steps import Situation, Step, next_step
 from extend_frames.jobs._wait import PollingWaiter, Waiter, WebhookWaiter
 
 __all__ = [
@@ -37,21 +47,26 @@ __all__ = [
     "RUN_NOT_FOUND",
     "BatchTimeoutError",
     "Chunk",
-    "ChunkHistory",
     "Concurrency",
     "Engine",
     "EngineStats",
     "Finisher",
+    "JobClock",
     "JobSpec",
     "Ledger",
+    "Merger",
     "NoProgress",
     "Operation",
     "Polling",
     "PollingWaiter",
     "Progress",
+    "Publisher",
     "Reconcile",
     "Reconciler",
+    "ResultSink",
     "Route",
+    "Situation",
+    "Step",
     "Unit",
     "Waiter",
     "WebhookWaiter",
@@ -61,6 +76,7 @@ __all__ = [
     "fetch_run_bodies",
     "find_operation",
     "list_batch_runs",
+    "next_step",
     "plan_chunks",
     "processor_of",
     "run_sync",

@@ -1,142 +1,98 @@
-"""The batch engine: for each chunk, submit -> wait -> collect, with a ledger for resume.
+"""The engine: one executor that performs a chunk's next step and appends its record.
 
-The core is :meth:`Engine.run_chunk`: one chunk of at most 1,000 units in, one typed table of
-results out (one row per unit). Everything else (several chunks in flight, persistence, resume)
-wraps that function, so other runners (Spark ``mapInArrow``, Ray Data) can call it per batch.
+A chunk's lifecycle is decided by pure code: the ledger's records folded by
+``store.fold_chunk`` into a :class:`~extend_frames.store.ChunkState`, and
+``jobs._steps.next_step`` over it. :meth:`Engine.run_chunk` loops: fold, ask for the next
+step, perform it (the only I/O), append the step's record, fold again. The batch and the
+single-run routes are two posters (``jobs/_posters.py``) behind the one submit step.
 
-Paying twice is the failure we guard against hardest. A batch POST that failed ambiguously
+Paying twice is the failure we guard against hardest. A create-POST that failed ambiguously
 (5xx, timeout after send) may have been accepted, and Extend has no idempotency key. So the
-engine records an *intent* before every POST and the batch id after it; an intent without a
-batch id (a crash, or an unknown outcome) is *reconciled*: the processor's recent runs are listed
-and matched on our metadata (job id + row key), and only units with no run are submitted again.
+submit step records an *intent* before every POST and what it created after it; keys whose
+intent no record closed are *reconciled* first (the processor's recent runs listed and matched
+on our metadata, job id + row key, waiting out a late commit), and only keys with no run are
+submitted again. What still commits later is found by a last look after the resubmission
+(``watch``), cancelled and flagged ``possible_duplicate``, never silently.
+
+Every wait goes through one :class:`~extend_frames.jobs._clock.JobClock` (the client's clock),
+and ``max_wait`` is its deadline. ``max_credits`` holds back submit steps whose estimated cost
+would take the job's spend past the cap (see :class:`~extend_frames.jobs._cap.CreditCap`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import random
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from extend_frames._errors import (
-    ExtendError,
-    InvalidRequestError,
-    OutcomeUnknownError,
-    UsageBlockedError,
+from extend_frames._columns import UNIT
+from extend_frames._telemetry import Attributes, span
+from extend_frames.api import Client, Clock
+from extend_frames.jobs._attempts import attempt_job_id
+from extend_frames.jobs._cap import CreditCap
+from extend_frames.jobs._clock import DeadlineReached, JobClock, clock_of, iso, parse_time
+from extend_frames.jobs._collect import (
+    Collector,
+    Stats,
+    body,
+    decode,
+    failed,
+    failure_bodies,
 )
-from extend_frames._operations import OPERATIONS
-from extend_frames.api import Client, Clock, MonotonicClock, SourceReadError
+from extend_frames.jobs._duplicates import cancel_extra, late_duplicates, log_duplicates
+from extend_frames.jobs._errors import ambiguous_thrice, first_error, log_interrupted, stopped
+from extend_frames.jobs._posters import Poster, poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
-from extend_frames.jobs._reconcile import (
-    Reconcile,
-    Reconciler,
-    cancellable,
-    may_commit_late,
-    split_kept,
-)
-from extend_frames.jobs._sources import SourceRefusedError, open_source
+from extend_frames.jobs._protocols import Finisher, Ledger, Merger, Publisher, ResultSink
+from extend_frames.jobs._reconcile import Reconcile, Reconciler, split_kept
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
-    FILE_NOT_READABLE,
-    METADATA_NAMESPACE,
     RUN_NOT_FOUND,
-    SUBMIT_FAILED,
     Chunk,
     Concurrency,
     JobSpec,
     Polling,
-    Unit,
 )
+from extend_frames.jobs._steps import Situation, Step, next_step, units_of
+from extend_frames.jobs._uploads import upload_paths
 from extend_frames.jobs._wait import PollingWaiter, Waiter
 from extend_frames.store import ChunkState, fold_chunk
+from extend_frames.store import ledger as lg
 
 logger = logging.getLogger("extend_frames.jobs")
 
-_NON_TERMINAL = frozenset({"PENDING", "PROCESSING", "CANCELLING"})
-
-#: Called with a chunk's index and its decoded results (one row per unit, plus ``batch_id``);
-#: returns the table to persist/return for that chunk (typically the input rows joined to them).
-Finisher = Callable[[int, pl.DataFrame], pa.Table]
-
-
-class Ledger(Protocol):
-    """What the engine needs from persistence (``extend_frames.store.JobStore`` provides it)."""
-
-    def record(self, chunk: int, state: str, **data: Any) -> None: ...
-
-    def write_part(self, chunk: int, table: pa.Table) -> None: ...
-
 
 @dataclass(slots=True)
-class ChunkHistory:
-    """What the ledger says happened to one chunk, folded from its records in order."""
+class _Live:
+    """What one process knows about a chunk beyond its ledger (lost in a crash, by design)."""
 
-    batches: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
-    # unit key -> run id: runs with no batch to wait on (single-routed, or found by reconciling)
-    adopted_runs: dict[str, str] = field(default_factory=dict)
-    open_intent: tuple[str, ...] | None = None  # keys of an intent with no outcome yet
-    intent_at: datetime | None = None
-    file_ids: dict[str, str] = field(default_factory=dict)  # unit key -> uploaded file id
-    collected: bool = False
-    attempt: int = 0  # 0 = the first run; n = the n-th mode="retry" attempt of this chunk
-    retry_keys: tuple[str, ...] | None = None  # the units the latest retry attempt reruns
-    # keys sent more than once (an earlier POST's outcome stayed unknown): watched for a late
-    # duplicate until grace after the last POST. (keys, earliest POST, last POST wall time)
-    watch: list[tuple[tuple[str, ...], datetime, datetime]] = field(default_factory=list)
-    duplicates: dict[str, list[str]] = field(default_factory=dict)  # key -> extra run ids
-
-    @classmethod
-    def fold(cls, records: Sequence[Mapping[str, Any]]) -> ChunkHistory:
-        """The engine's working copy of the ledger's one fold (``store.fold_chunk``)."""
-        return cls.of(fold_chunk(records))
-
-    @classmethod
-    def of(cls, state: ChunkState) -> ChunkHistory:
-        watch = []
-        for keys, suspect, last in state.watch:
-            first, latest = _parse_time(suspect), _parse_time(last)
-            if first is not None and latest is not None:
-                watch.append((keys, first, latest))
-        return cls(
-            batches=list(state.batches),
-            adopted_runs=dict(state.adopted_runs),
-            open_intent=state.open_intent,
-            intent_at=_parse_time(state.intent_at),
-            file_ids=dict(state.file_ids),
-            collected=state.collected,
-            attempt=state.attempt,
-            retry_keys=state.retry_keys,
-            watch=watch,
-            duplicates={k: list(v) for k, v in state.duplicates.items()},
-        )
-
-    def covered(self) -> set[str]:
-        keys = {k for _, ks in self.batches for k in ks}
-        keys.update(self.adopted_runs)
-        return keys
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    uploaded: set[str] = field(default_factory=set)
+    posted_at: datetime | None = None  # wall time of the last POST whose outcome is unknown
+    sent_at: float | None = None  # its clock time
+    late: bool = True  # whether that outcome may still commit
+    settled: set[str] = field(default_factory=set)  # suspect keys reconciled by this process
+    ambiguous: int = 0
+    published: dict[str, bool] = field(default_factory=dict)  # job id -> the table holds it
+    table: pa.Table | None = None
 
 
-@dataclass(slots=True)
-class EngineStats:
-    """Counters a caller (or a benchmark) can read after a run."""
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """The tools of one attempt (its own metadata job id)."""
 
-    batches_submitted: int = 0
-    runs_submitted: int = 0  # single-run POSTs answered with a run
-    runs_fetched: int = 0
-    reconciliations: int = 0
-    runs_adopted: int = 0
-    chunks_skipped: int = 0
-    possible_duplicates: int = 0  # rows with more than one run (a late commit after a resubmit)
-    duplicates_cancelled: int = 0
-    started: float = field(default_factory=time.monotonic)
+    spec: JobSpec
+    poster: Poster
+    collector: Collector
+    reconciler: Reconciler
 
 
 class Engine:
@@ -148,8 +104,9 @@ class Engine:
         client: Client,
         *,
         finish: Finisher,
+        merge: Merger | None = None,
         ledger: Ledger | None = None,
-        history: dict[int, ChunkHistory] | None = None,
+        history: Mapping[int, ChunkState] | None = None,
         waiter: Waiter | None = None,
         concurrency: Concurrency | None = None,
         polling: Polling | None = None,
@@ -157,677 +114,387 @@ class Engine:
         reconcile: Reconcile | None = None,
         detach: bool = False,
         deadline: float | None = None,
+        clock: Clock | None = None,
+        results: ResultSink | None = None,
+        publisher: Publisher | None = None,
+        retry: Mapping[int, Sequence[str]] | None = None,
+        max_credits: float | None = None,
     ) -> None:
-        self.spec = spec
-        self.client = client
-        self.finish = finish
-        self.ledger = ledger
-        self.history = history or {}
+        self.spec, self.client, self.finish, self.merge = spec, client, finish, merge
+        self.ledger, self.results, self.publisher = ledger, results, publisher
+        self.records = {i: list(s.records) for i, s in (history or {}).items()}
         self.polling = polling or Polling()
         self.waiter: Waiter = waiter or PollingWaiter(self.polling)
         self.concurrency = concurrency or Concurrency()
         self.progress: Progress = progress or NoProgress()
-        # per chunk: rows already reported to progress.fetched (finished() adds the rest)
-        self._reported: dict[int, int] = {}
         self.detach = detach
-        # max_wait: after this time.monotonic() value, chunks are submitted but not waited for
-        self.deadline = deadline
+        self.clock = JobClock(clock or clock_of(client), deadline=deadline)
         self.pending: set[int] = set()  # chunks returned PENDING (submitted, not collected)
+        self.held: set[int] = set()  # chunks the spending cap held back (rows PENDING)
         self.read_digests: dict[str, str] = {}  # unit key -> digest of the bytes uploaded
-        retry = getattr(client, "retry", None)
-        self.clock: Clock = getattr(retry, "clock", None) or MonotonicClock()
-        policy = reconcile or Reconcile()
-        self.reconciler = Reconciler(
-            lambda since: client.list_runs_since(spec.operation, spec.processor_id, since),
-            lambda run: _metadata_key(run, spec.job_id),
-            clock=self.clock,
-            grace=policy.grace_for(getattr(client, "timeout", None)),
-            interval=policy.interval,
-            skew=policy.skew,
-        )
-        self.stats = EngineStats()
-        self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
+        self.retry = {i: tuple(keys) for i, keys in (retry or {}).items() if keys}
+        self.parts: set[int] = set()  # chunks whose part exists (given by run(), or written)
+        self.cap = CreditCap(max_credits, (history or {}).values())
+        self.stats = Stats()
+        self._policy = reconcile or Reconcile()
         get_rate = getattr(getattr(client, "rate_limits", None), "get", 10.0)
         self._fetch_slots = asyncio.Semaphore(self.concurrency.fetch_slots(get_rate))
         self._upload_slots = asyncio.Semaphore(self.concurrency.uploads)
+        self._attempts: dict[int, _Attempt] = {}
 
     # -- the whole job ---------------------------------------------------------------------
 
     async def run(
         self, chunks: Sequence[Chunk], *, done: set[int] | None = None
     ) -> dict[int, pa.Table]:
-        """Run every chunk not in ``done``; return the tables of chunks not persisted."""
-        done = done or set()
+        """Run every chunk (those in ``done``, collected with a part, only for a retry or a
+        publish); return the tables of chunks not persisted (or left pending)."""
+        self.parts |= done or set()
         results: dict[int, pa.Table] = {}
         slots = asyncio.Semaphore(self.concurrency.batches)
-
         finished: list[int] = []
 
         async def one(chunk: Chunk) -> None:
             async with slots:
                 table = await self.run_chunk(chunk)
             finished.append(chunk.index)
-            if self.ledger is None or chunk.index in self.pending:
+            if table is not None and (self.ledger is None or chunk.index in self.pending):
                 results[chunk.index] = table
 
+        attributes = {"extend.job_id": self.spec.job_id, "extend.operation": self.spec.operation}
         try:
-            async with asyncio.TaskGroup() as group:
-                for chunk in chunks:
-                    if chunk.index in done:
-                        self.stats.chunks_skipped += 1
-                        continue
-                    group.create_task(one(chunk))
+            with span("extend_frames.job", {**attributes, "extend.route": self.spec.route}):
+                async with asyncio.TaskGroup() as group:
+                    for chunk in chunks:
+                        if self._settled(chunk.index):
+                            self.stats.chunks_skipped += 1
+                            continue
+                        group.create_task(one(chunk))
         except BaseExceptionGroup as group_error:
-            raise _stopped(_first_error(group_error), len(finished), self.ledger) from None
+            raise stopped(first_error(group_error), len(finished), self.ledger) from None
         except asyncio.CancelledError:
-            self._log_interrupted()
+            log_interrupted(self.spec.operation, self.stats, resumable=self.ledger is not None)
             raise
         return results
 
-    def _log_interrupted(self) -> None:
-        """An interrupt or a cancel stopped the job: say what was sent and how to go on."""
-        s = self.stats
-        resume = (
-            "rerun the same call to resume (nothing submitted is sent again)"
-            if self.ledger is not None
-            else "without output= the work done is lost; pass output= to make jobs resumable"
+    def _settled(self, index: int) -> bool:  # collected with a part, no retry, no publisher
+        return index in self.parts and index not in self.retry and self.publisher is None
+
+    def state(self, index: int) -> ChunkState:
+        return fold_chunk(self.records.get(index, ()), chunk=index)
+
+    # -- one chunk: fold, decide, execute, record ------------------------------------------
+
+    async def run_chunk(self, chunk: Chunk) -> pa.Table | None:
+        """Take ``chunk`` through its steps until done (or pending, or held by the cap);
+        return its table (None when it was already collected before this call)."""
+        live = _Live(files={u.key: u.file for u in chunk.units if u.file is not None})
+        live.failures = {u.key: u.failure for u in chunk.units if u.failure is not None}
+        attributes: Attributes = {"extend.job_id": self.spec.job_id, "extend.chunk": chunk.index}
+        with span("extend_frames.chunk", attributes):
+            try:
+                while True:
+                    state = self.state(chunk.index)
+                    situation = await self._situation(chunk, state, live)
+                    step = next_step(state, chunk, situation)
+                    if step.kind == "submit" and self.cap.limit is not None:
+                        budget = await self.cap.budget()  # may wait for a measuring chunk
+                        step = next_step(state, chunk, replace(situation, budget=budget))
+                    if step.kind == "done":
+                        return live.table
+                    self.stats.steps[step.kind] = self.stats.steps.get(step.kind, 0) + 1
+                    table = await self._execute(step, chunk, state, live)
+                    if table is not None:
+                        return table
+            except BaseExceptionGroup as group_error:
+                raise first_error(group_error) from None
+            finally:
+                self.cap.chunk_ended(pending=chunk.index in self.pending)
+
+    async def _situation(self, chunk: Chunk, state: ChunkState, live: _Live) -> Situation:
+        has_part = chunk.index in self.parts
+        published = None
+        if self.publisher is not None and state.collected and has_part:
+            job = self._attempt(state.attempt).spec.job_id  # an attempt publishes as its own
+            if job not in live.published:
+                found = await asyncio.to_thread(self.publisher.published, job, chunk.index)
+                live.published[job] = found
+            published = live.published[job]
+        left = self.clock.left()
+        return Situation(
+            route=self.spec.route,
+            failed=live.failures.keys(),
+            uploaded=live.uploaded,
+            settled=live.settled,
+            may_wait=not self.detach and (left is None or left > 0),
+            has_part=has_part,
+            published=published,
+            retry=self.retry.get(chunk.index, ()),
         )
-        logger.warning(
-            "extend %s: interrupted after %d batch(es) and %d single run(s) submitted and %d "
-            "run(s) fetched; %s",
-            self.spec.operation,
-            s.batches_submitted,
-            s.runs_submitted,
-            s.runs_fetched,
-            resume,
-        )
 
-    # -- one chunk -------------------------------------------------------------------------
-
-    async def run_chunk(self, chunk: Chunk) -> pa.Table:
-        """Submit (or resume) one chunk, wait for it, collect it, persist it, return it."""
-        try:
-            return await self._run_chunk(chunk)
-        except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
-
-    async def _run_chunk(self, chunk: Chunk) -> pa.Table:
-        history = self.history.get(chunk.index) or ChunkHistory()
-        bodies: dict[str, bytes] = {}
-        batch_of: dict[str, str | None] = {}
-
-        files, failures = await self._resolve_files(chunk, history)
-        for key, (reason, message) in failures.items():
-            bodies[key] = self._failure_body(key, reason, message)
-
-        covered = history.covered()
-        todo = [u for u in chunk.units if u.key not in covered and u.key not in failures]
-        if history.open_intent is not None and todo:
-            # A previous attempt recorded an intent but no outcome: find what it created.
-            adopted = await self._reconcile(
-                chunk.index, [u.key for u in todo], history.intent_at or _now(), history=history
-            )
-            todo = [u for u in todo if u.key not in adopted]
-        if todo and self.spec.route == "single":
-            refused = await self._submit_single(chunk.index, todo, files, history)
-            for key, message in refused.items():
-                bodies[key] = self._failure_body(key, SUBMIT_FAILED, message)
-        elif todo:
-            await self._submit(chunk.index, todo, files, history)
-        left = None if self.deadline is None else self.deadline - time.monotonic()
-        waits = bool(history.batches or history.adopted_runs)  # else nothing to wait for
-        if waits and (self.detach or (left is not None and left <= 0)):
-            return self._pending_chunk(chunk, history, bodies, batch_of)
-        try:
-            async with asyncio.timeout(left):
-                runs = await self._collect(chunk, history, batch_of)
-        except TimeoutError:
-            if self.deadline is None or time.monotonic() < self.deadline:
-                raise  # not our deadline (e.g. a batch's own Polling.timeout)
-            return self._pending_chunk(chunk, history, bodies, batch_of)
-        bodies.update(runs)
-        missing = [u.key for u in chunk.units if u.key not in bodies]
-        for key in missing:  # never silently dropped
-            bodies[key] = self._failure_body(
-                key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
-            )
-
-        table = self._decode_finish(
-            chunk, bodies, batch_of, history, reported=self._reported.pop(chunk.index, 0)
-        )
-        if self.ledger is not None:
-            await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
-            await self._record(chunk.index, "collected", rows=table.num_rows)
-        return table
-
-    def _pending_chunk(
-        self,
-        chunk: Chunk,
-        history: ChunkHistory,
-        bodies: dict[str, bytes],
-        batch_of: dict[str, str | None],
-    ) -> pa.Table:
-        """Submitted, not collected (detach or max_wait): rows come back PENDING with their
-        batch id (batches) or run id (single runs); the chunk is collected by a later run
-        (xf.collect, or the same call)."""
-        self.pending.add(chunk.index)
-        for bid, keys in history.batches:
-            batch_of.update(dict.fromkeys(keys, bid))
-        runs = history.adopted_runs
-        pending = {k: bodies.get(k) or self._pending_body(k, runs.get(k)) for k in chunk.keys}
-        return self._decode_finish(chunk, pending, batch_of, history, counted=False)
-
-    def _decode_finish(
-        self,
-        chunk: Chunk,
-        bodies: dict[str, bytes],
-        batch_of: dict[str, str | None],
-        history: ChunkHistory,
-        *,
-        counted: bool = True,
-        reported: int = 0,
-    ) -> pa.Table:
-        """Decode one body per unit (in unit order), add batch ids and the duplicate flag
-        (more than one run exists for the row), hand to the finisher."""
-        decoded = self.spec.decode([bodies[u.key] for u in chunk.units])
-        flagged = history.duplicates
-        decoded = decoded.with_columns(
-            pl.Series("batch_id", [batch_of.get(u.key) for u in chunk.units], dtype=pl.String),
-            pl.Series(
-                "possible_duplicate", [u.key in flagged for u in chunk.units], dtype=pl.Boolean
-            ),
-        )
-        table = self.finish(chunk.index, decoded)
-        if counted:
-            processed = int((decoded.get_column("status") == "PROCESSED").sum())
-            self.progress.finished(
-                processed, len(chunk.units) - processed, already_fetched=reported
-            )
-        return table
-
-    # -- files ---------------------------------------------------------------------------
-
-    async def _resolve_files(
-        self, chunk: Chunk, history: ChunkHistory
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, str]]]:
-        """The file object to send per unit; uploads local/fsspec paths (once per unit)."""
-        files: dict[str, dict[str, Any]] = {}
-        failures: dict[str, tuple[str, str]] = {}
-        uploads: list[Unit] = []
-        for unit in chunk.units:
-            if unit.failure is not None:
-                failures[unit.key] = unit.failure
-            elif unit.file is not None:
-                files[unit.key] = unit.file
-            elif unit.key in history.file_ids:
-                files[unit.key] = {"id": history.file_ids[unit.key]}
-            else:
-                uploads.append(unit)
-        covered = history.covered()
-
-        async def upload(unit: Unit) -> None:
-            if unit.key in covered:
-                return  # already part of a submitted batch: no need to upload again
-            assert unit.path is not None
-            async with self._upload_slots:
-                failure = await self._upload(unit.key, unit.path, files)
-            if failure is not None:
-                failures[unit.key] = failure
-
-        if uploads:
-            async with asyncio.TaskGroup() as group:
-                for unit in uploads:
-                    group.create_task(upload(unit))
-        return files, failures
-
-    async def _upload(
-        self, key: str, path: str, files: dict[str, dict[str, Any]]
-    ) -> tuple[str, str] | None:
-        """Probe, stream and upload one local/fsspec file; a refusal or a failed read is the
-        row's failure (reason, message), never the job's."""
-        try:
-            source = await open_source(path, self.spec.reads, self.spec.storage_options)
-            uploaded = await self.client.upload_file(source, name=source.name)
-        except SourceRefusedError as refusal:
-            return refusal.reason, refusal.message
-        except SourceReadError as exc:
-            return FILE_NOT_READABLE, str(exc)
-        files[key] = {"id": uploaded["id"]}
-        if source.sha256 is not None:  # what the result cache keys on: the bytes uploaded
-            self.read_digests[key] = "file:" + source.sha256
+    async def _execute(
+        self, step: Step, chunk: Chunk, state: ChunkState, live: _Live
+    ) -> pa.Table | None:
+        """Perform one step (its I/O) and append its record; a table ends the chunk."""
+        attempt = self._attempt(state.attempt)
+        attributes: Attributes = {
+            "extend.job_id": attempt.spec.job_id,
+            "extend.chunk": chunk.index,
+            "extend.operation": self.spec.operation,
+            "extend.route": self.spec.route,
+        }
+        with span(f"extend_frames.{step.kind}", attributes):
+            if step.kind == "retry":
+                await self._retry(chunk.index, state, step.keys)
+            elif step.kind == "reconcile":
+                await self._reconcile(chunk.index, step.keys, state, live, attempt)
+            elif step.kind == "upload":
+                await self._upload(chunk, step.keys, live)
+            elif step.kind == "submit":
+                await self._submit(chunk.index, step.keys, state, live, attempt)
+            elif step.kind == "held":
+                return await self._held(chunk, state, live, len(step.keys))
+            elif step.kind == "detach":
+                return await self._pending(chunk, state, live)
+            elif step.kind == "collect":
+                return await self._collect(chunk, state, live, attempt)
+            elif step.kind == "publish":
+                await self._publish(chunk.index, state, live)
         return None
 
-    # -- submit and reconcile ---------------------------------------------------------------
+    def _attempt(self, n: int) -> _Attempt:
+        """The spec, poster, collector and reconciler of attempt ``n`` (0: the first run)."""
+        if n not in self._attempts:
+            spec = replace(self.spec, job_id=attempt_job_id(self.spec.job_id, n))
+            client = self.client
+            collector = Collector(
+                spec, client, clock=self.clock, waiter=self.waiter, polling=self.polling,
+                progress=self.progress, stats=self.stats, slots=self._fetch_slots,
+            )  # fmt: skip
+            reconciler = Reconciler.for_job(client, spec, self.clock, self._policy)
+            self._attempts[n] = _Attempt(spec, poster_for(spec, client), collector, reconciler)
+        return self._attempts[n]
+
+    async def _record(self, index: int, state: str, data: dict[str, Any]) -> None:
+        """Append a record, stamped with the job clock's wall time (``at``): to the ledger
+        (off the loop) and to the chunk's folded records."""
+        at = iso(self.clock.wall())
+        data = {**data, lg.AT: at}
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.record, index, state, **data)
+        recs = self.records.setdefault(index, [])
+        recs.append({**data, lg.SEQ: len(recs), lg.CHUNK: index, lg.STATE: state, lg.TIME: at})
+
+    # -- the steps -------------------------------------------------------------------------
+
+    async def _retry(self, index: int, state: ChunkState, keys: tuple[str, ...]) -> None:
+        """mode="retry": a new attempt of the chunk for ``keys`` (its own metadata job id)."""
+        self.retry.pop(index, None)
+        await self._record(index, lg.RETRY, {lg.ATTEMPT: state.attempt + 1, lg.KEYS: list(keys)})
+
+    async def _upload(self, chunk: Chunk, keys: tuple[str, ...], live: _Live) -> None:
+        """Upload local/fsspec files (``jobs/_uploads.py``); a refusal or a failed read is the
+        row's failure, never the job's. The file ids are recorded with the next intent."""
+        paths = {u.key: u.path for u in chunk.units if u.key in keys and u.path is not None}
+        done = await upload_paths(self.client, self.spec, paths, self._upload_slots)
+        live.failures.update(done.failures)
+        live.files.update(done.files)
+        live.uploaded.update(done.files)
+        self.read_digests.update(done.digests)
 
     async def _submit(
-        self,
-        index: int,
-        units: list[Unit],
-        files: dict[str, dict[str, Any]],
-        history: ChunkHistory,
+        self, index: int, keys: tuple[str, ...], state: ChunkState, live: _Live, attempt: _Attempt
     ) -> None:
-        """Submit ``units`` as one batch; on an unknown outcome, reconcile instead of retrying:
-        wait out a late commit (the grace), and resubmit only what still has no run."""
-        remaining = list(units)
-        suspect: datetime | None = None  # the first POST whose outcome stayed unknown
-        for attempt in range(3):
-            keys = tuple(u.key for u in remaining)
-            at, sent = _now(), self.clock.now()
-            uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
-            await self._record(index, "intent", keys=list(keys), file_ids=uploaded)
-            inputs = [
-                {"file": files[u.key], "metadata": self.spec.metadata(u.key)} for u in remaining
-            ]
-            try:
-                batch = await self.client.create_batch(
-                    self.spec.operation,
-                    inputs=inputs,
-                    processor=self.spec.processor_ref(),
-                    config=self.spec.override_config if self.spec.processor_ref() is None else None,
-                    priority=self.spec.priority,
-                )
-            except OutcomeUnknownError as exc:
-                late = may_commit_late(exc.status)
-                logger.warning(
-                    "chunk %d: batch submission outcome unknown (attempt %d); reconciling "
-                    "(waiting up to %.0f s for a late commit)",
-                    index, attempt + 1, self.reconciler.grace,
-                )  # fmt: skip
-                adopted = await self._reconcile(
-                    index,
-                    list(keys),
-                    at,
-                    sent_at=sent,
-                    wait=late,
-                    suspect=suspect,
-                    history=history,
-                )
-                remaining = [u for u in remaining if u.key not in adopted]
-                if not remaining:
-                    return
-                if late:  # it may still commit after the resubmission: watch for that
-                    suspect = suspect or at
-                continue
-            self.stats.batches_submitted += 1
-            done = _now()
-            watch = {"suspect_since": _iso(suspect)} if suspect is not None else {}
-            await self._record(
-                index, "submitted", batch_id=batch.id, keys=list(keys), at=_iso(done), **watch
-            )
-            history.batches.append((batch.id, keys))
-            if suspect is not None:  # an earlier POST of these keys may still commit
-                history.watch.append((keys, suspect, done))
-            self.progress.submitted(len(keys))
-            return
-        raise OutcomeUnknownError(
-            f"batch {index} of the job: its submission failed ambiguously 3 times; no "
-            "duplicate was submitted. Rerun the same call with output= to reconcile and resume.",
-        )
-
-    async def _submit_single(
-        self,
-        index: int,
-        units: list[Unit],
-        files: dict[str, dict[str, Any]],
-        history: ChunkHistory,
-    ) -> dict[str, str]:
-        """Submit each unit as its own run (``POST /{operation}_runs``), concurrently.
-
-        The ledger flow is the batch one: an intent before the POSTs, the run ids after them
-        (kept as adopted runs: there is no batch to wait on). A POST whose outcome is unknown
-        is reconciled, never resent blindly. Returns the units the API refused (400/422: no
-        run was created), with the reason; those rows come back FAILED.
-        """
-        remaining = list(units)
-        refused: dict[str, str] = {}
-        suspect: datetime | None = None  # the first POST whose outcome stayed unknown
-        for attempt in range(3):
-            keys = [u.key for u in remaining]
-            at, sent = _now(), self.clock.now()
-            uploaded = {k: f["id"] for k, f in files.items() if k in keys and "id" in f}
-            await self._record(index, "intent", keys=keys, file_ids=uploaded, route="single")
-            outcomes = await asyncio.gather(
-                *(self._create_run(files[u.key], u.key) for u in remaining),
-                return_exceptions=True,
-            )
-            created: dict[str, str] = {}
-            unknown: list[str] = []
-            late = False
-            errors: list[BaseException] = []
-            for key, outcome in zip(keys, outcomes, strict=True):
-                if isinstance(outcome, str):
-                    created[key] = outcome
-                elif isinstance(outcome, OutcomeUnknownError):
-                    unknown.append(key)
-                    late = late or may_commit_late(outcome.status)
-                elif isinstance(outcome, InvalidRequestError):
-                    refused[key] = f"the run was refused: {outcome}"
-                else:
-                    errors.append(outcome)
-            if created:
-                self.stats.runs_submitted += len(created)
-                done = _now()
-                watch = {"suspect_since": _iso(suspect), "at": _iso(done)} if suspect else {}
-                await self._record(
-                    index, "submitted", run_ids=created, keys=sorted(created), **watch
-                )
-                history.adopted_runs.update(created)
-                if suspect is not None:  # an earlier POST of these keys may still commit
-                    history.watch.append((tuple(sorted(created)), suspect, done))
-                self.progress.submitted(len(created))
-            if errors:  # an error no row can carry (auth, usage blocked, ...): stop the job
-                raise errors[0]
-            if not unknown:
-                return refused
+        """Record the intent, POST through the route's poster, record what it created."""
+        self.cap.submitting(len(keys))  # before any await: the next budget() counts them
+        if live.ambiguous >= 3:
+            raise ambiguous_thrice(index)
+        for key, file_id in state.file_ids.items():
+            live.files.setdefault(key, {"id": file_id})
+        uploaded = {k: live.files[k]["id"] for k in keys if k in live.uploaded}
+        at, sent = self.clock.wall(), self.clock.now()
+        intent = {lg.KEYS: list(keys), lg.FILE_IDS: uploaded, lg.ROUTE: attempt.poster.name}
+        await self._record(index, lg.INTENT, intent)
+        posted = await attempt.poster.post(keys, live.files)
+        settled = posted.created(keys)
+        if settled:
+            times = [state.suspects[k] for k in keys if k in state.suspects]
+            extra = {lg.SUSPECT_SINCE: min(times)} if times else {}
+            ids = {lg.BATCH_ID: posted.batch_id} if posted.batch_id else {}
+            created = {lg.KEYS: settled, lg.RUN_IDS: posted.run_ids, lg.REFUSED: posted.refused}
+            await self._record(index, lg.SUBMITTED, {**created, **ids, **extra})
+            self.stats.batches_submitted += posted.batch_id is not None
+            self.stats.runs_submitted += len(posted.run_ids)
+            self.progress.submitted(len(settled) - len(posted.refused))
+        if posted.unknown:
+            self.cap.submitting(-len(posted.unknown))
+            live.ambiguous += 1
+            live.posted_at, live.sent_at, live.late = at, sent, posted.late
             logger.warning(
-                "chunk %d: %d single-run submissions with an unknown outcome (attempt %d); "
-                "reconciling",
-                index,
-                len(unknown),
-                attempt + 1,
-            )
-            adopted = await self._reconcile(
-                index, unknown, at, sent_at=sent, wait=late, suspect=suspect, history=history
-            )
-            remaining = [u for u in remaining if u.key in unknown and u.key not in adopted]
-            if not remaining:
-                return refused
-            if late:  # it may still commit after the resubmission: watch for that
-                suspect = suspect or at
-        raise OutcomeUnknownError(
-            f"batch {index} of the job: its single-run submissions failed ambiguously 3 "
-            "times; no duplicate was submitted. Rerun the same call with output= to reconcile "
-            "and resume.",
-        )
-
-    async def _create_run(self, file: dict[str, Any], key: str) -> str:
-        spec = self.spec
-        run = await self.client.create_run(
-            spec.operation,
-            file=file,
-            processor=spec.processor_ref(),
-            config=spec.override_config if spec.processor_ref() is None else None,
-            metadata=spec.metadata(key),
-            priority=spec.priority if spec.processor_ref() is not None else None,
-        )
-        return str(run["id"])
+                "chunk %d: %d submission(s) with an unknown outcome (attempt %d); reconciling "
+                "(waiting up to %.0f s for a late commit)",
+                index, len(posted.unknown), live.ambiguous, attempt.reconciler.grace,
+            )  # fmt: skip
+        if posted.errors:  # an error no row can carry (auth, usage blocked, ...): stop the job
+            raise posted.errors[0]
 
     async def _reconcile(
-        self,
-        index: int,
-        keys: list[str],
-        since: datetime,
-        *,
-        sent_at: float | None = None,
-        wait: bool = True,
-        suspect: datetime | None = None,
-        history: ChunkHistory,
-    ) -> dict[str, str]:
-        """Adopt the runs this job already created for ``keys`` (POSTed at ``since``), waiting
-        out the grace for a late commit (``wait``: the failure allows one, see
-        ``may_commit_late``); more than one run per key is a duplicate, flagged."""
+        self, index: int, keys: tuple[str, ...], state: ChunkState, live: _Live, attempt: _Attempt
+    ) -> None:
+        """Find the runs an earlier POST of ``keys`` created (waiting out a late commit),
+        adopt one per key, record it (closing the intent); only the rest is sent again."""
         self.stats.reconciliations += 1
-        if sent_at is None:  # resuming: the POST was made by an earlier process
-            sent_at = self.clock.now() - max(0.0, (_now() - since).total_seconds())
-        found = await self.reconciler.settle(keys, since, sent_at=sent_at, wait=wait)
+        suspects = [t for k in keys if (t := parse_time(state.suspects.get(k))) is not None]
+        opened = parse_time(state.intent_at) if set(keys) & set(state.open_intent or ()) else None
+        since = live.posted_at or min([*suspects, *([opened] if opened else [])], default=None)
+        since = since or self.clock.wall()
+        resumed = live.sent_at is None  # the POST was made by an earlier process
+        sent_at = self.clock.at_wall(since) if resumed else live.sent_at
+        found = await attempt.reconciler.settle(
+            keys, since, sent_at=sent_at, wait=resumed or live.late
+        )
         adopted, extra = split_kept(found)
-        if adopted:
-            watch = {"suspect_since": _iso(suspect), "at": _iso(_now())} if suspect else {}
-            await self._record(index, "submitted", run_ids=adopted, keys=sorted(adopted), **watch)
-            self.stats.runs_adopted += len(adopted)
-            history.adopted_runs.update(adopted)
-            if suspect is not None:
-                history.watch.append((tuple(sorted(adopted)), suspect, _now()))
+        # keys still without a run after an outcome that may commit late stay suspect (in the
+        # ledger): a resubmission is watched, and a rerun reconciles them again first
+        missing = len(adopted) < len(keys) and not resumed and live.late
+        suspect = min(suspects, default=None) or (since if missing else None)
+        watch = {lg.SUSPECT_SINCE: iso(suspect)} if suspect is not None else {}
+        await self._record(index, lg.SUBMITTED, {lg.KEYS: list(keys), lg.RUN_IDS: adopted, **watch})
+        self.stats.runs_adopted += len(adopted)
+        self.cap.submitting(len(adopted))
+        live.settled.update(keys)
+        live.sent_at = live.posted_at = None
         if extra:
-            await self._flag_duplicates(index, extra, history)
+            await self._flag_duplicates(index, extra, state)
         logger.info(
             "chunk %d: reconciled %d of %d units to existing runs", index, len(adopted), len(keys)
         )
-        return adopted
 
-    async def _watch(self, index: int, history: ChunkHistory, run_ids: dict[str, str]) -> None:
-        """After a resubmission: look for a late commit of the earlier POST (grace after the
-        last POST); cancel and flag what turns up."""
-        for keys, since, last in history.watch:
-            kept = {k: run_ids[k] for k in keys if k in run_ids}
-            if not kept:
-                continue
-            last_on_clock = self.clock.now() - max(0.0, (_now() - last).total_seconds())
-            extra = await self.reconciler.duplicates(kept, since, resubmitted_at=last_on_clock)
-            if extra:
-                await self._flag_duplicates(index, extra, history)
+    async def _held(self, chunk: Chunk, state: ChunkState, live: _Live, documents: int) -> pa.Table:
+        """The spending cap holds the chunk back: its rows come back PENDING (a rerun with a
+        higher cap submits them, nothing is sent twice)."""
+        self.held.add(chunk.index)
+        self.cap.log_held(chunk.index, documents)
+        return await self._pending(chunk, state, live)
 
-    async def _flag_duplicates(
-        self, index: int, extra: dict[str, list[dict[str, Any]]], history: ChunkHistory
-    ) -> None:
-        """Rows with more than one run: cancel the extra runs still running, record them in the
-        ledger, count them and flag the rows (``possible_duplicate``). Never silently."""
-        fresh = {k: runs for k, runs in extra.items() if k not in history.duplicates}
-        cancelled: list[str] = []
-        for runs in extra.values():
-            for run in runs:
-                if not cancellable(run):
-                    continue
-                try:
-                    await self.client.cancel_run(self.spec.operation, str(run["id"]))
-                except ExtendError as exc:  # it may have finished meanwhile: still flagged
-                    logger.info("could not cancel duplicate run %s: %s", run["id"], exc)
-                else:
-                    cancelled.append(str(run["id"]))
-        ids = {k: [str(r["id"]) for r in runs] for k, runs in extra.items()}
-        await self._record(index, "duplicates", runs=ids, cancelled=cancelled, at=_iso(_now()))
-        for key, run_ids in ids.items():
-            history.duplicates.setdefault(key, []).extend(run_ids)
-        self.stats.possible_duplicates += len(fresh)
-        self.stats.duplicates_cancelled += len(cancelled)
-        logger.warning(
-            "chunk %d: %d row(s) may have been paid twice: a create-POST whose outcome was "
-            "unknown committed after its rows were submitted again (%d duplicate run(s) "
-            "cancelled); the rows are flagged possible_duplicate",
-            index, len(ids), len(cancelled),
-        )  # fmt: skip
-
-    # -- wait and collect ----------------------------------------------------------------
+    async def _pending(self, chunk: Chunk, state: ChunkState, live: _Live) -> pa.Table:
+        """Submitted, not collected (detach, max_wait or the cap): rows come back PENDING with
+        their batch id (batches) or run id (single runs); a later call collects them."""
+        self.pending.add(chunk.index)
+        batch_of = {k: bid for bid, keys in state.batches for k in keys}
+        bodies = failure_bodies(self.spec, units_of(state, chunk), live.failures, state.refused)
+        for unit in units_of(state, chunk):
+            if unit.key not in bodies:
+                run_id = state.adopted_runs.get(unit.key)
+                bodies[unit.key] = body(self.spec, unit.key, "PENDING", id=run_id)
+        return await self._finish(
+            chunk,
+            state,
+            decode(self.spec, units_of(state, chunk), bodies, batch_of, state.duplicates),
+        )
 
     async def _collect(
-        self, chunk: Chunk, history: ChunkHistory, batch_of: dict[str, str | None]
-    ) -> dict[str, bytes]:
-        wanted = set(chunk.keys)
-        bodies: dict[str, bytes] = {}
-        statuses: dict[str, str] = {}
-        run_ids: dict[str, str] = dict(history.adopted_runs)
-        tasks = [self._collect_batch(bid, keys, wanted) for bid, keys in history.batches]
-        for bid, keys in history.batches:
-            batch_of.update(dict.fromkeys(keys, bid))
-        results = await asyncio.gather(*tasks)
-        for (bid, _), (found, status, ids) in zip(history.batches, results, strict=True):
-            bodies.update(found)
-            statuses[bid] = status
-            run_ids.update(ids)
-        if history.adopted_runs:
-            bodies.update(await self._collect_adopted(history.adopted_runs, wanted))
-        self._reported[chunk.index] = len(bodies)  # each was reported to progress.fetched
-        for bid, keys in history.batches:
+        self, chunk: Chunk, state: ChunkState, live: _Live, attempt: _Attempt
+    ) -> pa.Table | None:
+        """Wait for the chunk's batches and runs, decode one body per unit, write the part,
+        record it collected (with its credits: the spend the cap counts)."""
+        wanted = {u.key for u in units_of(state, chunk)}
+        bodies = failure_bodies(self.spec, units_of(state, chunk), live.failures, state.refused)
+        collector = attempt.collector
+        try:
+            with span("extend_frames.wait", {"extend.chunk": chunk.index}):
+                found, statuses, run_ids = await collector.batches(state.batches, wanted)
+                if state.adopted_runs:
+                    found.update(await collector.runs(state.adopted_runs, wanted))
+        except DeadlineReached:
+            return await self._pending(chunk, state, live)
+        bodies.update(found)
+        for bid, keys in state.batches:
             if statuses.get(bid) == "FAILED":
-                for key in keys:
-                    if key not in bodies:
-                        bodies[key] = self._failure_body(
-                            key, BATCH_FAILED, f"batch {bid} failed before this row ran"
-                        )
-        if history.watch:
-            await self._watch(chunk.index, history, run_ids)
-        return bodies
+                why = f"batch {bid} failed before this row ran"
+                bodies.update(
+                    {k: failed(self.spec, k, BATCH_FAILED, why) for k in set(keys) - bodies.keys()}
+                )
+        if state.watch:
+            await self._watch(chunk.index, state, {**state.adopted_runs, **run_ids}, attempt)
+            state = self.state(chunk.index)
+        for key in wanted - bodies.keys():  # never silently dropped
+            bodies[key] = failed(
+                self.spec, key, RUN_NOT_FOUND, "no run was found for this row after its batch ended"
+            )
+        batch_of = {k: bid for bid, keys in state.batches for k in keys}
+        live.table = await self._store(chunk, state, bodies, batch_of, len(found))
+        return None
 
-    async def _collect_batch(
-        self, batch_id: str, keys: tuple[str, ...], wanted: set[str]
-    ) -> tuple[dict[str, bytes], str, dict[str, str]]:
-        batch = await self.waiter.wait(self.client, batch_id)
-        expected = set(keys) & wanted
-        summaries: dict[str, dict[str, Any]] = {}
-        for attempt in range(4):
-            async for run in self.client.iter_runs(self.spec.operation, batch_id=batch_id):
-                key = _metadata_key(run, self.spec.job_id)
-                if key in expected:
-                    summaries[key] = _prefer(summaries.get(key), run)
-            if expected <= summaries.keys() or batch.status == "FAILED":
-                break
-            # The batch is terminal but not every run is listed yet: look again shortly.
-            await asyncio.sleep(self.polling.delay(attempt, self._rng))
-        ids = {key: str(run["id"]) for key, run in summaries.items()}
-        return await self._hydrate(summaries), batch.status, ids
-
-    async def _collect_adopted(self, runs: dict[str, str], wanted: set[str]) -> dict[str, bytes]:
-        """Wait for runs found by reconciliation (no batch id known) by GETting each."""
-        out: dict[str, bytes] = {}
-
-        async def one(key: str, run_id: str) -> None:
-            attempt = 1
-            started = time.monotonic()
-            # a run just created is never done yet: the first look waits one single-run delay
-            await asyncio.sleep(self.polling.run_delay(0, self._rng, 0.0))
-            while True:
-                async with self._fetch_slots:
-                    body = await self.client.get_run_bytes(self.spec.operation, run_id)
-                self.stats.runs_fetched += 1
-                status = json.loads(body).get("status")
-                if status not in _NON_TERMINAL:
-                    out[key] = body
-                    self.progress.fetched(1)
-                    return
-                elapsed = time.monotonic() - started
-                await asyncio.sleep(self.polling.run_delay(attempt, self._rng, elapsed))
-                attempt += 1
-
-        async with asyncio.TaskGroup() as group:
-            for key, run_id in runs.items():
-                if key in wanted:
-                    group.create_task(one(key, run_id))
-        return out
-
-    async def _hydrate(self, summaries: dict[str, dict[str, Any]]) -> dict[str, bytes]:
-        """Full run bodies for processed runs (outputs need a GET); summaries for the rest."""
-        out: dict[str, bytes] = {}
-
-        async def fetch(key: str, run_id: str) -> None:
-            async with self._fetch_slots:
-                out[key] = await self.client.get_run_bytes(self.spec.operation, run_id)
-            self.stats.runs_fetched += 1
-            self.progress.fetched(1)
-
-        async with asyncio.TaskGroup() as group:
-            for key, run in summaries.items():
-                if run.get("status") == "PROCESSED":
-                    group.create_task(fetch(key, run["id"]))
-                else:
-                    out[key] = json.dumps(run).encode()
-                    self.progress.fetched(1)
-        return out
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    async def _record(self, index: int, state: str, **data: Any) -> None:
-        # Ledger writes are blocking I/O (one small object each): keep the loop free.
+    async def _store(
+        self,
+        chunk: Chunk,
+        state: ChunkState,
+        bodies: dict[str, bytes],
+        batch_of: dict[str, str],
+        fetched: int,
+    ) -> pa.Table:
+        """Decode, finish, count; cache, write the part and record the chunk collected."""
+        decoded = decode(self.spec, units_of(state, chunk), bodies, batch_of, state.duplicates)
+        credits = float(decoded.get_column("credits").fill_null(0).sum())
+        documents = len(state.covered() - set(state.refused))
+        table = await self._finish(chunk, state, decoded)
+        processed = int((decoded.get_column("status") == "PROCESSED").sum())
+        self.progress.finished(processed, decoded.height - processed, already_fetched=fetched)
+        if self.results is not None:  # the result cache keeps what was paid for
+            self.results.add(decoded)  # queued: the sink writes off the loop
         if self.ledger is not None:
-            await asyncio.to_thread(self.ledger.record, index, state, **data)
+            await asyncio.to_thread(self.ledger.write_part, chunk.index, table)
+        paid = {lg.ROWS: table.num_rows, lg.CREDITS: credits, lg.DOCUMENTS: documents}
+        await self._record(chunk.index, lg.COLLECTED, paid)
+        self.parts.add(chunk.index)
+        self.cap.collected(documents, credits)
+        return table
 
-    def _pending_body(self, key: str, run_id: str | None = None) -> bytes:
-        return json.dumps(
-            {
-                "object": OPERATIONS[self.spec.operation].run_object,
-                "id": run_id,
-                "status": "PENDING",
-                "metadata": self.spec.metadata(key),
-            }
-        ).encode()
-
-    def _failure_body(self, key: str, reason: str, message: str) -> bytes:
-        return json.dumps(
-            {
-                "object": OPERATIONS[self.spec.operation].run_object,
-                "id": None,
-                "status": "FAILED",
-                "failureReason": reason,
-                "failureMessage": message,
-                "metadata": self.spec.metadata(key),
-            }
-        ).encode()
-
-
-def _stopped(exc: BaseException, finished: int, ledger: object) -> BaseException:
-    """Out of credits stops the whole job: say what to do, and that a rerun resumes."""
-    if not isinstance(exc, UsageBlockedError):
-        return exc
-    then = (
-        "then rerun the same call with the same output=: collected chunks are kept and no "
-        "row is submitted twice"
-        if ledger is not None
-        else "then rerun (pass output= to make a rerun resume instead of starting over)"
-    )
-    stopped = UsageBlockedError(
-        f"{exc.message}. The job stopped ({finished} chunk(s) finished in this call): "
-        f"add credits to the Extend organisation, {then}",
-        status=exc.status,
-        code=exc.code,
-        request_id=exc.request_id,
-        retryable=False,
-        method=exc.method,
-        path=exc.path,
-    )
-    stopped.__cause__ = exc
-    return stopped
-
-
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """The error a caller should see from a group of concurrent failures: the first real one
-    (not a cancellation caused by it), with how many others there were in a note."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
+    async def _publish(self, index: int, state: ChunkState, live: _Live) -> None:
+        """Hand the chunk's stored part to the publisher (one idempotent transaction) under
+        the current attempt's job id; a ``mode="retry"`` attempt publishes only its rows."""
+        assert self.publisher is not None
+        if self.ledger is not None:  # the stored part is what is published
+            table = await asyncio.to_thread(self.ledger.read_part, index)
         else:
-            leaves.append(exc)
+            assert live.table is not None
+            table = live.table
+        if state.attempt > 0 and state.retry_keys is not None:
+            table = table.filter(pc.is_in(table[UNIT], pa.array(state.retry_keys, pa.string())))
+        job = self._attempt(state.attempt).spec.job_id
+        await asyncio.to_thread(self.publisher.publish, job, index, table)
+        live.published[job] = True
 
-    walk(group)
-    real = [e for e in leaves if not isinstance(e, asyncio.CancelledError)] or leaves
-    first = real[0]
-    if len(real) > 1:
-        first.add_note(f"({len(real) - 1} other concurrent error(s) of this job were dropped)")
-    return first
+    async def _watch(
+        self, index: int, state: ChunkState, run_ids: dict[str, str], attempt: _Attempt
+    ) -> None:
+        """After a resubmission: find, cancel and flag late commits (``_duplicates.py``)."""
+        for keys, since, last in state.watch:
+            known = self.state(index).duplicates
+            extra = await late_duplicates(
+                attempt.reconciler, self.clock, keys, since, last, run_ids, known
+            )
+            if extra:
+                await self._flag_duplicates(index, extra, self.state(index))
 
+    async def _flag_duplicates(
+        self, index: int, extra: dict[str, list[dict[str, Any]]], state: ChunkState
+    ) -> None:
+        """Rows with more than one run: cancel the extras, record and flag them."""
+        cancelled = await cancel_extra(self.client, self.spec.operation, extra)
+        ids = {k: [str(r["id"]) for r in runs] for k, runs in extra.items()}
+        await self._record(index, lg.DUPLICATES, {lg.RUNS: ids, lg.CANCELLED: cancelled})
+        self.stats.possible_duplicates += len([k for k in extra if k not in state.duplicates])
+        self.stats.duplicates_cancelled += len(cancelled)
+        log_duplicates(index, len(ids), len(cancelled))
 
-def _metadata_key(run: dict[str, Any], job_id: str) -> str | None:
-    meta = run.get("metadata") or {}
-    ours = meta.get(METADATA_NAMESPACE) if isinstance(meta, dict) else None
-    if isinstance(ours, dict) and ours.get("job") == job_id:
-        row = ours.get("row")
-        return str(row) if row is not None else None
-    return None
+    # -- bodies and tables -------------------------------------------------------------------
 
-
-def _prefer(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """Two runs for one row (never expected): keep the processed one, else the newer."""
-    if old is None:
-        return new
-    if (old.get("status") == "PROCESSED") != (new.get("status") == "PROCESSED"):
-        return old if old.get("status") == "PROCESSED" else new
-    return new if str(new.get("createdAt", "")) > str(old.get("createdAt", "")) else old
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    async def _finish(self, chunk: Chunk, state: ChunkState, decoded: pl.DataFrame) -> pa.Table:
+        """The chunk's table: the finisher's, or (a retry attempt) the stored part with the
+        attempt's rows replaced."""
+        if state.attempt == 0 or self.merge is None or self.ledger is None:
+            return self.finish(chunk.index, decoded)
+        part = await asyncio.to_thread(self.ledger.read_part, chunk.index)
+        return self.merge(chunk.index, decoded, part)

@@ -7,8 +7,8 @@ answer outlives the read timeout. Listing the runs at once and finding none prov
 1. :meth:`Reconciler.settle` lists the runs created since the POST (matched on our metadata)
    at once, and while some keys are still missing, again every ``interval`` seconds until
    ``grace`` seconds after the POST was sent. Only what is still missing then is resubmitted.
-2. After a resubmission, :meth:`Reconciler.duplicates` looks once more, at least ``grace``
-   seconds after the resubmission, for runs of the same keys other than the ones kept: a
+2. After a resubmission, :meth:`Reconciler.duplicates` looks once more, at least twice
+   ``grace`` after the resubmission, for runs of the same keys other than the ones kept: a
    request that committed later still. The caller cancels what it can and flags the rows.
 
 One mechanism for batch POSTs (the engine) and single-run create-POSTs: it takes "list the
@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from extend_frames.api import Clock, Timeouts
+from extend_frames.api import Client, Clock, Timeouts
+from extend_frames.api._models import NON_TERMINAL
+from extend_frames.jobs._spec import JobSpec
 
 __all__ = [
     "ListSince",
@@ -39,8 +41,6 @@ __all__ = [
 ListSince = Callable[[datetime], AsyncIterator[dict[str, Any]]]
 #: The row key a run belongs to (from its metadata), or None when it is not ours.
 MatchKey = Callable[[dict[str, Any]], str | None]
-
-_TERMINAL = frozenset({"PROCESSED", "FAILED", "CANCELLED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,21 @@ class Reconciler:
         self.skew = skew
         self.listings = 0
 
+    @classmethod
+    def for_job(
+        cls, client: Client, spec: JobSpec, clock: Clock, policy: Reconcile | None = None
+    ) -> Reconciler:
+        """The reconciler of one job (attempt): its processor's runs, matched on its metadata."""
+        policy = policy or Reconcile()
+        return cls(
+            lambda since: client.list_runs_since(spec.operation, spec.processor_id, since),
+            spec.row_of,
+            clock=clock,
+            grace=policy.grace_for(getattr(client, "timeout", None)),
+            interval=policy.interval,
+            skew=policy.skew,
+        )
+
     async def runs_for(
         self, keys: Iterable[str], since: datetime
     ) -> dict[str, list[dict[str, Any]]]:
@@ -128,8 +143,10 @@ class Reconciler:
         self, kept: dict[str, str], since: datetime, *, resubmitted_at: float
     ) -> dict[str, list[dict[str, Any]]]:
         """Runs for the keys of ``kept`` (key -> the run id we keep) that are not the kept one,
-        looked for at least ``grace`` seconds after ``resubmitted_at`` (on :attr:`clock`)."""
-        left = resubmitted_at + self.grace - self.clock.now()
+        looked for at least twice ``grace`` after ``resubmitted_at`` (on :attr:`clock`): the
+        resubmission may itself have had an unknown outcome and commit late (up to twice the
+        grace after it is caught)."""
+        left = resubmitted_at + 2 * self.grace - self.clock.now()
         if left > 0:
             await self.clock.sleep(left)
         found = await self.runs_for(kept, since)
@@ -175,4 +192,4 @@ def _keep(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def cancellable(run: dict[str, Any]) -> bool:
     """Whether a run is not terminal yet (only those can be cancelled)."""
-    return run.get("status") not in _TERMINAL
+    return run.get("status") in NON_TERMINAL

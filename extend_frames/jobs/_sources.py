@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
+from extend_frames._errors import InputError
 from extend_frames.api import SourceReadError
 
 __all__ = [
@@ -94,8 +95,12 @@ class ReadPolicy:
         return scheme in DEFAULT_SCHEMES or scheme in self.allowed_schemes
 
 
-class SourceRefusedError(Exception):
-    """A reference the client will not read: ``reason`` is the row's failure reason."""
+class SourceRefusedError(InputError):
+    """A reference the client will not read: ``reason`` is the row's failure reason.
+
+    Terminal (an :class:`InputError`: allow the scheme, move the file, raise the limit). The
+    engine turns it into the row's failure; it never ends a job.
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

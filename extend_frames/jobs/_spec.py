@@ -87,6 +87,15 @@ class JobSpec:
     def metadata(self, key: str) -> dict[str, Any]:
         return {METADATA_NAMESPACE: {"job": self.job_id, "row": key}}
 
+    def row_of(self, run: dict[str, Any]) -> str | None:
+        """The row key of one of this job's runs (from its metadata), else None."""
+        meta = run.get("metadata") or {}
+        ours = meta.get(METADATA_NAMESPACE) if isinstance(meta, dict) else None
+        if isinstance(ours, dict) and ours.get("job") == self.job_id:
+            row = ours.get("row")
+            return str(row) if row is not None else None
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class Polling:

@@ -8,18 +8,22 @@ delays a batch, never hangs the job.
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 from typing import Any, Protocol
 
 from extend_frames._errors import BatchTimeoutError
-from extend_frames.api import BatchRun, Client
+from extend_frames.api import BatchRun, Client, Clock
+from extend_frames.jobs._clock import DeadlineReached, JobClock, clock_of
 from extend_frames.jobs._spec import Polling
 
 
 class Waiter(Protocol):
-    async def wait(self, client: Client, batch_id: str) -> BatchRun: ...
+    """Waits until a batch is terminal; every pause goes through ``clock`` (the job's: its
+    sleeps stop at ``max_wait``), or the client's clock when None."""
+
+    async def wait(
+        self, client: Client, batch_id: str, *, clock: Clock | None = None
+    ) -> BatchRun: ...
 
 
 class _Hub(Protocol):
@@ -35,8 +39,9 @@ class PollingWaiter:
         self._rng = random.Random(seed)  # noqa: S311 - backoff jitter, not cryptography
         self.polls = 0
 
-    async def wait(self, client: Client, batch_id: str) -> BatchRun:
-        started = time.monotonic()
+    async def wait(self, client: Client, batch_id: str, *, clock: Clock | None = None) -> BatchRun:
+        clock = clock or clock_of(client)
+        started = clock.now()
         attempt = 0
         while True:
             batch = await client.get_batch(batch_id)
@@ -44,14 +49,14 @@ class PollingWaiter:
             if batch.is_terminal:
                 return batch
             timeout = self.polling.timeout
-            if timeout is not None and time.monotonic() - started > timeout:
+            if timeout is not None and clock.now() - started > timeout:
                 raise BatchTimeoutError(
                     f"batch {batch_id} is still {batch.status} after {timeout:.0f} s; rerun the "
                     "same call with output= to resume waiting, or raise Polling(timeout=...)",
                     batch_id=batch_id,
                 )
-            elapsed = time.monotonic() - started
-            await asyncio.sleep(self.polling.delay(attempt, self._rng, elapsed))
+            elapsed = clock.now() - started
+            await clock.sleep(self.polling.delay(attempt, self._rng, elapsed))
             attempt += 1
 
 
@@ -69,10 +74,14 @@ class WebhookWaiter:
         self.polls = 0
         self.woken = 0
 
-    async def wait(self, client: Client, batch_id: str) -> BatchRun:
+    async def wait(self, client: Client, batch_id: str, *, clock: Clock | None = None) -> BatchRun:
         attempt = 0
         while True:
-            event = await self.hub.wait(batch_id, self.fallback.delay(attempt, self._rng))
+            pause = self.fallback.delay(attempt, self._rng)
+            left = clock.left() if isinstance(clock, JobClock) else None
+            if left is not None and left <= 0:
+                raise DeadlineReached
+            event = await self.hub.wait(batch_id, pause if left is None else min(pause, left))
             attempt += 1
             if event is not None:
                 self.woken += 1

@@ -3,7 +3,7 @@
 The driver orchestrates: Extend's rate limits are per API key, so executors could not go
 faster than one client, and splitting the budget would make "pay once" fragile under task
 retries and speculative execution. Spark does what it is good at: reading the input, keeping
-wide columns off the driver, joining and writing the lakehouse. See docs/distributed.md.
+wide columns off the driver, joining and writing the lakehouse. See docs/guides/distributed.md.
 
 >>> from extend_frames import spark as xfs  # doctest: +SKIP
 >>> out = xfs.extract(sdf, processor="ex_...", key="doc_id", file_column="url",

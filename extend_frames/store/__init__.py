@@ -8,16 +8,24 @@ see a partial Parquet file. This layer imports only fsspec, pyarrow, polars and 
 
 from __future__ import annotations
 
+from extend_frames.store import _ledger as ledger
 from extend_frames.store._cache import Cache, Partition
-from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning, fold_chunk
+from extend_frames.store._ledger import STATES, ChunkState, LedgerWarning, empty_state, fold_chunk
 from extend_frames.store._lock import LockInfo
-from extend_frames.store._manifest import IDENTITY_FIELDS, decode_schema, encode_schema
+from extend_frames.store._manifest import (
+    IDENTITY_FIELDS,
+    JOB_FIELDS,
+    decode_schema,
+    differences,
+    encode_schema,
+)
 from extend_frames.store._paths import display_path
 from extend_frames.store._read import StoredJobStatus, ledger_summary, read_results
 from extend_frames.store._store import JobStore
 
 __all__ = [
     "IDENTITY_FIELDS",
+    "JOB_FIELDS",
     "STATES",
     "Cache",
     "ChunkState",
@@ -27,9 +35,12 @@ __all__ = [
     "Partition",
     "StoredJobStatus",
     "decode_schema",
+    "differences",
     "display_path",
+    "empty_state",
     "encode_schema",
     "fold_chunk",
+    "ledger",
     "ledger_summary",
     "read_results",
 ]

@@ -18,31 +18,39 @@ from typing import Any, Literal, get_args
 from extend_frames._errors import StoreError
 from extend_frames.store._paths import display_path
 
-State = Literal["intent", "submitted", "collected", "failed", "retry"]
+State = Literal["intent", "submitted", "collected", "retry"]
 STATES: tuple[State, ...] = get_args(State)
+# The record states, spelled once (the engine writes them, the fold reads them).
+INTENT: State = "intent"  # before a create-POST: the keys about to be sent
+SUBMITTED: State = "submitted"  # after it (or after reconciling): what the keys went into
+COLLECTED: State = "collected"  # the chunk's part is written
+RETRY: State = "retry"  # a mode="retry" attempt of the chunk starts
 # Records may also note duplicate runs found after a resubmission; that is not a chunk state.
-RECORD_STATES: tuple[str, ...] = (*STATES, "duplicates")
+DUPLICATES = "duplicates"
+RECORD_STATES: tuple[str, ...] = (*STATES, DUPLICATES)
 
 # -- the record schema: one spelling for the store, the engine and `extend-frames status` ----
 # Written by the store into every record (reserved: callers may not pass them):
 SEQ, CHUNK, STATE, TIME = "seq", "chunk", "state", "time"  # TIME: ISO 8601 UTC, microseconds
 # Written by the engine, by state:
-KEYS = "keys"  # intent, submitted, retry: the unit keys the record is about
+KEYS = "keys"  # intent, submitted, retry: the unit keys the record is about (a submitted
+#   record closes its keys' open intent, also when no run was found for them)
+ROUTE = "route"  # intent: "batch" or "single", the poster the keys went through
 FILE_IDS = "file_ids"  # intent: unit key -> Extend file id of an uploaded file
 BATCH_ID = "batch_id"  # submitted: the batch the keys went into
 RUN_IDS = "run_ids"  # submitted: unit key -> run id (single runs, or runs found by reconciling)
+REFUSED = "refused"  # submitted: unit key -> why the API refused its run (400/422: no run)
 ROWS = "rows"  # collected: rows in the chunk's part
+CREDITS = "credits"  # collected: credits of the runs this attempt collected (the spend so far)
+DOCUMENTS = "documents"  # collected: documents this attempt submitted (what CREDITS paid for)
 ATTEMPT = "attempt"  # retry: which mode="retry" attempt of the chunk starts (1, 2, ...)
-AT = "at"  # intent, submitted: the engine's time of the POST (ISO 8601 UTC)
+AT = "at"  # every engine record: the job clock's wall time (ISO 8601 UTC)
 SUSPECT_SINCE = "suspect_since"  # submitted: the first POST of these keys whose outcome stayed
 #   unknown (they were sent again): watched for a late duplicate (jobs/_reconcile.py)
 RUNS = "runs"  # duplicates: unit key -> extra run ids (the row may have been paid twice)
 CANCELLED = "cancelled"  # duplicates: the extra run ids that were cancelled
-JOB_ID = "job_id"  # any: the job the record belongs to
 
-_NAME_RE = re.compile(
-    r"^(\d{8,})-(\d{5,})-(intent|submitted|duplicates|collected|failed|retry)\.json$"
-)
+_NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|duplicates|collected|retry)\.json$")
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{8,})\.json$")
 RESERVED = frozenset({SEQ, CHUNK, STATE, TIME})
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "authorization", "signature")
@@ -57,16 +65,18 @@ class ChunkState:
     """What the ledger says about one chunk, folded from its records in write order.
 
     The one fold of the ledger (:func:`fold_chunk`): the store, ``extend-frames status`` and
-    the engine (``jobs.ChunkHistory``, its mutable working copy) all read it.
+    the engine's state machine (``jobs/_steps.py``) all read it; the engine appends a record
+    and folds again, it keeps no other copy.
 
-    ``state`` is the latest record's; ``batch_id``, ``row_keys`` (``keys``) and ``job_id`` the
-    latest value any record carried; ``intent_at`` the store's time of the open attempt's
-    latest intent (what reconciliation lists runs since). ``batches`` (batch id, keys) and
-    ``adopted_runs`` (key -> run id) are the current attempt's submissions; ``open_intent`` the
-    keys of an intent with no outcome yet (a crash between intent and POST answer);
-    ``file_ids`` every upload; ``attempt``/``retry_keys`` the latest ``mode="retry"`` attempt.
-    ``records`` keeps every record, oldest first, as flat dicts: the caller's data plus
-    ``seq``, ``chunk``, ``state`` and ``time``.
+    ``state`` is the latest record's; ``batch_id`` and ``row_keys`` (``keys``) the latest value
+    any record carried; ``intent_at`` the time of the open attempt's latest intent (what
+    reconciliation lists runs since). ``batches`` (batch id, keys), ``adopted_runs`` (key ->
+    run id) and ``refused`` (key -> message) are the current attempt's submissions;
+    ``open_intent`` the keys of intents no submitted record closed yet (a crash between
+    intent and POST answer, or an unknown outcome); ``file_ids`` every upload;
+    ``attempt``/``retry_keys`` the latest ``mode="retry"`` attempt; ``credits``/``documents``
+    what every collected attempt paid for. ``records`` keeps every record, oldest first, as
+    flat dicts: the caller's data plus ``seq``, ``chunk``, ``state`` and ``time``.
     """
 
     chunk: int
@@ -74,10 +84,10 @@ class ChunkState:
     batch_id: str | None
     intent_at: str | None
     row_keys: tuple[str | int, ...] | None
-    job_id: str | None
     records: tuple[dict[str, Any], ...]
     batches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     adopted_runs: Mapping[str, str] = field(default_factory=dict)
+    refused: Mapping[str, str] = field(default_factory=dict)
     open_intent: tuple[str, ...] | None = None
     file_ids: Mapping[str, str] = field(default_factory=dict)
     collected: bool = False
@@ -87,11 +97,23 @@ class ChunkState:
     #: duplicate; ``duplicates`` the extra runs found (key -> run ids)
     watch: tuple[tuple[tuple[str, ...], str, str], ...] = ()
     duplicates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: keys an unknown-outcome POST may still have created a run for, none found yet (key ->
+    #: the first such POST): reconciled again before a rerun sends them, watched after
+    suspects: Mapping[str, str] = field(default_factory=dict)
+    credits: float = 0.0
+    documents: int = 0
 
     @property
     def attempts(self) -> int:
         """How many intents were recorded (submissions tried) for this chunk."""
-        return sum(1 for r in self.records if r["state"] == "intent")
+        return sum(1 for r in self.records if r["state"] == INTENT)
+
+    def covered(self) -> set[str]:
+        """The keys the current attempt submitted (into a batch or a run) or had refused."""
+        keys = {k for _, ks in self.batches for k in ks}
+        keys.update(self.adopted_runs)
+        keys.update(self.refused)
+        return keys
 
     def get(self, key: str, default: Any = None) -> Any:
         """The latest value of ``key`` in any record's data (e.g. ``credits``, ``error``)."""
@@ -99,6 +121,11 @@ class ChunkState:
             if key in rec:
                 return rec[key]
         return default
+
+
+def empty_state(chunk: int = -1) -> ChunkState:
+    """The state of a chunk without records."""
+    return fold_chunk((), chunk=chunk)
 
 
 def record_name(seq: int, chunk: int, state: str) -> str:
@@ -229,45 +256,76 @@ def fold(records: Iterable[dict[str, Any]]) -> dict[int, ChunkState]:
 
 def fold_chunk(records: Sequence[Mapping[str, Any]], *, chunk: int = -1) -> ChunkState:
     """One chunk's records, oldest first, folded into its :class:`ChunkState`."""
-    batches: list[tuple[str, tuple[str, ...]]] = []
-    # The fields a record can change, by ChunkState name.
-    now: dict[str, Any] = {"adopted_runs": {}, "file_ids": {}, "open_intent": None}
-    now |= {"intent_at": None, "collected": False, "attempt": 0, "retry_keys": None}
-    now |= {"watch": (), "duplicates": {}}
+    now: dict[str, Any] = {"batches": (), "adopted_runs": {}, "refused": {}, "file_ids": {}}
+    now |= {"open_intent": None, "intent_at": None, "collected": False, "attempt": 0}
+    now |= {"retry_keys": None, "watch": (), "duplicates": {}, "credits": 0.0, "documents": 0}
+    now |= {"suspects": {}}
     for rec in records:
-        state, keys = rec.get(STATE), tuple(rec.get(KEYS) or ())
-        if state == "intent":
-            now |= {"open_intent": keys, "intent_at": rec.get(TIME)}
-            now["file_ids"].update(rec.get(FILE_IDS) or {})
-        elif state == "submitted":
-            if rec.get(BATCH_ID):
-                batches.append((str(rec[BATCH_ID]), keys))
-            now["adopted_runs"].update(rec.get(RUN_IDS) or {})
-            now["open_intent"] = None
-            if rec.get(SUSPECT_SINCE) and rec.get(AT):
-                now["watch"] = (*now["watch"], (keys, str(rec[SUSPECT_SINCE]), str(rec[AT])))
-        elif state == "duplicates":
-            for key, ids in (rec.get(RUNS) or {}).items():
-                old = now["duplicates"].get(str(key), ())
-                now["duplicates"][str(key)] = (*old, *map(str, ids))
-        elif state == "collected":
-            now["collected"] = True
-        elif state == "retry":  # a new attempt: earlier submissions are not collected again
-            batches = []
-            attempt = int(rec.get(ATTEMPT) or now["attempt"] + 1)
-            now |= {"attempt": attempt, "retry_keys": keys, "adopted_runs": {}}
-            now |= {"open_intent": None, "collected": False}
+        _FOLDS.get(str(rec.get(STATE)), _ignore)(now, rec, tuple(map(str, rec.get(KEYS) or ())))
     keys_seen = _latest(records, KEYS)
     return ChunkState(
         chunk=chunk,
-        state=next((r[STATE] for r in reversed(records) if r[STATE] in STATES), "intent"),
+        state=next((r[STATE] for r in reversed(records) if r[STATE] in STATES), INTENT),
         batch_id=_latest(records, BATCH_ID),
         row_keys=tuple(keys_seen) if isinstance(keys_seen, list | tuple) else None,
-        job_id=_latest(records, JOB_ID),
         records=tuple(dict(r) for r in records),
-        batches=tuple(batches),
         **now,
     )
+
+
+def _fold_intent(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    still = tuple(k for k in (now["open_intent"] or ()) if k not in keys)
+    now |= {"open_intent": (*still, *keys), "intent_at": rec.get(AT) or rec.get(TIME)}
+    now["file_ids"].update(rec.get(FILE_IDS) or {})
+
+
+def _fold_submitted(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    if rec.get(BATCH_ID):
+        now["batches"] = (*now["batches"], (str(rec[BATCH_ID]), keys))
+    now["adopted_runs"].update(rec.get(RUN_IDS) or {})
+    now["refused"].update(rec.get(REFUSED) or {})
+    closed = set(keys) | set(rec.get(RUN_IDS) or {}) | set(rec.get(REFUSED) or {})
+    still = tuple(k for k in (now["open_intent"] or ()) if k not in closed)
+    now["open_intent"] = still or None
+    since = rec.get(SUSPECT_SINCE)
+    if since and not rec.get(BATCH_ID):  # closed without a run: still suspect
+        for key in closed - set(rec.get(RUN_IDS) or {}) - set(rec.get(REFUSED) or {}):
+            now["suspects"][key] = min(str(since), now["suspects"].get(key, str(since)))
+    ran = set(rec.get(RUN_IDS) or {}) | (set(keys) if rec.get(BATCH_ID) else set())
+    if since and rec.get(AT) and ran:  # runs kept after an earlier unknown POST: watched
+        now["watch"] = (*now["watch"], (tuple(sorted(ran)), str(since), str(rec[AT])))
+
+
+def _fold_duplicates(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    for key, ids in (rec.get(RUNS) or {}).items():
+        old = now["duplicates"].get(str(key), ())
+        now["duplicates"][str(key)] = (*old, *map(str, ids))
+
+
+def _fold_collected(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    now["collected"] = True
+    now["credits"] += float(rec.get(CREDITS) or 0.0)
+    now["documents"] += int(rec.get(DOCUMENTS) or 0)
+
+
+def _fold_retry(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    # a new attempt: earlier submissions are not collected again
+    attempt = int(rec.get(ATTEMPT) or now["attempt"] + 1)
+    now |= {"attempt": attempt, "retry_keys": keys, "adopted_runs": {}, "refused": {}}
+    now |= {"batches": (), "open_intent": None, "collected": False, "watch": (), "suspects": {}}
+
+
+def _ignore(now: dict[str, Any], rec: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    """A record state this version does not fold (read by a newer library's ledger)."""
+
+
+_FOLDS = {
+    INTENT: _fold_intent,
+    SUBMITTED: _fold_submitted,
+    DUPLICATES: _fold_duplicates,
+    COLLECTED: _fold_collected,
+    RETRY: _fold_retry,
+}
 
 
 def _skip(what: str) -> None:

@@ -16,17 +16,13 @@ import pyarrow as pa
 
 from extend_frames._errors import StoreError
 
-# Fields that decide whether an existing output is the same job (resume) or another one.
-IDENTITY_FIELDS = (
-    "operation",
-    "processor",
-    "processor_id",
-    "processor_version",
-    "config",
-    "input_fingerprint",
-    "batch_size",
-    "schema",
-)
+#: The fields that identify a job and that a call knows from its arguments and input alone
+#: (before it resolves the processor version): a job's plan keeps exactly these.
+JOB_FIELDS = ("operation", "processor_id", "config", "input_fingerprint", "batch_size")
+#: Every field that decides whether an existing output is the same job (resume) or another
+#: one (:func:`differences`): the job fields, the resolved processor version, and the
+#: ``processor``/``schema`` a caller of the store may set.
+IDENTITY_FIELDS = (*JOB_FIELDS, "processor", "processor_version", "schema")
 FORMAT = 1
 
 

@@ -117,44 +117,45 @@ async def test_500_after_commit_is_unknown_and_reconcilable() -> None:
             assert sorted(r["metadata"]["row"] for r in found) == [0, 1, 2]
 
 
+CONVERGED, MEASURED = 6.0, 9.0  # seconds: converge by the first, measure up to the second
+
+
 @pytest.mark.slow
+@pytest.mark.realtime(reason="a real server's token bucket over a socket: real time is the point")
 async def test_converges_to_the_emulators_unannounced_limit() -> None:
-    limit = 20.0
+    # 5/s: a rate any machine's loopback exceeds many times over with 20 callers, so the
+    # client always meets the limit (asserted below), even on a loaded CI machine.
+    limit = 5.0
     with Emulator(rate_limits=ServerLimits(get=limit)) as emu:
         client = _client(emu, rate_limits=RateLimits(get=100, write=100, run=100))
         batch = await client.create_batch("parse", inputs=[{"file": {"text": "x"}}])
         done: list[float] = []
+        limited_at_convergence: list[int] = []
         start = time.monotonic()
 
         async def loop() -> None:
-            while time.monotonic() - start < 7.5:
+            while (now := time.monotonic() - start) < MEASURED:
+                if now >= CONVERGED and not limited_at_convergence:
+                    limited_at_convergence.append(emu.stats()["rate_limited"].get("GET", 0))
                 await client.get_batch(batch.id)
                 done.append(time.monotonic() - start)
 
-        limited_before = 0
-
-        async def mark() -> None:
-            nonlocal limited_before
-            await asyncio.sleep(4.5)
-            limited_before = emu.stats()["rate_limited"].get("GET", 0)
-
-        await asyncio.gather(mark(), *(loop() for _ in range(20)))
+        await asyncio.gather(*(loop() for _ in range(20)))
         limited_after = emu.stats()["rate_limited"].get("GET", 0)
         await client.aclose()
-    # converged within 4.5 s: three Retry-After episodes confirm a steady limit (a storm is
-    # not one), then the cut; measured over the next 3 s
-    ok = sum(1 for t in done if 4.5 <= t < 7.5)
-    limited = limited_after - limited_before
-    # Safety holds whatever the machine's load: once converged the client never sends above
-    # the server's limit, and almost nothing it sends is refused. How fast it gets there is
-    # pinned on a virtual clock (tests/api/test_ratelimit.py) and measured in benchmarks/, so
-    # a busy CI machine that cannot even reach 20 requests/s does not fail this test.
-    assert ok / 3.0 <= 1.15 * limit, f"{ok / 3.0:.1f}/s against {limit}/s"
-    assert limited <= 0.05 * (ok + limited), f"{limited} 429s against {ok} successes"
-    if limited_after:  # the client did meet the limit: it must have measured it
-        estimate = client._pacers[Category.GET].estimate
-        assert estimate is not None
-        assert 0.75 * limit <= estimate <= 1.25 * limit
+    ok = sum(1 for t in done if CONVERGED <= t < MEASURED)
+    limited = limited_after - limited_at_convergence[0]
+    window = MEASURED - CONVERGED
+    print(f"\n{ok / window:.1f}/s after convergence, {limited} 429s then, {limited_after} in all")
+    # The client met the limit it was not told about, and measured it from the 429s.
+    assert limited_at_convergence[0] > 0, "the client never met the server's limit"
+    estimate = client._pacers[Category.GET].estimate
+    assert estimate is not None
+    assert 0.75 * limit <= estimate <= 1.25 * limit, estimate
+    # Once converged it never sends above the limit, and almost nothing it sends is refused
+    # (load can only slow it down: both bounds hold on a busy machine).
+    assert ok / window <= 1.15 * limit, f"{ok / window:.1f}/s against {limit}/s"
+    assert limited <= max(1, 0.05 * (ok + limited)), f"{limited} 429s against {ok} successes"
 
 
 async def test_single_run_round_trip() -> None:

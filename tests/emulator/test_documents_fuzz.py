@@ -44,7 +44,7 @@ def _all_outputs(data: bytes, name: str) -> dict[str, Any] | None:
         "parse": parse_output(doc, {"chunkingStrategy": {"type": "section"}}),
         "extract": extract_output(doc, INVOICE_EXTRACTOR_CONFIG, file_id="file_1"),
         "classify": classify_output(doc, CLASSIFIER_CONFIG),
-        "split": split_output(doc, SPLITTER_CONFIG, make_file_id=lambda: "file_2"),
+        "split": split_output(doc, SPLITTER_CONFIG, make_file_id=lambda _: "file_2"),
     }
 
 

@@ -11,6 +11,7 @@ from fpdf import FPDF
 
 from extend_frames.emulator._documents import (
     Document,
+    DocumentError,
     classify_output,
     credits_for,
     extract_output,
@@ -245,7 +246,7 @@ def test_classify_scores_types_and_falls_back_to_other(packet: Document) -> None
 
 def test_split_finds_boundaries_titles_and_continuations(packet: Document) -> None:
     ids = iter(f"file_{i}" for i in range(10))
-    out = split_output(packet, SPLITTER_CONFIG, make_file_id=lambda: next(ids))
+    out = split_output(packet, SPLITTER_CONFIG, make_file_id=lambda _: next(ids))
     SplitOutput.model_validate(out)
     got = [(s["startPage"], s["endPage"], s["classificationId"]) for s in out["splits"]]
     assert got == [(1, 2, "invoice"), (3, 3, "bank_statement"), (4, 4, "contract")]
@@ -262,7 +263,7 @@ def test_outputs_are_deterministic_and_thread_safe(policy: Document, packet: Doc
             parse_output(packet, {}),
             extract_output(policy, {"schema": POLICY_SCHEMA}, file_id="f"),
             classify_output(packet, CLASSIFIER_CONFIG),
-            split_output(packet, SPLITTER_CONFIG, make_file_id=lambda: "file_x"),
+            split_output(packet, SPLITTER_CONFIG, make_file_id=lambda _: "file_x"),
         )
 
     expected = run(0)
@@ -287,7 +288,7 @@ def test_page_ranges_restrict_every_run_type(packet: Document) -> None:
     doc_chunk = parse_output(packet, {**only, "chunkingStrategy": {"type": "document"}})
     assert doc_chunk["chunks"][0]["metadata"]["pageRange"] == {"start": 3, "end": 4}
     config = {**SPLITTER_CONFIG, **only}
-    splits = split_output(packet, config, make_file_id=lambda: "file_x")["splits"]
+    splits = split_output(packet, config, make_file_id=lambda _: "file_x")["splits"]
     assert [(s["startPage"], s["type"]) for s in splits] == [(3, "bank_statement"), (4, "contract")]
     classified = classify_output(packet, {**CLASSIFIER_CONFIG, **only})
     assert classified["type"] in ("bank_statement", "contract")
@@ -380,6 +381,127 @@ def test_csv_parses_to_one_markdown_table() -> None:
     (chunk,) = parse_output(doc, {})["chunks"]
     assert [b["type"] for b in chunk["blocks"]] == ["table"]
     assert chunk["content"] == "| name | amount |\n|---|---|\n| Tea | 3.50 |\n| Cake |  |"
+
+
+STATEMENT_CSV = b",Bank statement,\n\nDate,Description,Amount\n2024-01-02,Coffee,3.50\n"
+
+
+def test_csv_blocks_name_their_sheet_and_with_cell_metadata_their_cells() -> None:
+    """A CSV is one sheet named after the file; a title standing alone between blank rows is a
+    text block, and names its cell (A1 notation) only with excelIncludeCellMetadata."""
+    doc = read_document(STATEMENT_CSV, "statement.csv")
+    cells_on = {"advancedOptions": {"excelIncludeCellMetadata": True}}
+    (chunk,) = parse_output(doc, cells_on)["chunks"]
+    title, table = chunk["blocks"]
+    assert (title["type"], title["content"], table["type"]) == ("text", "Bank statement", "table")
+    assert title["details"] == {"type": "text_details", "cellReference": "B1"}
+    assert {b["metadata"]["sheet"]["name"] for b in chunk["blocks"]} == {"statement"}
+    assert {b["metadata"]["sheet"]["index"] for b in chunk["blocks"]} == {0}
+    assert "cellReference" not in table["details"]  # TableDetails has no such key
+    (plain,) = parse_output(doc, {})["chunks"]
+    assert plain["blocks"][0]["details"] == {"type": "text_details"}
+    ParseRunOutput.model_validate(parse_output(doc, cells_on))
+    txt = read_document(STATEMENT_CSV, "statement.txt")
+    assert all(
+        "sheet" not in b["metadata"] for b in parse_output(txt, cells_on)["chunks"][0]["blocks"]
+    )
+
+
+def _workbook(sheets: dict[str, str], strings: list[str]) -> bytes:
+    """A minimal .xlsx: ``sheets`` maps a sheet name to its ``<sheetData>`` XML."""
+    import io
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    names = list(sheets)
+    book = "".join(
+        f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i + 1}" Target="worksheets/sheet{i + 1}.xml" Type="ws"/>'
+        for i in range(len(names))
+    )
+    shared = "".join(f"<si><t>{t}</t></si>" for t in strings)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>{book}</sheets></workbook>',
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{pkg}">{rels}</Relationships>'
+        )
+        zf.writestr("xl/sharedStrings.xml", f'<sst xmlns="{main}">{shared}</sst>')
+        for i, n in enumerate(names):
+            zf.writestr(
+                f"xl/worksheets/sheet{i + 1}.xml",
+                f'<worksheet xmlns="{main}"><sheetData>{sheets[n]}</sheetData></worksheet>',
+            )
+    return out.getvalue()
+
+
+def test_xlsx_sheets_are_pages_whose_blocks_name_their_sheet_and_cells() -> None:
+    """Each worksheet is a page; blocks carry the sheet (workbook order, name) and, with cell
+    metadata on, text blocks their cells. Shared, inline, boolean and number cells read as
+    stored."""
+    summary = '<row r="2"><c r="B2" t="s"><v>0</v></c></row>'
+    table = (
+        '<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" t="inlineStr"><is><t>Paid</t></is></c>'
+        '<c r="C1" t="s"><v>2</v></c></row>'
+        '<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="b"><v>1</v></c>'
+        '<c r="C2"><v>3.5</v></c></row>'
+    )
+    data = _workbook(
+        {"Summary": summary, "Items": table}, ["Quarterly report", "Item", "Amount", "Tea"]
+    )
+    doc = read_document(data, "report.xlsx")
+    assert (doc.file_type, doc.page_count, doc.sheets) == ("EXCEL", 2, ("Summary", "Items"))
+    out = parse_output(doc, {"advancedOptions": {"excelIncludeCellMetadata": True}})
+    ParseRunOutput.model_validate(out)
+    first, second = out["chunks"]
+    (title,) = first["blocks"]
+    assert (title["content"], title["details"]["cellReference"]) == ("Quarterly report", "B2")
+    assert title["metadata"]["sheet"] == {"index": 0, "name": "Summary"}
+    (items,) = second["blocks"]
+    assert items["type"] == "table"
+    assert items["metadata"]["sheet"] == {"index": 1, "name": "Items"}
+    assert "| Tea | TRUE | 3.5 |" in items["content"]
+    assert out["metadata"]["originalMimeType"].endswith("spreadsheetml.sheet")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"PK\x03\x04 not really a zip", "FILE_TYPE_NOT_SUPPORTED"),
+        (
+            _workbook({"S": '<row r="1"><c r="A1"><v>1</v></c></row>'}, [])[:200],
+            "FILE_TYPE_NOT_SUPPORTED",
+        ),
+    ],
+)
+def test_broken_workbooks_fail_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        read_document(data, "broken.xlsx")
+    assert caught.value.reason == reason
+
+
+def test_a_workbook_part_with_a_dtd_is_refused() -> None:
+    data = _workbook({"S": ""}, ["x"]).replace(b"<sst ", b"<!DOCTYPE sst []><sst ")
+    with pytest.raises(DocumentError) as caught:
+        read_document(data, "evil.xlsx")
+    assert caught.value.reason == "CORRUPT_FILE"
+
+
+def test_cell_ranges_span_rows_and_columns() -> None:
+    from extend_frames.emulator._documents._model import Line
+    from extend_frames.emulator._documents._parse import cell_range, column_name
+
+    assert [column_name(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    lines = (Line(("a", "", "c"), 0, 0, 0, 0, row=2), Line(("", "b"), 0, 0, 0, 0, row=3))
+    assert cell_range(lines) == "A2:C3"
+    assert cell_range((Line(("x",), 0, 0, 0, 0),)) is None  # not from a spreadsheet
 
 
 def test_address_parts_from_one_or_several_lines() -> None:

@@ -188,3 +188,59 @@ def test_a_parse_run_whose_file_never_arrived_has_a_null_file(
     assert failed["failureReason"] == "UNABLE_TO_DOWNLOAD_FILE"
     assert by_status["PROCESSED"]["file"]["id"].startswith("file_")
     assert findings(ParseRun, failed) == []  # the one documented exception to the TS types
+
+
+def test_effective_configs_fill_every_defaulted_option(raw: httpx.Client) -> None:
+    """Rules, advanced options and parseConfig come back filled in; what was sent wins; options
+    without a default (pageRanges) appear only when sent."""
+    sent = {"schema": INVOICE_SCHEMA, "advancedOptions": {"citationMode": "word"}}
+    ex = raw.post("/extractors", json={"name": "x", "config": sent}).json()
+    config = ex["draftVersion"]["config"]
+    assert config["extractionRules"] == ""
+    assert config["advancedOptions"]["citationMode"] == "word"
+    assert config["advancedOptions"]["currentDateEnabled"] is False
+    assert "pageRanges" not in config["advancedOptions"]
+    assert config["parseConfig"]["engine"] == "parse_performance"
+    assert config["parseConfig"]["advancedOptions"]["verticalGroupingThreshold"] == 1.0
+    cl = raw.post("/classifiers", json={"name": "c", "config": CLASSIFY_CONFIG}).json()
+    assert cl["draftVersion"]["config"]["classificationRules"] == ""
+    assert cl["draftVersion"]["config"]["advancedOptions"]["context"] == "default"
+    ranges = [{"start": 1, "end": 2}]
+    split_sent = {**SPLIT_CONFIG, "splitRules": "r", "advancedOptions": {"pageRanges": ranges}}
+    sp = raw.post("/splitters", json={"name": "s", "config": split_sent}).json()
+    split = sp["draftVersion"]["config"]
+    assert split["splitRules"] == "r"
+    assert split["advancedOptions"]["pageRanges"] == ranges
+    assert split["advancedOptions"]["splitExcelDocumentsBySheetEnabled"] is False
+    assert "parseConfig" in split
+
+
+PACKET = "# INVOICE\nInvoice #: A-1\n\f# INVOICE\nPage two\n\f# BANK STATEMENT\nBalance: 9\n"
+
+
+def test_split_sub_documents_are_files_that_name_their_split(
+    emu: Emulator, raw: httpx.Client
+) -> None:
+    """Each split's fileId is a derivative file (parentFileId, metadata.parentSplit, its own
+    pages numbered from 1); a run on it echoes the parent split in file.metadata."""
+    config = {
+        "splitClassifications": [
+            {"id": "invoice", "type": "invoice", "description": "An invoice"},
+            {"id": "statement", "type": "bank_statement", "description": "A bank statement"},
+        ]
+    }
+    up = raw.post("/files/upload", files={"file": ("packet.md", PACKET.encode())}).json()
+    run = raw.post("/split_runs", json={"file": {"id": up["id"]}, "config": config}).json()
+    splits = _done(raw, emu, f"/split_runs/{run['id']}")["output"]["splits"]
+    last = splits[-1]
+    child = raw.get(f"/files/{last['fileId']}").json()
+    assert child["parentFileId"] == up["id"]
+    parent = child["metadata"]["parentSplit"]
+    assert parent == {k: last[k] for k in ("id", "type", "identifier", "startPage", "endPage")}
+    assert child["metadata"]["pageCount"] == last["endPage"] - last["startPage"] + 1
+    parsed = raw.post("/parse_runs", json={"file": {"id": child["id"]}}).json()
+    done = _done(raw, emu, f"/parse_runs/{parsed['id']}")
+    assert done["file"]["metadata"]["parentSplit"] == parent
+    assert [c["metadata"]["pageRange"]["start"] for c in done["output"]["chunks"]] == [1]
+    assert "BANK STATEMENT" in done["output"]["chunks"][0]["content"]
+    assert "A-1" not in done["output"]["chunks"][0]["content"]

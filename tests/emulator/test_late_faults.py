@@ -86,6 +86,7 @@ def test_storms_answer_every_request_429_with_retry_after() -> None:
         assert stats["rate_limited"] == {"GET": 1}
 
 
+@pytest.mark.realtime(reason="the late commit happens on the system clock: real time is the point")
 def test_late_commit_on_the_system_clock_happens_by_itself() -> None:
     faults = Faults(late_commit_rate=1.0, late_commit_seconds=0.2)
     with Emulator(faults=faults) as emu, raw_client(emu) as c:

@@ -18,6 +18,9 @@ from extend_frames.emulator import Emulator, EmulatorConfig, Faults, Fidelity, S
 
 from .conftest import INVOICE_SCHEMA, raw_client
 
+# The emulator's worker thread moves runs on; it offers no notification, so these tests poll.
+_realtime = pytest.mark.realtime(reason="polls state the emulator's worker thread changes")
+
 
 def _statuses(c: httpx.Client, kind: str, batch_id: str) -> list[str]:
     data = c.get(f"/{kind}_runs", params={"batchId": batch_id, "maxPageSize": 1000}).json()["data"]
@@ -39,6 +42,7 @@ def slow() -> Iterator[tuple[Emulator, httpx.Client]]:
         yield emu, c
 
 
+@_realtime
 def test_batch_lifecycle_pending_processing_processed(slow: tuple[Emulator, httpx.Client]) -> None:
     emu, c = slow
     batch = c.post("/parse_runs/batch", json={"inputs": _texts(3)}).json()
@@ -67,6 +71,7 @@ def test_processed_batch_may_hold_failed_runs() -> None:
         assert sorted(_statuses(c, "parse", batch["id"])) == ["FAILED", "PROCESSED"]
 
 
+@_realtime
 def test_single_runs_overtake_waiting_batch_runs() -> None:
     speed = Speed(files_per_minute=60.0)  # one start per second
     with Emulator(clock="manual", speed=speed) as emu, raw_client(emu) as c:
@@ -86,6 +91,7 @@ def test_single_runs_overtake_waiting_batch_runs() -> None:
         assert _statuses(c, "parse", batch["id"]) == ["PROCESSED"] * 3
 
 
+@_realtime
 def test_batch_queue_delay_holds_batches_only() -> None:
     """A single run submitted after a batch finishes while the batch still waits its delay."""
     speed = Speed(batch_queue_delay=30.0)
@@ -116,6 +122,7 @@ def test_batch_queue_delay_holds_batches_only() -> None:
         assert _batch(c, batch["id"])["status"] == "PROCESSED"
 
 
+@_realtime
 def test_throughput_limit_paces_starts() -> None:
     speed = Speed(files_per_minute=30.0)  # one start every 2 s
     with Emulator(clock="manual", speed=speed) as emu, raw_client(emu) as c:
@@ -163,6 +170,7 @@ def test_cancel_pending_run_and_emulator_batch_cancel() -> None:
         assert again.status_code == 400
 
 
+@_realtime
 def test_all_runs_cancelled_makes_batch_processed(slow: tuple[Emulator, httpx.Client]) -> None:
     emu, c = slow
     batch = c.post("/parse_runs/batch", json={"inputs": _texts(2)}).json()
@@ -199,6 +207,7 @@ def _wait_for(predicate: Any, seconds: float = 30.0) -> None:
         event.wait(0.002)
 
 
+@_realtime
 def test_batch_priority_orders_waiting_batches() -> None:
     speed = Speed(batch_queue_delay=5.0, files_per_minute=60.0)  # then one start per second
     with Emulator(clock="manual", speed=speed) as emu, raw_client(emu) as c:

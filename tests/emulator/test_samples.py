@@ -127,7 +127,7 @@ def test_accuracy_on_the_corpus(corpus: SampleSet, truth: list[dict[str, Any]]) 
         doc = read_document((corpus.directory / row["path"]).read_bytes(), row["path"])
         if row["doc_type"] == "packet":
             packets += 1
-            out = split_output(doc, SPLITTER_CONFIG, make_file_id=lambda: "file_x")
+            out = split_output(doc, SPLITTER_CONFIG, make_file_id=lambda _: "file_x")
             got = [(s["startPage"], s["endPage"], s["type"]) for s in out["splits"]]
             want = [(s["start_page"], s["end_page"], s["doc_type"]) for s in row["splits"]]
             split_right += got == want
@@ -212,7 +212,7 @@ for d in s.documents:
     doc = read_document((s.directory / d.path).read_bytes(), d.path)
     out = [parse_output(doc, {}), extract_output(doc, INVOICE_EXTRACTOR_CONFIG, file_id="f"),
            classify_output(doc, CLASSIFIER_CONFIG),
-           split_output(doc, SPLITTER_CONFIG, make_file_id=lambda: "file_x")]
+           split_output(doc, SPLITTER_CONFIG, make_file_id=lambda _: "file_x")]
     h.update(json.dumps(out, sort_keys=True).encode())
 print(h.hexdigest())
 """

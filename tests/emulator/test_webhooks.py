@@ -17,7 +17,8 @@ from extend_frames.emulator import Emulator, WebhookOptions, sign
 
 from .conftest import INVOICE_SCHEMA, raw_client, sdk_client
 
-VECTOR = Path("/work/shared/extend-api/examples/webhook_signature_test_vector.json")
+# Extend's documented signature test vector, the one copy in the repository.
+VECTOR = Path(__file__).parents[1] / "webhooks" / "examples" / "webhook_signature_test_vector.json"
 ZERO_WAIT = WebhookOptions(retry_schedule=(0.0, 0.0), timeout=5.0)
 
 

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from extend_frames import ExtendError, InputError
-from extend_frames.frames._decode import RESULT_COLUMNS, decode_runs, result_schema
+from extend_frames._columns import DECODED_COLUMNS
+from extend_frames.frames._decode import decode_runs, decoded_schema
 from extend_frames.frames._schema import (
     CLASSIFY_DTYPE,
     PARSE_DTYPE,
@@ -114,8 +115,8 @@ def test_schema_never_depends_on_the_data() -> None:
     summaries = _extract([_dumps(i) for i in _load("list_extract_runs.json")["data"]])
     assert empty.height == 0
     assert full.schema == empty.schema == failed.schema == summaries.schema
-    assert list(full.columns) == list(RESULT_COLUMNS)
-    assert result_schema("extract", output_dtype=EXTRACT_DTYPE) == full.schema
+    assert list(full.columns) == list(DECODED_COLUMNS)
+    assert decoded_schema("extract", output_dtype=EXTRACT_DTYPE) == full.schema
 
 
 @pytest.mark.parametrize(

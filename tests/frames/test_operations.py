@@ -13,6 +13,7 @@ import pytest
 import extend_frames as xf
 from extend_frames.emulator import Emulator, Faults
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG, SampleSet
+from extend_frames.frames._collect import STATUS_DTYPE
 from extend_frames.frames._schema import output_dtype
 from tests.jobs.conftest import FAST, create_processor, make_client
 
@@ -44,7 +45,7 @@ def test_extract_local_files_typed_and_matching_ground_truth(
     assert out.select(files.columns).equals(files)
     # Types come from the extractor's schema, not from the data.
     assert out.schema["output"] == output_dtype("extract", INVOICE_EXTRACTOR_CONFIG)
-    assert out.schema["status"] == xf.frames.STATUS
+    assert out.schema["status"] == STATUS_DTYPE
     assert out.schema["created_at"] == pl.Datetime("us", "UTC")
     assert set(RESULT_COLUMNS) <= set(out.columns)
 

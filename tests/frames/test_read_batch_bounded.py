@@ -39,6 +39,7 @@ def _run_gets(emu: Emulator) -> int:
     )
 
 
+@pytest.mark.realtime(reason="max_wait= is measured on the real clock; the worker is polled")
 def test_max_wait_returns_pending_runs_and_a_rerun_completes_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -87,7 +87,7 @@ def test_runs_of_a_batch_with_an_override_config_are_not_cached(
     ex = sdk.extractors.create(name="inv", config={"schema": SCHEMA})
     ids = _upload(sdk, 2)
     override = sdk.extract_runs.create_batch(
-        extractor={"id": ex.id, "overrideConfig": {"advancedOptions": {"citationsEnabled": True}}},
+        extractor={"id": ex.id, "overrideConfig": {"advancedOptions": {"citationsEnabled": False}}},
         inputs=[{"file": {"id": f}} for f in ids],
     ).id
     assert emu.wait_idle(30)

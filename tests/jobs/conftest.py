@@ -128,6 +128,7 @@ def run_remote_emulator(api_key: str, *args: str) -> Iterator[RemoteEmulator]:
     process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
+    # Readiness of another process can only be polled: tests using this are marked realtime.
     while True:  # readiness: bounded poll of the operator endpoint
         try:
             httpx.get(f"{url}/_emulator/stats", timeout=1).raise_for_status()

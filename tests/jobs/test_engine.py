@@ -18,7 +18,6 @@ from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._schema import CLASSIFY_DTYPE
 from extend_frames.jobs import (
     Chunk,
-    ChunkHistory,
     Engine,
     JobSpec,
     Polling,
@@ -26,6 +25,7 @@ from extend_frames.jobs import (
     Unit,
     plan_chunks,
 )
+from extend_frames.store import fold_chunk
 
 JOB = "job1"
 
@@ -186,7 +186,9 @@ async def test_resume_skips_what_the_ledger_says_was_submitted() -> None:
     client = FakeClient()
     first = engine(client)
     await first.run_chunk(chunk(3))
-    history = {0: ChunkHistory(batches=[("bpr_1", ("k0", "k1", "k2"))])}
+    history = {
+        0: fold_chunk([{"state": "submitted", "batch_id": "bpr_1", "keys": ["k0", "k1", "k2"]}])
+    }
     again = engine(client, history=history)
     out = pl.from_arrow(await again.run_chunk(chunk(3)))
     assert isinstance(out, pl.DataFrame)
@@ -205,13 +207,13 @@ def test_ledger_records_fold_into_history() -> None:
         {"state": "submitted", "batch_id": "bpr_9", "keys": ["a", "b"]},
         {"state": "intent", "keys": ["c"], "time": "2026-01-01T00:01:00Z"},
     ]
-    h = ChunkHistory.fold(records)
-    assert h.batches == [("bpr_9", ("a", "b"))]
+    h = fold_chunk(records)
+    assert h.batches == (("bpr_9", ("a", "b")),)
     assert h.open_intent == ("c",)  # crashed between intent and outcome: reconcile c
     assert h.file_ids == {"a": "file_1"}
     assert h.covered() == {"a", "b"}
     assert not h.collected
-    assert ChunkHistory.fold([*records, {"state": "collected"}]).collected
+    assert fold_chunk([*records, {"state": "collected"}]).collected
 
 
 def test_a_retry_record_starts_a_new_attempt_of_the_chunk() -> None:
@@ -221,14 +223,14 @@ def test_a_retry_record_starts_a_new_attempt_of_the_chunk() -> None:
         {"state": "collected"},
     ]
     retry = {"state": "retry", "attempt": 1, "keys": ["b"]}
-    h = ChunkHistory.fold([*first, retry])
+    h = fold_chunk([*first, retry])
     assert (h.attempt, h.retry_keys) == (1, ("b",))
     assert not h.collected  # the chunk must be collected again
-    assert h.batches == []  # the first attempt's batch is not collected again
-    resumed = ChunkHistory.fold(
+    assert h.batches == ()  # the first attempt's batch is not collected again
+    resumed = fold_chunk(
         [*first, retry, {"state": "submitted", "batch_id": "bpr_2", "keys": ["b"]}]
     )
-    assert resumed.batches == [("bpr_2", ("b",))]
+    assert resumed.batches == (("bpr_2", ("b",)),)
     assert resumed.attempt == 1
 
 

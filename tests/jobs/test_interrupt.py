@@ -36,6 +36,9 @@ from .conftest import (
     run_remote_emulator,
 )
 
+pytestmark = pytest.mark.realtime(
+    reason="real SIGINTs to real processes; the emulator's threads are polled"
+)
 API_KEY = "sk_interrupt_test"
 BATCHES = 15
 BATCH_SIZE = 10
@@ -131,6 +134,7 @@ def test_sigint_under_a_running_loop_stops_submitting_and_a_rerun_resumes(
 def test_the_cli_exits_130_on_sigint_and_submits_nothing_after_it(
     slow_emulator: tuple[RemoteEmulator, str], tmp_path: Path
 ) -> None:
+
     emu, extractor = slow_emulator
     source = tmp_path / "in.csv"
     _frame(ROWS).write_csv(source)

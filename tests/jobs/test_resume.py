@@ -14,7 +14,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +77,7 @@ CRASHES = ["before-submit:3", "after-submit:4", "fetch:150", "write:2"]
 
 
 @pytest.mark.slow
+@pytest.mark.realtime(reason="a real process killed at each step; the emulator's start is polled")
 @pytest.mark.parametrize("backend", ["local", "s3"])
 @pytest.mark.parametrize("crash", CRASHES)
 def test_killed_job_resumes_without_paying_twice_or_losing_a_row(
@@ -262,11 +262,12 @@ def test_collect_on_a_path_without_a_job_says_so(tmp_path: Path) -> None:
 
 
 def test_a_second_job_on_the_same_output_fails_cleanly_while_the_first_runs(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
     from extend_frames.emulator import Speed
+    from extend_frames.store import _lock
 
     frame = pl.DataFrame({"text": [f"Invoice number: C-{i}" for i in range(20)]})
     output = str(tmp_path / "shared")
@@ -281,12 +282,19 @@ def test_a_second_job_on_the_same_output_fails_cleanly_while_the_first_runs(
             "progress": False,
         }
         first: dict[str, pl.DataFrame] = {}
+        locked = threading.Event()  # set once the first job holds the output's lock
+
+        def acquire(*args: Any, **kw: Any) -> Any:
+            held = take(*args, **kw)
+            locked.set()
+            return held
+
+        take = _lock.acquire
+        monkeypatch.setattr(_lock, "acquire", acquire)
         worker = threading.Thread(target=lambda: first.update(out=xf.extract(frame, **kwargs)))
         worker.start()
-        deadline = time.monotonic() + 60
-        while not (Path(output) / "_lock").exists():
-            assert time.monotonic() < deadline, "the first job never took the lock"
-            time.sleep(0.01)  # bounded wait for the first job to take the lock
+        assert locked.wait(60), "the first job never took the lock"
+        assert (Path(output) / "_lock").exists()
         with pytest.raises(xf.StoreError, match="_lock"):
             xf.extract(frame, **kwargs)
         worker.join(timeout=30)

@@ -14,7 +14,8 @@ from extend_frames.emulator import Emulator, Faults
 from extend_frames.emulator.samples import INVOICE_EXTRACTOR_CONFIG
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._schema import output_dtype
-from extend_frames.jobs import Chunk, ChunkHistory, Engine, JobSpec, Polling, Unit
+from extend_frames.jobs import Chunk, Engine, JobSpec, Polling, Unit
+from extend_frames.jobs._posters import SinglePoster
 from extend_frames.store import JobStore
 
 from .conftest import create_processor, make_client
@@ -93,13 +94,13 @@ def test_crash_after_posts_resumes_from_the_ledger_without_resending(tmp_path: A
 
             async def post_all() -> None:
                 try:
-                    for unit in chunk.units:
-                        await first._create_run(dict(unit.file or {}), unit.key)
+                    files = {u.key: dict(u.file or {}) for u in chunk.units}
+                    await SinglePoster(first.spec, first.client).post(chunk.keys, files)
                 finally:
                     await first.client.aclose()
 
             asyncio.run(post_all())
-            history = {i: ChunkHistory.fold(s.records) for i, s in store.ledger().items()}
+            history = store.ledger()
             second = _engine(emu, make_client(emu), ex, ledger=store, history=history)
             df = asyncio.run(_run(second, chunk))
         stats = emu.stats()

@@ -79,3 +79,19 @@ def test_webhook_wait_completes_with_fewer_polls_despite_lost_and_duplicate_deli
 def test_webhook_wait_needs_a_receiver() -> None:
     with Emulator() as emu, pytest.raises(xf.InputError, match="WebhookReceiver"):
         run_job(emu, "webhook", None)
+
+
+@pytest.mark.parametrize("receiver", [None, "http://hooks.example.com"])
+async def test_webhook_wait_without_a_receiver_is_refused_before_any_request(
+    receiver: Any,
+) -> None:
+    with Emulator() as emu:
+        ex = create_processor(emu, "extractor")
+        before = emu.stats()["requests_total"]
+        with pytest.raises(xf.InputError, match="WebhookReceiver"):
+            xf.extract(frame(), processor=ex, text_column="text", client=make_client(emu),
+                       wait="webhook", webhook=receiver, progress=False)  # fmt: skip
+        with pytest.raises(xf.InputError, match="WebhookReceiver"):
+            await xf.aextract(frame(), processor=ex, text_column="text", client=make_client(emu),
+                              wait="webhook", webhook=receiver, progress=False)  # fmt: skip
+        assert emu.stats()["requests_total"] == before  # not even the processor's GET

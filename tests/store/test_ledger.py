@@ -21,24 +21,19 @@ def _ledger_names(target: Target) -> list[str]:
 
 def test_ledger_folds_records_per_chunk(target: Target) -> None:
     store = target.open()
-    store.record(0, "intent", keys=["a", "b"], job_id="job1")
-    store.record(1, "intent", keys=["c"], job_id="job1")
-    store.record(0, "submitted", batch_id="bpr_0")
-    store.record(1, "submitted", batch_id="bpr_1")
-    store.record(0, "collected", rows=2, credits=3.0)
-    store.record(1, "failed", error="batch FAILED")
-    store.record(1, "intent", keys=["c"], job_id="job1")  # retried
+    store.record(0, "intent", keys=["a", "b"])
+    store.record(1, "intent", keys=["c"])
+    store.record(0, "submitted", batch_id="bpr_0", keys=["a", "b"])
+    store.record(1, "submitted", batch_id="bpr_1", keys=["c"], error="batch FAILED")
+    store.record(0, "collected", rows=2, credits=3.0, documents=2)
+    store.record(1, "intent", keys=["c"])  # sent again
 
     ledger = target.open().ledger()  # a fresh handle: only what is stored counts
     assert sorted(ledger) == [0, 1]
     c0, c1 = ledger[0], ledger[1]
-    assert (c0.state, c0.batch_id, c0.row_keys, c0.job_id) == (
-        "collected",
-        "bpr_0",
-        ("a", "b"),
-        "job1",
-    )
+    assert (c0.state, c0.batch_id, c0.row_keys) == ("collected", "bpr_0", ("a", "b"))
     assert c0.get("credits") == 3.0
+    assert (c0.credits, c0.documents, c0.open_intent) == (3.0, 2, None)
     assert c0.attempts == 1
     assert [r["state"] for r in c0.records] == ["intent", "submitted", "collected"]
     assert c1.state == "intent"
@@ -46,8 +41,9 @@ def test_ledger_folds_records_per_chunk(target: Target) -> None:
     assert c1.attempts == 2
     assert c1.intent_at == c1.records[-1]["time"]  # the current attempt's intent
     assert c1.get("error") == "batch FAILED"
+    assert c1.open_intent == ("c",)  # the second intent has no outcome yet
     seqs = [r["seq"] for c in (c0, c1) for r in c.records]
-    assert sorted(seqs) == list(range(7))
+    assert sorted(seqs) == list(range(6))
 
 
 def test_record_names_sort_in_write_order(target: Target) -> None:

@@ -99,7 +99,6 @@ def test_summary_counts_batches_rows_and_credits(target: Target) -> None:
         "intent": 1,
         "submitted": 1,
         "collected": 1,
-        "failed": 0,
         "retry": 0,
     }
     assert (summary.chunks_total, summary.parts, summary.rows) == (3, 1, 2)

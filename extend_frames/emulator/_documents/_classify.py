@@ -172,9 +172,12 @@ def _split_id(name: str, start: int, end: int) -> str:
 
 
 def split_output(
-    doc: Document, config: dict[str, Any], *, make_file_id: Callable[[], str]
+    doc: Document, config: dict[str, Any], *, make_file_id: Callable[[dict[str, Any]], str]
 ) -> dict[str, Any]:
-    """SplitOutput ``{"splits": [...]}``: contiguous page ranges, each classified."""
+    """SplitOutput ``{"splits": [...]}``: contiguous page ranges, each classified.
+
+    ``make_file_id(split)`` stores the split's sub-document as a file and returns its id.
+    """
     classes = _classes((config or {}).get("splitClassifications") or [])
     if not classes:
         classes = _classes([{"id": "other", "type": "other", "description": "Any other document"}])
@@ -199,18 +202,17 @@ def split_output(
             + (f" (title '{title}'" if title else " (no title")
             + (f"; terms {', '.join(sorted(matched)[:6])})." if matched else ").")
         )
-        splits.append(
-            {
-                "id": _split_id(doc.name, first, last),
-                "classificationId": cls.id,
-                "type": cls.type,
-                "startPage": first,
-                "endPage": last,
-                "identifier": identifier,
-                "observation": observation,
-                "fileId": make_file_id(),
-            }
-        )
+        split: dict[str, Any] = {
+            "id": _split_id(doc.name, first, last),
+            "classificationId": cls.id,
+            "type": cls.type,
+            "startPage": first,
+            "endPage": last,
+            "identifier": identifier,
+            "observation": observation,
+        }
+        split["fileId"] = make_file_id(split)
+        splits.append(split)
     return {"splits": splits, "isExternal": False}  # SDK 1.20 declares it; always our own splits
 
 

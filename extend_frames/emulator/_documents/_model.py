@@ -7,7 +7,7 @@ with top-left-origin geometry in points so outputs can carry polygons and citati
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -33,6 +33,8 @@ class Line:
     heading: bool = False  # marked as a heading by the source format (markdown '#', <h1>)
     xs: tuple[float, ...] = ()  # left edge of each cell (PDF text runs), for column alignment
     tabular: bool = False  # a row of a table in the source format (CSV, markdown pipe table)
+    row: int = 0  # the 1-based row of a spreadsheet (CSV, XLSX) the line is; 0 elsewhere
+    sheet: int = 0  # the 0-based sheet of that row (Document.sheets names it)
 
     @property
     def text(self) -> str:
@@ -56,6 +58,8 @@ class Document:
     # Content identity (sha256 of the bytes and read options) set by read_document; the
     # processing caches key on it. Empty for documents built by hand: those are not cached.
     digest: str = field(default="", compare=False, repr=False)
+    # A spreadsheet's sheet names in workbook order (a CSV: one, named after the file).
+    sheets: tuple[str, ...] = ()
 
     @property
     def page_count(self) -> int:
@@ -82,4 +86,4 @@ def select_pages(doc: Document, config: dict[str, Any] | None) -> Document:
     pages = tuple(p for p in doc.pages if p.number in wanted)
     if not pages:
         return doc
-    return Document(doc.name, doc.file_type, pages)
+    return replace(doc, pages=pages, digest="")  # a part: no cache identity of its own

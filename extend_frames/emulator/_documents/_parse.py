@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from ._layout import Block, block_content, page_blocks
@@ -53,18 +54,69 @@ def _details(block: Block) -> dict[str, Any]:
     return {}
 
 
+def column_name(index: int) -> str:
+    """A spreadsheet column's letters from its 0-based index: 0 -> A, 26 -> AA."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
+def cell_range(lines: tuple[Line, ...]) -> str | None:
+    """The A1 range of the non-empty spreadsheet cells of ``lines`` (``B2``, ``A1:C1``)."""
+    cells = [(ln.row, c) for ln in lines if ln.row for c, text in enumerate(ln.cells) if text]
+    if not cells:
+        return None
+    rows = [r for r, _ in cells]
+    cols = [c for _, c in cells]
+    first = f"{column_name(min(cols))}{min(rows)}"
+    last = f"{column_name(max(cols))}{max(rows)}"
+    return first if first == last else f"{first}:{last}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Sheets:
+    """How blocks of a spreadsheet are marked: the sheet names (a block's sheet is its lines'),
+    and whether text blocks name their cells (``advancedOptions.excelIncludeCellMetadata``)."""
+
+    names: tuple[str, ...]
+    cell_references: bool
+
+    def of(self, block: Block) -> dict[str, Any]:
+        index = block.lines[0].sheet if block.lines else 0
+        return {"index": index, "name": self.names[index]}
+
+
+def _sheets(doc: Document, config: dict[str, Any]) -> _Sheets | None:
+    """Spreadsheets (a CSV is one sheet named after the file, as spreadsheet programs open
+    it; an XLSX has its workbook's sheets); other documents have no sheets."""
+    if doc.file_type not in SPREADSHEET_TYPES or not doc.sheets:
+        return None
+    options = (config or {}).get("advancedOptions") or {}
+    return _Sheets(doc.sheets, options.get("excelIncludeCellMetadata") is True)
+
+
 def _block_json(
-    block: Block, index: int, page: dict[str, Any], table_format: str
+    block: Block, index: int, page: dict[str, Any], table_format: str, sheets: _Sheets | None
 ) -> dict[str, Any]:
     content = block_content(block, table_format=table_format)
     points, box = polygon(block.lines)
+    details = _details(block)
+    metadata: dict[str, Any] = {"page": page}
+    if sheets is not None:
+        metadata["sheet"] = sheets.of(block)
+        reference = cell_range(block.lines)
+        if sheets.cell_references and details.get("type") == "text_details" and reference:
+            details["cellReference"] = reference
     return {
         "object": "block",
         "id": block_id(block.page, index, block.type, content),
         "type": block.type,
         "content": content,
-        "details": _details(block),
-        "metadata": {"page": page},
+        "details": details,
+        "metadata": metadata,
         "polygon": points,
         "boundingBox": box,
     }
@@ -85,7 +137,9 @@ def _chunk(kind: str, blocks: list[dict[str, Any]], start: int, end: int) -> dic
     }
 
 
+SPREADSHEET_TYPES = {"CSV", "EXCEL"}  # EXCEL: .xlsx/.xlsm (legacy .xls is not read)
 MIME_TYPES = {
+    "EXCEL": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "PDF": "application/pdf",
     "TXT": "text/plain",
     "CSV": "text/csv",
@@ -151,10 +205,13 @@ def _chunked(doc: Document, config: dict[str, Any]) -> dict[str, Any]:
     tables = (((config or {}).get("blockOptions") or {}).get("tables") or {}).get("targetFormat")
     table_format = "html" if tables == "html" else "markdown"
     doc = select_pages(doc, config)
+    sheets = _sheets(doc, config)
     per_page: list[tuple[int, list[dict[str, Any]]]] = []
     for page in doc.pages:
         meta = {"number": page.number, "width": page.width, "height": page.height}
-        blocks = [_block_json(b, i, meta, table_format) for i, b in enumerate(page_blocks(page))]
+        blocks = [
+            _block_json(b, i, meta, table_format, sheets) for i, b in enumerate(page_blocks(page))
+        ]
         per_page.append((page.number, blocks))
     first = doc.pages[0].number if doc.pages else 1
     last = doc.pages[-1].number if doc.pages else 1

@@ -17,10 +17,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from ._model import Document, DocumentError, Line, Page
 from ._text import split_identifier
+from ._workbook import is_workbook, read_workbook
 
 _TEXT_TYPES = {
     ".txt": "TXT",
@@ -50,7 +52,6 @@ _KNOWN_UNREADABLE = {
     ".webp",
     ".psd",
     ".xls",
-    ".xlsx",
     ".xltm",
     ".xltx",
     ".ods",
@@ -165,6 +166,11 @@ def _read_uncached(
     if b"%PDF-" in data[:1024]:
         pages = _read_pdf(data, name, password=password, max_pages=max_pages)
         return Document(name=name, file_type="PDF", pages=pages)
+    if is_workbook(data):
+        sheets = read_workbook(data, name)
+        lines = [_sheet_lines(rows, i) for i, (_, rows) in enumerate(sheets)]
+        pages = _text_pages(lines, max_pages, name)
+        return Document(name, "EXCEL", pages, sheets=tuple(title for title, _ in sheets))
     for magic, what in _BINARY_MAGIC:
         if data.startswith(magic):
             raise DocumentError(
@@ -177,7 +183,7 @@ def _read_uncached(
         raise DocumentError(
             "FILE_TYPE_NOT_SUPPORTED",
             f"{name}: '{suffix}' files are not supported by the emulator; "
-            "send a PDF, TXT, MD, HTML or CSV file.",
+            "send a PDF, TXT, MD, HTML, CSV or XLSX file.",
         )
     text = _decode(data, name)
     file_type = _TEXT_TYPES.get(suffix, "TXT")
@@ -195,9 +201,9 @@ def _read_uncached(
         pages = _text_pages(_html_lines(leaves), max_pages, name)
         return Document(name=name, file_type="XML", pages=pages)
     if file_type == "CSV":
-        return Document(
-            name=name, file_type="CSV", pages=_text_pages(_csv_lines(text, name), max_pages, name)
-        )
+        pages = _text_pages([_sheet_lines(_csv_rows(text, name), 0)], max_pages, name)
+        stem = PurePosixPath(name).stem or name
+        return Document(name=name, file_type="CSV", pages=pages, sheets=(stem,))
     return Document(
         name=name, file_type=file_type, pages=_text_pages(_plain_lines(text), max_pages, name)
     )
@@ -387,14 +393,30 @@ def _plain_lines(text: str) -> list[list[Line]]:
     return pages
 
 
-def _csv_lines(text: str, name: str) -> list[list[Line]]:
+def _csv_rows(text: str, name: str) -> list[list[str]]:
     try:
-        rows: list[tuple[str, ...]] = [
-            _TableRow(r) for r in csv.reader(io.StringIO(text, newline=""))
-        ]
+        return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DocumentError("CORRUPT_FILE", f"{name} is not valid CSV ({exc}).") from exc
-    return [_synthetic_lines(rows)]
+
+
+def _sheet_lines(raw: list[list[str]], sheet: int) -> list[Line]:
+    """One line per spreadsheet row, marked with its row and sheet. A value standing alone
+    between blank rows (a title such as "Bank statement" above a table) is text; every other
+    row is a table row."""
+
+    def filled(i: int) -> int:
+        return sum(1 for c in raw[i] if c.strip()) if 0 <= i < len(raw) else 0
+
+    rows: list[tuple[str, ...]] = []
+    for i, row in enumerate(raw):
+        if filled(i) == 1 and not filled(i - 1) and not filled(i + 1):
+            # cut the empty cells after the value; the ones before keep its column
+            rows.append(tuple(row[: max(j for j, c in enumerate(row) if c.strip()) + 1]))
+        else:
+            rows.append(_TableRow(row))
+    # every row (blank ones too) makes one line, so a line's position is its row
+    return [replace(ln, row=i, sheet=sheet) for i, ln in enumerate(_synthetic_lines(rows), 1)]
 
 
 _BLOCK_TAGS = re.compile(
@@ -457,6 +479,8 @@ def _text_pages(pages: list[list[Line]], max_pages: int, name: str) -> tuple[Pag
                     line.size,
                     line.heading,
                     tabular=line.tabular,
+                    row=line.row,
+                    sheet=line.sheet,
                 )
             )
             top += max(height, _LINE_HEIGHT)
