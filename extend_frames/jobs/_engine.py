@@ -30,9 +30,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from extend_frames._columns import UNIT
 from extend_frames._telemetry import Attributes, span
 from extend_frames.api import Client, Clock
 from extend_frames.jobs._attempts import attempt_job_id
@@ -50,7 +48,14 @@ from extend_frames.jobs._duplicates import cancel_extra, late_duplicates, log_du
 from extend_frames.jobs._errors import ambiguous_thrice, first_error, log_interrupted, stopped
 from extend_frames.jobs._posters import Poster, poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
-from extend_frames.jobs._protocols import Finisher, Ledger, Merger, Publisher, ResultSink
+from extend_frames.jobs._protocols import (
+    Finisher,
+    Ledger,
+    Merger,
+    Publisher,
+    ResultSink,
+    Retried,
+)
 from extend_frames.jobs._reconcile import Reconcile, Reconciler, split_kept
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
@@ -117,11 +122,13 @@ class Engine:
         clock: Clock | None = None,
         results: ResultSink | None = None,
         publisher: Publisher | None = None,
+        retried: Retried | None = None,
         retry: Mapping[int, Sequence[str]] | None = None,
         max_credits: float | None = None,
     ) -> None:
         self.spec, self.client, self.finish, self.merge = spec, client, finish, merge
         self.ledger, self.results, self.publisher = ledger, results, publisher
+        self.retried = retried  # a retry attempt publishes only its rows (None: the part)
         self.records = {i: list(s.records) for i, s in (history or {}).items()}
         self.polling = polling or Polling()
         self.waiter: Waiter = waiter or PollingWaiter(self.polling)
@@ -460,8 +467,8 @@ class Engine:
         else:
             assert live.table is not None
             table = live.table
-        if state.attempt > 0 and state.retry_keys is not None:
-            table = table.filter(pc.is_in(table[UNIT], pa.array(state.retry_keys, pa.string())))
+        if state.attempt > 0 and state.retry_keys is not None and self.retried is not None:
+            table = self.retried(index, table, state.retry_keys)
         job = self._attempt(state.attempt).spec.job_id
         await asyncio.to_thread(self.publisher.publish, job, index, table)
         live.published[job] = True
