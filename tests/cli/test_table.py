@@ -48,6 +48,12 @@ def test_collect_and_collect_batch_publish_to_iceberg_by_catalog_name(
     monkeypatch.setenv("PYICEBERG_CATALOG__LOCAL__TYPE", "sql")
     monkeypatch.setenv("PYICEBERG_CATALOG__LOCAL__URI", f"sqlite:///{tmp_path / 'catalog.db'}")
     monkeypatch.setenv("PYICEBERG_CATALOG__LOCAL__WAREHOUSE", (tmp_path / "wh").as_uri())
+    # pyiceberg reads the environment once, when imported: an earlier test in this process
+    # may have imported it already
+    import pyiceberg.catalog
+    from pyiceberg.utils.config import Config
+
+    monkeypatch.setattr(pyiceberg.catalog, "_ENV_CONFIG", Config())
     _frame(3).write_csv(tmp_path / "in.csv")
     job = tmp_path / "job"
     res = cli("extract", tmp_path / "in.csv", "--processor", extractor, "--text-column", "text",
