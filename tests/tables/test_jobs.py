@@ -271,3 +271,28 @@ def test_a_retry_publishes_the_retried_rows_under_the_attempt(
     assert by_doc["d3"] == f"{job_id}.retry1"
     assert {v for k, v in by_doc.items() if k != "d3"} == {job_id}
     assert (f"{job_id}.retry1", "1") in commits(target)  # d3 is in the second batch
+
+
+def test_a_retry_with_a_table_first_publishes_what_the_first_run_stored(
+    local_tables: Tables, tmp_path: Path
+) -> None:
+    """A job first run without table=, then retried with it: the stored rows are published
+    under the job id before the attempt publishes its own rows under the attempt's."""
+    target = local_tables.target("append")
+    frame = invoices(5).with_columns(
+        pl.when(pl.col("doc") == "d3")
+        .then(pl.lit("__FAIL:INTERNAL_ERROR"))
+        .otherwise(pl.col("text"))
+        .alias("text")
+    )
+    output = str(tmp_path / "job")
+    with Emulator() as emu:
+        extractor = create_processor(emu, "extractor")
+        run(emu, frame, extractor, output=output)
+        run(emu, frame, extractor, output=output, table=target, mode="retry")
+    rows = xf.read_results(target)
+    job_id = json.loads((tmp_path / "job" / "_manifest.json").read_text())["job_id"]
+    first = rows.filter(pl.col("extend_job_id") == job_id)
+    assert sorted(first.get_column("doc").to_list()) == ["d0", "d1", "d2", "d3", "d4"]
+    retried = rows.filter(pl.col("extend_job_id") == f"{job_id}.retry1")
+    assert retried.get_column("doc").to_list() == ["d3"]
