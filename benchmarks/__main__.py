@@ -8,9 +8,11 @@ emulator's extraction accuracy by field on its generated corpus and on real invo
 ``route`` (latency of 1-, 5- and 25-document jobs through single runs, a batch,
 ``route="auto"`` and the SDK's ``create_and_poll``, against a delayed batch queue),
 ``cache`` (result cache lookup time and peak memory against the cache's size),
-``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory) and
-``storms`` (the request rate before, during and after 429 storms) and ``backfill`` (a job
-through the CLI killed at seeded moments and resumed, client memory by size, the resume fold).
+``spark`` (``extend_frames.spark`` against plain ``xf.extract``, and the driver's memory),
+``storms`` (the request rate before, during and after 429 storms), ``backfill`` (a job
+through the CLI killed at seeded moments and resumed, client memory by size, the resume fold)
+and ``tables`` (the cost per batch of publishing to Delta and Iceberg tables against writing
+the Parquet part alone).
 
 A full run writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``; ``--quick``
 (the CI smoke) and ``--only`` write only the ``--json`` file, if given.
@@ -38,6 +40,7 @@ from benchmarks import (
     _serve,
     _spark,
     _storms,
+    _tables,
 )
 from benchmarks._common import ROOT, machine_info
 
@@ -52,6 +55,7 @@ SCENARIOS = (
     "spark",
     "storms",
     "backfill",
+    "tables",
 )
 #: The scenarios whose ``run`` takes their sizes as one argument.
 _MODULES: dict[str, Any] = {
@@ -63,6 +67,7 @@ _MODULES: dict[str, Any] = {
     "spark": _spark,
     "storms": _storms,
     "backfill": _backfill,
+    "tables": _tables,
 }
 
 #: Sizes per mode. The full flow takes a few minutes per contender; quick runs in seconds.
@@ -77,6 +82,7 @@ FULL: dict[str, Any] = {
     "spark": _spark.SparkSetup(rows=3000, files_per_minute=6000, rate=100, memory_rows=100_000),
     "storms": _storms.FULL,
     "backfill": _backfill.FULL,
+    "tables": (40, 1000),  # batches, rows per batch: a 40,000-document job
 }
 QUICK: dict[str, Any] = {
     "flow": _flow.FlowSetup(
@@ -97,6 +103,7 @@ QUICK: dict[str, Any] = {
     ),
     "storms": _storms.QUICK,
     "backfill": _backfill.QUICK,
+    "tables": (3, 100),
 }
 
 

@@ -307,6 +307,37 @@ def _compacted(x: dict[str, Any]) -> str:
     )
 
 
+def _tables(r: dict[str, Any]) -> str:
+    names = {
+        "parquet_part": "Parquet part alone (`write_part`)",
+        "delta_append": "Delta append (delta-rs)",
+        "delta_merge": "Delta merge on the key",
+        "iceberg_append": "Iceberg append (pyiceberg, SQL catalog)",
+        "iceberg_merge": "Iceberg merge on the key",
+    }
+    rows = [
+        [
+            label,
+            f"{r[k]['median_ms']:,.1f}",
+            f"{r[k]['max_ms']:,.1f}",
+            f"{r[k]['first_quarter_median_ms']:,.1f} -> {r[k]['last_quarter_median_ms']:,.1f}",
+            f"{r[k]['total_s']:,.2f}",
+        ]
+        for k, label in names.items()
+        if k in r
+    ]
+    setup = r["setup"]
+    head = (
+        f"{setup['batches']} batches of {setup['rows_per_batch']:,} extract-like rows on local "
+        "disk; each contender writes every batch to a fresh table as one job would (the table "
+        "commit comes after the part, so a job with `table=` pays the part plus the commit).\n\n"
+    )
+    return head + _table(
+        ["per batch", "median ms", "slowest ms", "first -> last quarter (median ms)", "total s"],
+        rows,
+    )
+
+
 TITLES = {
     "flow": "1. Batch flow: wall time and requests against rate and throughput limits",
     "decode": "2. Decode: run JSON to typed columns",
@@ -318,6 +349,7 @@ TITLES = {
     "spark": "8. Spark: extend_frames.spark against plain xf.extract, driver memory",
     "storms": "9. 429 storms: request rate before, during and after",
     "backfill": "10. Backfill: killed and resumed through the CLI, memory by size, resume fold",
+    "tables": "11. Tables: the cost of publishing a batch to Delta and Iceberg",
 }
 
 
@@ -333,6 +365,7 @@ def section(name: str, outcome: dict[str, Any]) -> str:
         "spark": _spark,
         "storms": _storms_section,
         "backfill": _backfill,
+        "tables": _tables,
     }[name]
     return f"### {TITLES[name]}\n\n{render(outcome)}\n"
 

@@ -20,6 +20,7 @@ from extend_frames._errors import (
     RateLimitedError,
     ServerError,
     StoreError,
+    TableError,
     TransportError,
     UsageBlockedError,
     WebhookVerificationError,
@@ -49,6 +50,8 @@ from extend_frames.frames import (
 )
 from extend_frames.jobs import Concurrency, Polling
 from extend_frames.store import Cache
+from extend_frames.tables import Delta, Iceberg
+from extend_frames.tables import compact as compact_table
 from extend_frames.webhooks import (
     WebhookEvent,
     WebhookHub,
@@ -65,7 +68,9 @@ __all__ = [
     "Cache",
     "Client",
     "Concurrency",
+    "Delta",
     "ExtendError",
+    "Iceberg",
     "InputError",
     "InvalidRequestError",
     "JobSummary",
@@ -79,6 +84,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "StoreError",
+    "TableError",
     "Timeouts",
     "TransportError",
     "UsageBlockedError",
@@ -96,6 +102,7 @@ __all__ = [
     "asplit",
     "classify",
     "collect",
+    "compact_table",
     "extract",
     "parse",
     "parse_webhook",

@@ -17,6 +17,8 @@ __all__ = [
     "DECODED_COLUMNS",
     "ERROR",
     "INTERNAL_COLUMNS",
+    "JOB_ID",
+    "JOB_TIME",
     "KEY",
     "KIND",
     "POSSIBLE_DUPLICATE",
@@ -28,6 +30,10 @@ __all__ = [
     "STATUS_VALUES",
     "UNIT",
 ]
+
+# -- the columns a lakehouse table adds (table=, extend_frames/tables) -------------------------
+JOB_ID = "extend_job_id"  # the job that wrote the row (append: a history table)
+JOB_TIME = "extend_job_time"  # when that job started (UTC): merge keeps the newest per key
 
 # -- the result columns (what every operation adds to the input rows) -------------------------
 RUN_ID = "run_id"

@@ -20,7 +20,8 @@ Every error the library raises on purpose derives from :class:`ExtendError`::
     ├── WebhookVerificationError   no    a webhook delivery failed verification
     ├── SourceReadError            no    reading an upload's source failed (internal:
     │                                    api/_upload.py; the row's failure, never the job's)
-    └── StoreError                 no    the output location cannot be used as asked
+    ├── StoreError                 no    the output location cannot be used as asked
+    └── TableError                 no    a lakehouse table (table=) cannot take this job's rows
 
 **Transient** errors may go away if the same call is made again later, unchanged (a rerun with
 ``output=`` resumes without paying twice); **terminal** ones need a change first (the input,
@@ -51,6 +52,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "StoreError",
+    "TableError",
     "TransportError",
     "UsageBlockedError",
     "WebhookVerificationError",
@@ -200,3 +202,9 @@ class WebhookVerificationError(ExtendError):
 
 class StoreError(ExtendError):
     """The output location cannot be used as asked (locked, belongs to another job, corrupt)."""
+
+
+class TableError(ExtendError):
+    """A lakehouse table (``table=``: Delta or Iceberg) cannot take the job's rows as asked: a
+    field changed type, the table's library is missing, or the table refused the commit.
+    ``path`` is the table's display form (never credentials)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -78,3 +79,43 @@ def moto_s3_server() -> Iterator[MotoS3]:
         )
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def moto_s3_process() -> Iterator[MotoS3]:
+    """moto's S3 server in a child process on a free loopback port.
+
+    For clients that block in native code while holding the GIL (delta-rs): a server thread
+    of the same process could never answer them. Ready when werkzeug says it is running.
+    """
+    import subprocess
+    import sys
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:  # blocks until the server logs; no sleeping
+            if "Running on" in line:
+                break
+        else:
+            raise RuntimeError("moto.server exited before it was ready")
+        # it logs a line per request: keep draining the pipe so it never blocks on a full one
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        endpoint = f"http://127.0.0.1:{port}"
+        yield MotoS3(
+            endpoint_url=endpoint,
+            storage_options={
+                "key": KEY,
+                "secret": SECRET,
+                "client_kwargs": {"endpoint_url": endpoint},
+            },
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

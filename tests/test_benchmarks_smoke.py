@@ -44,6 +44,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         "spark",
         "storms",
         "backfill",
+        "tables",
     }
 
     flow = scenarios["flow"]
@@ -72,6 +73,10 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert extraction["generated"]["documents"] > 0
     assert set(extraction["generated"]["accuracy"]) >= {"invoice_number", "total_amount"}
     assert "real" in extraction  # measured, or the reason it was not (quick never downloads)
+
+    tables = scenarios["tables"]
+    for name in ("parquet_part", "delta_append", "delta_merge", "iceberg_append", "iceberg_merge"):
+        assert tables[name]["median_ms"] > 0, name
 
     route = scenarios["route"]
     by = {(j["documents"], j["contender"]): j for j in route["jobs"]}

@@ -14,8 +14,10 @@ from extend_frames.cli._jobs import (
     add_cache_argument,
     add_max_wait,
     add_report_options,
+    add_table_arguments,
     max_wait,
     storage_options,
+    table_target,
     with_client,
 )
 
@@ -48,6 +50,7 @@ def register(subparsers: Any) -> None:
         "to, so a later job over the same file ids pays nothing for them",
     )
     add_report_options(out, "print one JSON summary object", progress=False)
+    add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_api_options(p)
     p.set_defaults(func=_collect_batch)
 
@@ -66,6 +69,7 @@ def _collect_batch(args: argparse.Namespace) -> int:
             storage_options=storage_options(args.storage_option),
             max_wait=seconds,
             cache=args.cache,
+            table=table_target(args),
         ),
     )
     summary = xf.summarize(df)

@@ -177,6 +177,7 @@ def _register_job(subparsers: Any, operation: str) -> None:
     _add_storage_options(job)
     _add_cache_options(job)
     _add_route_option(job)
+    add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_wait_options(p)
     _add_api_options(p)
     p.set_defaults(func=_run_job, operation=operation)
@@ -271,6 +272,50 @@ def _add_cache_options(job: Any) -> None:
     )
 
 
+def add_table_arguments(group: Any) -> None:
+    """``--table`` and its options: one definition for every command that publishes."""
+    group.add_argument(
+        "--table",
+        metavar="TABLE",
+        help="also publish each collected batch, once, to a lakehouse table: delta:PATH_OR_URI "
+        "(Delta Lake) or iceberg:CATALOG/NAMESPACE.TABLE (a catalog configured for pyiceberg)",
+    )
+    group.add_argument(
+        "--table-mode",
+        choices=("append", "merge"),
+        default="append",
+        help="append (default): every run's rows, with extend_job_id/extend_job_time; merge: "
+        "one current row per key (--merge-on; default: the job's key, run_id for collect-batch)",
+    )
+    group.add_argument(
+        "--merge-on", action="append", metavar="COLUMN", help="with --table-mode merge (repeatable)"
+    )
+    group.add_argument(
+        "--table-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="delta-rs storage option for a delta: --table (repeatable), e.g. AWS_REGION=eu-west-1",
+    )
+
+
+def table_target(args: argparse.Namespace) -> Any:
+    """The ``table=`` of ``--table`` and its options (None without ``--table``)."""
+    if args.table is None:
+        if args.merge_on or args.table_option or args.table_mode != "append":
+            raise InputError("--table-mode, --merge-on and --table-option need --table")
+        return None
+    from extend_frames.tables import parse_table_uri
+
+    options = {k: str(v) for k, v in (storage_options(args.table_option) or {}).items()}
+    return parse_table_uri(
+        args.table,
+        storage_options=options or None,
+        mode=args.table_mode,
+        merge_on=args.merge_on,
+    )
+
+
 def _add_bounded_wait(wait: Any) -> None:
     """--max-wait and --detach: return before every batch is done (exit 4), collect later."""
     add_max_wait(
@@ -334,6 +379,7 @@ def _register_collect(subparsers: Any) -> None:
         wait, "return after at most this long; rows still PENDING exit 4 (collect again later)"
     )
     _add_poll_options(wait)
+    add_table_arguments(p.add_argument_group("lakehouse table"))
     _add_api_options(p)
     p.set_defaults(func=_collect)
 
@@ -353,6 +399,7 @@ def _collect(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             polling=_polling(args),
             lazy=True,
+            table=table_target(args),
         ),
     )
     return _report_job(args, "collect", out, time.monotonic() - started)
@@ -518,6 +565,7 @@ def _job(args: argparse.Namespace, operation: str) -> int:
         "max_wait": seconds,
         "detach": args.detach,
         "lazy": True,
+        "table": table_target(args),
     }
     if args.max_credits is not None:  # the max_credits= option (the engine's spending cap)
         common["max_credits"] = args.max_credits

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._columns import ROW
+from extend_frames._columns import ROW, RUN_ID
 from extend_frames._errors import InputError, NotFoundError, StoreError
 from extend_frames._operations import MAX_BATCH_INPUTS, OPERATIONS, Operation
 from extend_frames.api import BatchRun, Client
@@ -29,6 +29,7 @@ from extend_frames.frames._cache import CacheLike, batch_entries, job_partition,
 from extend_frames.frames._collect import known_status
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._options import Options
+from extend_frames.frames._publish import now_iso, open_publisher, publish_missing, publish_part
 from extend_frames.frames._schema import output_dtypes
 from extend_frames.jobs import (
     Concurrency,
@@ -42,6 +43,7 @@ from extend_frames.jobs import (
     processor_of,
 )
 from extend_frames.store import Cache, JobStore
+from extend_frames.tables import TableTarget
 
 logger = logging.getLogger("extend_frames")
 
@@ -59,9 +61,12 @@ async def aread_batch(
     concurrency: Concurrency | None = None,
     max_wait: float | timedelta | None = None,
     cache: CacheLike | None = None,
+    table: TableTarget | str | None = None,
 ) -> pl.DataFrame:
     """Async :func:`read_batch`."""
     batch_id = check_batch_id(batch_id)
+    if table is not None and output is None:
+        raise InputError("read_batch(table=) needs output= (the parts it publishes from)")
     result_cache = open_cache(cache, storage_options)
     wait = Options(max_wait=max_wait).wait_seconds  # the job API's rule: seconds >= 0
     if wait is not None and output is None:
@@ -79,12 +84,21 @@ async def aread_batch(
                 f"{store.path} holds {stored.get('batch_id') or 'another job'}, not batch "
                 f"{batch_id}; choose another output path"
             )
-        if stored is not None and store.is_complete():
-            return store.read().sort(ROW).drop(ROW)  # everything is stored: no request
+        if stored is not None and store.is_complete():  # everything is stored: no request
+            publisher = open_publisher(table, stored, (RUN_ID,))
+            await publish_missing(publisher, store, batch_id, store.parts())
+            return store.read().sort(ROW).drop(ROW)
     client = client or Client()
     try:
         return await _read(
-            batch_id, client, store, polling or Polling(), concurrency, deadline, result_cache
+            batch_id,
+            client,
+            store,
+            polling or Polling(),
+            concurrency,
+            deadline,
+            result_cache,
+            table=table,
         )
     finally:
         await client.aclose()
@@ -98,6 +112,8 @@ async def _read(
     concurrency: Concurrency | None,
     deadline: float | None,
     cache: Cache | None = None,
+    *,
+    table: TableTarget | str | None = None,
 ) -> pl.DataFrame:
     try:
         batch = await _wait(client, batch_id, polling, deadline)
@@ -161,7 +177,7 @@ async def _read(
         all(r.get("status") not in NON_TERMINAL for r in runs[i * PART_ROWS : (i + 1) * PART_ROWS])
         for i in range(n_parts)
     ]
-    return await _stored(store, identity, batch_id, finished, part)
+    return await _stored(store, identity, batch_id, finished, part, table)
 
 
 def _filler(
@@ -224,13 +240,19 @@ async def _stored(
     batch_id: str,
     finished: list[bool],
     part: Callable[[int], Awaitable[pa.Table]],
+    table: TableTarget | str | None = None,
 ) -> pl.DataFrame:
     """Write the parts not stored yet whose runs have all finished (one at a time, under the
-    output's lock), and read all; a part with runs still pending is returned, not stored."""
+    output's lock), and read all; a part with runs still pending is returned, not stored.
+    With ``table=``, each part is published (job id: the batch id, merge key: ``run_id``)."""
     n_parts = len(finished)
     with store.lock(owner=f"extend_frames read_batch {batch_id}"):
         if store.check_manifest(identity) is None:
-            store.write_manifest({**identity, "batch_id": batch_id, "n_chunks": n_parts})
+            store.write_manifest(
+                {**identity, "batch_id": batch_id, "n_chunks": n_parts, "created_at": now_iso()}
+            )
+        publisher = open_publisher(table, store.read_manifest() or {}, (RUN_ID,))
+        await publish_missing(publisher, store, batch_id, store.parts())
         pending: list[pl.DataFrame] = []
         for index in range(n_parts):
             if store.has_part(index):
@@ -240,6 +262,8 @@ async def _stored(
                 pending.append(_frame(table))
                 continue
             await asyncio.to_thread(store.write_part, index, table)
+            if publisher is not None:
+                await asyncio.to_thread(publish_part, publisher, batch_id, index, table)
         if pending:  # not complete: no _SUCCESS, a rerun fetches the pending parts only
             stored = store.read() if store.parts() else None
             frames = [stored, *pending] if stored is not None else pending
@@ -326,7 +350,9 @@ read_batch = blocking(
     result cache under the keys a job computes for the same file id and processor version,
     so a later ``xf.extract(..., cache=)`` over those file ids pays nothing for them. Runs
     with no file id (their URL/text/bytes cannot be recovered), runs of a batch with an
-    override config, and parse batches are not added (a log line counts them).
+    override config, and parse batches are not added (a log line counts them). ``table=``
+    (needs ``output=``; ``xf.Delta`` / ``xf.Iceberg``, as for jobs) publishes each stored part
+    once, under the batch id as the job id; ``mode="merge"`` merges on ``run_id`` by default.
 
     >>> df = xf.read_batch("bpr_Xj8mK2pL9nR4vT7q", output="s3://lake/b/")  # doctest: +SKIP
     >>> df.select("metadata.doc_id", "output")  # doctest: +SKIP

@@ -31,6 +31,7 @@ from extend_frames.api import Client
 from extend_frames.jobs import ROUTES, Concurrency, Polling, Route
 from extend_frames.jobs._sources import MAX_FILE_BYTES, READ_TIMEOUT, ReadPolicy
 from extend_frames.store import Cache
+from extend_frames.tables import Delta, Iceberg, TableTarget
 
 __all__ = ["JobOptions", "Mode", "Options", "Wait", "WaitOptions", "resolve"]
 
@@ -71,6 +72,10 @@ class WaitOptions(TypedDict, total=False):
     #: A result cache across jobs (fsspec URL or :class:`~extend_frames.Cache`): documents it
     #: already holds a PROCESSED result for (same processor version and config) are not sent.
     cache: CacheRef | None
+    #: Publish each collected batch to a lakehouse table, once (needs ``output=``):
+    #: ``xf.Delta(uri, mode=, merge_on=)``, ``xf.Iceberg("ns.table", catalog=, mode=,
+    #: merge_on=)``, or the CLI's spelling ``"delta:<uri>"`` / ``"iceberg:<catalog>/<ns.table>"``.
+    table: TableTarget | str | None
 
 
 class JobOptions(WaitOptions, total=False):
@@ -126,6 +131,7 @@ class Options:
     concurrency: Concurrency | None = None
     max_wait: float | timedelta | None = None
     cache: CacheRef | None = None
+    table: TableTarget | str | None = None
     output: str | None = None
     batch_size: int = MAX_BATCH_INPUTS
     key: str | Sequence[str] | None = None
@@ -170,6 +176,8 @@ class Options:
             isinstance(self.max_credits, int | float) and self.max_credits >= 0
         ):
             raise InputError(f"max_credits must be a number >= 0, got {self.max_credits!r}")
+        if self.table is not None:
+            self._check_table()
         self.reads  # validates the read options  # noqa: B018
         wait = self.wait_seconds
         if wait is not None and self.output is None:
@@ -178,6 +186,18 @@ class Options:
                 "same call, or xf.collect(output))"
             )
         return replace(self, max_wait=wait) if wait != self.max_wait else self
+
+    def _check_table(self) -> None:
+        if not isinstance(self.table, Delta | Iceberg | str):
+            raise InputError(
+                "table= takes xf.Delta(uri, ...), xf.Iceberg(identifier, catalog=...) or "
+                f"'delta:<uri>' / 'iceberg:<catalog>/<ns.table>', got {type(self.table).__name__}"
+            )
+        if self.output is None:
+            raise InputError(
+                "table= needs output= (the job's working state: ledger, parts, resume); the "
+                "table is where each collected batch is published"
+            )
 
     @property
     def wait_seconds(self) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,9 @@ class JobPlan:
     processor_version: str | None
     config: dict[str, Any] | None
     identity: dict[str, Any]
+    #: The input column(s) naming a document: ``key=``, else the file (or text) column. A
+    #: table in ``mode="merge"`` merges on them unless ``merge_on=`` says otherwise.
+    key_columns: tuple[str, ...] = ()
 
 
 def plan_job(
@@ -108,6 +111,7 @@ def plan_job(
         processor_version=version,
         config=dict(config) if config else None,
         identity=identity,
+        key_columns=_key_columns(options.key, ref_column),
     )
 
 
@@ -133,7 +137,14 @@ def plan_stored(store: JobStore) -> JobPlan:
         processor_version=manifest.get("processor_version"),
         config=manifest.get("override_config"),
         identity={k: manifest.get(k) for k in IDENTITY_KEYS},
+        key_columns=tuple(manifest.get("key_columns") or ()),
     )
+
+
+def _key_columns(key: str | Sequence[str] | None, reference: str) -> tuple[str, ...]:
+    if key is None:
+        return (reference,)
+    return (key,) if isinstance(key, str) else tuple(key)
 
 
 def _unit_of_row() -> pl.Expr:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from extend_frames._columns import BATCH_ID, CHUNK, ROW, UNIT
 from extend_frames._operations import OPERATIONS
@@ -126,6 +127,11 @@ class Prepared:
         kept = to_frame(part).join(fresh.select(ROW), on=ROW, how="anti")
         return pl.concat([kept, fresh.select(kept.columns)]).sort(ROW).to_arrow()
 
+    def retried(self, index: int, part: pa.Table, keys: tuple[str, ...]) -> pa.Table:
+        """The rows of the chunk's stored part that a retry attempt's unit ``keys`` gave."""
+        rows = self.rows_by_chunk[index].filter(pl.col(UNIT).is_in(keys))
+        return part.filter(pc.is_in(part[ROW], rows.get_column(ROW).to_arrow()))
+
     def chunks(self) -> list[Chunk]:
         """The chunks the engine runs: the plan's, without the units the cache answers (the
         plan stays the same whatever the cache holds, so a resume matches the ledger)."""
@@ -142,6 +148,7 @@ class Prepared:
             self.client,
             finish=self.finish,
             merge=self.merge,
+            retried=self.retried,
             waiter=waiter,
             polling=self.polling,
             concurrency=self.options.concurrency,

@@ -22,6 +22,8 @@ from extend_frames._columns import BATCH_ID, INTERNAL_COLUMNS, ROW, RUN_ID, STAT
 from extend_frames._errors import InputError
 from extend_frames.frames._result_schema import result_schema
 from extend_frames.store import JobStore, StoredJobStatus, display_path, ledger_summary
+from extend_frames.tables import Delta, Iceberg, TableTarget
+from extend_frames.tables import read_table as read_lakehouse_table
 
 logger = logging.getLogger("extend_frames")
 
@@ -46,20 +48,20 @@ _EXTENSIONS = {
 
 @overload
 def read_results(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | TableTarget,
     *,
     storage_options: Mapping[str, Any] | None = None,
     lazy: Literal[False] = False,
 ) -> pl.DataFrame: ...
 @overload
 def read_results(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | TableTarget,
     *,
     storage_options: Mapping[str, Any] | None = None,
     lazy: Literal[True],
 ) -> pl.LazyFrame: ...
 def read_results(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | TableTarget,
     *,
     storage_options: Mapping[str, Any] | None = None,
     lazy: bool = False,
@@ -72,8 +74,15 @@ def read_results(
     back ``PENDING`` with the ``batch_id`` they were submitted in (null if not submitted yet),
     and a warning gives the counts; rerun the job or ``xf.collect(path)`` to finish it.
 
+    ``path`` may also be a table a job published to (``xf.Delta(...)``, ``xf.Iceberg(...)``):
+    its rows as the table's library reads them (with ``extend_job_id`` and ``extend_job_time``).
+
     >>> out = xf.read_results("s3://lake/invoices/")  # doctest: +SKIP
+    >>> out = xf.read_results(xf.Delta("s3://lake/tables/invoices"))  # doctest: +SKIP
     """
+    if isinstance(path, Delta | Iceberg):
+        table = read_lakehouse_table(path)
+        return table.lazy() if lazy else table
     store = JobStore.open(path, storage_options=storage_options)
     store.require_job()  # a wrong path is a StoreError, never an empty frame
     lf = store.scan()

@@ -2,9 +2,10 @@
 
 Built by the code that types real results (the dtype mapping of :mod:`._schema` and the run
 decoder, over zero runs), so it cannot drift from what a job returns. The Spark flavour
-rewrites the types Spark cannot take from Arrow: dictionaries (polars Enums, e.g. ``status``)
-become their value type, large and view strings/lists become plain ones, and polars' field
-metadata is dropped.
+rewrites the types Spark cannot take from Arrow the way lakehouse tables need it too
+(``extend_frames.tables.table_type``): dictionaries (polars Enums, e.g. ``status``) become
+their value type, large and view strings/lists become plain ones, and polars' field metadata
+is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from extend_frames._operations import OPERATIONS
 from extend_frames.frames._collect import join_batch
 from extend_frames.frames._decode import decode_runs
 from extend_frames.frames._schema import output_dtypes
+from extend_frames.tables import table_type
 
 __all__ = ["result_schema", "spark_compatible"]
 
@@ -61,32 +63,7 @@ def spark_compatible(schema: pa.Schema) -> pa.Schema:
     >>> spark_compatible(pa.schema([("s", pa.large_list(pa.large_string()))])).field("s").type
     ListType(list<item: string>)
     """
-    return pa.schema([_field(f) for f in schema])
-
-
-def _field(field: pa.Field) -> pa.Field:
-    return pa.field(field.name, _type(field.type), nullable=field.nullable)
-
-
-def _type(dtype: pa.DataType) -> pa.DataType:
-    if pa.types.is_dictionary(dtype):
-        return _type(dtype.value_type)
-    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
-        return pa.string()
-    if pa.types.is_large_binary(dtype) or pa.types.is_binary_view(dtype):
-        return pa.binary()
-    if (
-        pa.types.is_large_list(dtype)
-        or pa.types.is_list_view(dtype)
-        or pa.types.is_large_list_view(dtype)
-        or pa.types.is_fixed_size_list(dtype)
-    ):
-        return pa.list_(_field(dtype.value_field))
-    if pa.types.is_list(dtype):
-        return pa.list_(_field(dtype.value_field))
-    if pa.types.is_struct(dtype):
-        return pa.struct([_field(dtype.field(i)) for i in range(dtype.num_fields)])
-    return dtype
+    return pa.schema([pa.field(f.name, table_type(f.type), nullable=f.nullable) for f in schema])
 
 
 def _config(processor_config: Mapping[str, Any] | None) -> Mapping[str, Any] | None:

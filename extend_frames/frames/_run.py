@@ -18,19 +18,21 @@ from typing import Any
 
 import polars as pl
 
-from extend_frames._columns import CREDITS, ROW, STATUS
+from extend_frames._columns import CREDITS, ROW, STATUS, UNIT
 from extend_frames._errors import InputError
 from extend_frames._version import __version__
 from extend_frames.api import Client
-from extend_frames.frames._collect import assemble
+from extend_frames.frames._collect import assemble, join_batch
 from extend_frames.frames._options import Options
 from extend_frames.frames._plan import JobPlan
 from extend_frames.frames._prepare import Prepared, job_state, prepare
+from extend_frames.frames._publish import now_iso, open_publisher
 from extend_frames.frames._retry import retry_keys
 from extend_frames.frames._summary import JobSummary, remember, summarize
 from extend_frames.frames._webhook import webhook_waiter
 from extend_frames.jobs import Engine, PollingWaiter, Waiter
 from extend_frames.store import JobStore, differences
+from extend_frames.tables import Sink
 
 __all__ = ["StoredRun", "execute", "execute_stored"]
 
@@ -202,7 +204,10 @@ async def _run_stored(
             logger.info(
                 "extend %s: retrying %d documents", plan.operation, sum(map(len, retry.values()))
             )
-        engine = run.engine(job_id, waiter, ledger=store, history=history, retry=retry)
+        publisher = await _publisher(run, store)  # table=: checked before anything is sent
+        engine = run.engine(
+            job_id, waiter, ledger=store, history=history, retry=retry, publisher=publisher
+        )
         already = sum(run.rows_by_chunk.size(i) for i in done)
         run.progress.start(plan.rows.height, already_done=already + _hit_rows(run, done))
         pending = await engine.run(run.chunks(), done=done)
@@ -233,6 +238,22 @@ def _finish_stored(
         }
     )
     return summary if result is None else result
+
+
+async def _publisher(run: Prepared, store: JobStore) -> Sink | None:
+    """``table=``'s sink (the engine's publisher), its schema checked against the job's part
+    schema before anything is sent. The engine publishes each part after writing it, and on
+    resume every collected part the table does not hold yet (its ``publish`` step)."""
+    manifest = await asyncio.to_thread(store.read_manifest)
+    publisher = open_publisher(run.options.table, manifest or {}, run.plan.key_columns)
+    if publisher is None:
+        return None
+    rows = run.plan.rows.select(*run.plan.input_columns, ROW, UNIT).head(0)
+    empty = pl.DataFrame(schema=run.decoded_schema())
+    stored = await asyncio.to_thread(store.schema)
+    part_schema = stored or join_batch(rows, empty, run.plan.operation).to_arrow().schema
+    await asyncio.to_thread(publisher.check, part_schema)
+    return publisher
 
 
 def _count(store: JobStore, *, pending_of: int | None = None) -> JobSummary:
@@ -276,6 +297,8 @@ def _open_job(run: Prepared, store: JobStore, existing: dict[str, Any] | None) -
             # Where collect() finds the cache again (display form: no credentials, no query).
             "cache": run.cache.cache.url if run.cache is not None else None,
             "cache_key": run.options.cache_key,
+            "created_at": now_iso(),  # the job time a table (table=) records per row
+            "key_columns": list(plan.key_columns),
         }
     )
     return job_id

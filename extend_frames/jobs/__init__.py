@@ -20,6 +20,7 @@ from extend_frames.jobs._protocols import (
     Merger,
     Publisher,
     ResultSink,
+    Retried,
 )
 from extend_frames.jobs._reconcile import Reconcile, Reconciler
 from extend_frames.jobs._route import ROUTES, Route, choose_route, single_threshold
@@ -64,6 +65,7 @@ __all__ = [
     "Reconcile",
     "Reconciler",
     "ResultSink",
+    "Retried",
     "Route",
     "Situation",
     "Step",

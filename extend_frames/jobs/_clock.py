@@ -13,13 +13,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from extend_frames._errors import ExtendError
 from extend_frames.api import Clock, MonotonicClock
 
 __all__ = ["DeadlineReached", "JobClock", "clock_of", "iso", "parse_time"]
 
 
-class DeadlineReached(Exception):  # noqa: N818 - a signal inside the engine, never raised out
-    """A wait reached the job's ``max_wait`` deadline (the chunk is left pending)."""
+class DeadlineReached(ExtendError):  # noqa: N818 - a signal inside the engine
+    """A wait reached the job's ``max_wait`` deadline (the engine catches it and leaves the
+    chunk pending). Under :class:`ExtendError`, transient, so that if it ever escaped the
+    engine it would still read as "rerun the same call later"."""
+
+    TRANSIENT = True
 
 
 class JobClock:

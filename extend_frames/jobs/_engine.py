@@ -48,7 +48,14 @@ from extend_frames.jobs._duplicates import cancel_extra, late_duplicates, log_du
 from extend_frames.jobs._errors import ambiguous_thrice, first_error, log_interrupted, stopped
 from extend_frames.jobs._posters import Poster, poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
-from extend_frames.jobs._protocols import Finisher, Ledger, Merger, Publisher, ResultSink
+from extend_frames.jobs._protocols import (
+    Finisher,
+    Ledger,
+    Merger,
+    Publisher,
+    ResultSink,
+    Retried,
+)
 from extend_frames.jobs._reconcile import Reconcile, Reconciler, split_kept
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
@@ -79,7 +86,7 @@ class _Live:
     late: bool = True  # whether that outcome may still commit
     settled: set[str] = field(default_factory=set)  # suspect keys reconciled by this process
     ambiguous: int = 0
-    published: bool | None = None
+    published: dict[str, bool] = field(default_factory=dict)  # job id -> the table holds it
     table: pa.Table | None = None
 
 
@@ -115,11 +122,13 @@ class Engine:
         clock: Clock | None = None,
         results: ResultSink | None = None,
         publisher: Publisher | None = None,
+        retried: Retried | None = None,
         retry: Mapping[int, Sequence[str]] | None = None,
         max_credits: float | None = None,
     ) -> None:
         self.spec, self.client, self.finish, self.merge = spec, client, finish, merge
         self.ledger, self.results, self.publisher = ledger, results, publisher
+        self.retried = retried  # a retry attempt publishes only its rows (None: the part)
         self.records = {i: list(s.records) for i, s in (history or {}).items()}
         self.polling = polling or Polling()
         self.waiter: Waiter = waiter or PollingWaiter(self.polling)
@@ -213,10 +222,11 @@ class Engine:
         has_part = chunk.index in self.parts
         published = None
         if self.publisher is not None and state.collected and has_part:
-            if live.published is None:
-                job = self.spec.job_id
-                live.published = await asyncio.to_thread(self.publisher.published, job, chunk.index)
-            published = live.published
+            job = self._attempt(state.attempt).spec.job_id  # an attempt publishes as its own
+            if job not in live.published:
+                found = await asyncio.to_thread(self.publisher.published, job, chunk.index)
+                live.published[job] = found
+            published = live.published[job]
         left = self.clock.left()
         return Situation(
             route=self.spec.route,
@@ -256,7 +266,7 @@ class Engine:
             elif step.kind == "collect":
                 return await self._collect(chunk, state, live, attempt)
             elif step.kind == "publish":
-                await self._publish(chunk.index, live)
+                await self._publish(chunk.index, state, live)
         return None
 
     def _attempt(self, n: int) -> _Attempt:
@@ -448,15 +458,20 @@ class Engine:
         self.cap.collected(documents, credits)
         return table
 
-    async def _publish(self, index: int, live: _Live) -> None:
-        """Hand the chunk's stored part to the publisher (one idempotent transaction)."""
+    async def _publish(self, index: int, state: ChunkState, live: _Live) -> None:
+        """Hand the chunk's stored part to the publisher (one idempotent transaction) under
+        the current attempt's job id; a ``mode="retry"`` attempt publishes only its rows."""
         assert self.publisher is not None
-        table = live.table
-        if table is None or self.ledger is not None:  # the stored part is what is published
-            assert self.ledger is not None
+        if self.ledger is not None:  # the stored part is what is published
             table = await asyncio.to_thread(self.ledger.read_part, index)
-        await asyncio.to_thread(self.publisher.publish, self.spec.job_id, index, table)
-        live.published = True
+        else:
+            assert live.table is not None
+            table = live.table
+        if state.attempt > 0 and state.retry_keys is not None and self.retried is not None:
+            table = self.retried(index, table, state.retry_keys)
+        job = self._attempt(state.attempt).spec.job_id
+        await asyncio.to_thread(self.publisher.publish, job, index, table)
+        live.published[job] = True
 
     async def _watch(
         self, index: int, state: ChunkState, run_ids: dict[str, str], attempt: _Attempt

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import polars as pl
 import pyarrow as pa
 
-__all__ = ["Finisher", "Ledger", "Merger", "Publisher", "ResultSink"]
+__all__ = ["Finisher", "Ledger", "Merger", "Publisher", "ResultSink", "Retried"]
 
 #: Called with a chunk's index and its decoded results (one row per unit, plus ``batch_id``);
 #: returns the table to persist/return for that chunk (typically the input rows joined to them).
@@ -17,6 +17,9 @@ Finisher = Callable[[int, pl.DataFrame], pa.Table]
 #: A retry attempt's finisher: the chunk's index, the attempt's decoded rows and the chunk's
 #: stored part; returns the part with those rows replaced.
 Merger = Callable[[int, pl.DataFrame, pa.Table], pa.Table]
+#: A retry attempt's rows for the publisher: the chunk's index, its stored part and the
+#: attempt's unit keys; returns the part's rows those keys gave.
+Retried = Callable[[int, pa.Table, tuple[str, ...]], pa.Table]
 
 
 class Ledger(Protocol):

@@ -9,8 +9,11 @@ function over the same fold and counts the requests each step would make.
 
 The order of the steps, for a chunk (batch route) or a single-routed unit set alike::
 
-    retry? -> reconcile (open intents) -> upload -> submit | held -> (detach) -> collect
-           -> publish -> done
+    (publish?) -> retry? -> reconcile (open intents) -> upload -> submit | held -> (detach)
+           -> collect -> publish -> done
+
+(A collected chunk the table lacks is published before a ``mode="retry"`` attempt of it
+starts: the attempt then publishes only its own rows, under its own job id.)
 """
 
 from __future__ import annotations
@@ -73,10 +76,10 @@ def units_of(state: ChunkState, chunk: Chunk) -> tuple[Unit, ...]:
 def next_step(state: ChunkState, chunk: Chunk, situation: Situation) -> Step:
     """The next step of ``chunk`` (see the module docstring for the order)."""
     if state.collected and situation.has_part:
+        if situation.published is False:  # before a retry: the attempt publishes only its rows
+            return Step("publish")
         if situation.retry:
             return Step("retry", situation.retry)
-        if situation.published is False:
-            return Step("publish")
         return Step("done")
     units = units_of(state, chunk)
     covered = state.covered()

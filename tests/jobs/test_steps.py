@@ -58,6 +58,8 @@ def test_submitted_chunks_are_collected_or_left_pending_then_published() -> None
     assert step(done, has_part=False) == Step("collect")  # the part was lost: collect again
     assert step(done, has_part=True, published=False) == Step("publish")
     assert step(done, has_part=True, retry=("b",)) == Step("retry", ("b",))
+    # a part the table lacks is published before a retry attempt (which publishes its rows)
+    assert step(done, has_part=True, published=False, retry=("b",)) == Step("publish")
 
 
 def test_failed_and_refused_rows_are_never_sent_and_the_cap_holds_back() -> None:

@@ -276,3 +276,23 @@ def test_spark_connect_session(job: Job, tmp_path: Path) -> None:
     assert summary["rows"] == summary["keys"] == 120
     assert summary["status"] == {"PROCESSED": 120}
     assert summary["schema"] == job.result.select(*RESULT_COLUMNS).schema.json()
+
+
+def test_table_publishes_each_batch_to_delta_once(spark: Any, tmp_path: Path) -> None:
+    pytest.importorskip("deltalake")
+    from deltalake import DeltaTable
+
+    frame = rows(30)
+    sdf = spark.createDataFrame(frame.to_arrow())
+    table = xf.Delta(str(tmp_path / "delta"), mode="merge")  # merge_on: key="doc"
+    with Emulator() as emu:
+        extractor = create_processor(emu, "extractor")
+        for _ in range(2):  # the rerun publishes nothing again
+            out = _run(sdf, emu, extractor, str(tmp_path / "job"), batch_size=10, table=table)
+    assert out.count() == 30
+    delta = DeltaTable(table.uri)
+    published = delta.to_pyarrow_table()
+    assert published.num_rows == 30
+    assert len(set(published.column("doc").to_pylist())) == 30
+    marked = [h for h in delta.history() if "extend-frames.job" in h]
+    assert sorted(int(h["extend-frames.chunk"]) for h in marked) == [0, 1, 2]

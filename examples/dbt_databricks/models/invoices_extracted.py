@@ -10,6 +10,11 @@ returns the documents joined to typed result columns, every row once.
 - ``extend_output``: a Unity Catalog Volume folder. A rebuild after a cluster restart resumes
   the job there instead of paying again; keep one folder per document set (one per day for
   an incremental model), since a job refuses a different input in the same output.
+- ``extend_table`` (optional): the cloud URI of a Delta table (an external location, e.g.
+  ``abfss://.../extend/invoices_current``). Each batch is merged into it by ``doc_id`` as it
+  is collected, exactly once (docs/guides/tables.md), so the table holds one current row per
+  document across days, whatever dbt's materialization does with the returned DataFrame.
+  Register it once in Unity Catalog: ``CREATE TABLE ... LOCATION '<extend_table>'``.
 """
 
 import extend_frames as xf
@@ -20,6 +25,7 @@ def model(dbt, session):
     dbt.config(materialized="table", submission_method="all_purpose_cluster")
     processor = dbt.config.get("extractor_id")
     output = dbt.config.get("extend_output")
+    table_uri = dbt.config.get("extend_table")
     if not processor or not output:
         raise ValueError(
             "set the extractor and the job folder: dbt build --vars "
@@ -33,6 +39,8 @@ def model(dbt, session):
         key="doc_id",
         file_column="file_path",
         output=output,
+        # the Delta table, written through the adapter (delta-rs on the driver), by batch
+        table=xf.Delta(table_uri, mode="merge", merge_on="doc_id") if table_uri else None,
         progress=False,
         polling=xf.Polling(maximum=60),  # batches take minutes: poll gently
     )
