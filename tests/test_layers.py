@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "extend_frames"
 # A layer may import from layers of strictly lower rank (and from itself).
 RANK = {
     "_errors": 0,
-    "_version": 0,
+    "_version": -1,  # a string: everyone may import it, even the rank-0 modules
+    "_telemetry": 0,
     "_operations": 0,
     "_columns": 0,
     "api": 1,
