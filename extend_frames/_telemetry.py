@@ -36,6 +36,9 @@ __all__ = [
     "Attributes",
     "SpanHandle",
     "add",
+    "collected",
+    "current",
+    "in_flight",
     "move",
     "observe",
     "record",
@@ -140,6 +143,12 @@ class SpanHandle:
 _NOOP = SpanHandle()
 
 
+def current() -> SpanHandle:
+    """The span the caller runs in (to add an attribute learnt later, e.g. the job id)."""
+    otel = _otel()
+    return _NOOP if otel is None else SpanHandle(otel.current())
+
+
 @contextmanager
 def span(
     name: str,
@@ -189,6 +198,19 @@ def record(metric: str, value: float, attributes: Attributes | None = None) -> N
         otel.instrument(metric, "histogram").record(value, _clean(attributes))
 
 
+def collected(operation: str, by_status: Mapping[str, int], credits: float) -> None:
+    """A chunk was collected: its rows by status and its credits (``extend_frames.rows``,
+    ``extend_frames.credits``). The engine calls it once per collected chunk."""
+    for status, rows in by_status.items():
+        add("extend_frames.rows", rows, {"extend.operation": operation, "extend.status": status})
+    add("extend_frames.credits", credits, {"extend.operation": operation})
+
+
+def in_flight(operation: str, documents: int) -> None:
+    """Documents submitted and now waited for (+n), or collected or abandoned (-n)."""
+    move("extend_frames.documents.in_flight", documents, {"extend.operation": operation})
+
+
 Reading = Iterable[tuple[float, Attributes]]
 
 
@@ -210,6 +232,7 @@ class _Otel:
     tracer: Any
     meter: Any
     api: Any  # opentelemetry.metrics (Observation)
+    current: Callable[[], Any]  # opentelemetry.trace.get_current_span
     client_kind: Any
     internal_kind: Any
     instruments: dict[str, Any] = field(default_factory=dict)
@@ -286,6 +309,7 @@ def _load() -> _Otel | Literal[False]:
                     tracer=trace.get_tracer(SCOPE, __version__),
                     meter=metrics.get_meter(SCOPE, __version__),
                     api=metrics,
+                    current=trace.get_current_span,
                     client_kind=trace.SpanKind.CLIENT,
                     internal_kind=trace.SpanKind.INTERNAL,
                 )

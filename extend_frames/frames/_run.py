@@ -22,6 +22,7 @@ import pyarrow as pa
 from extend_frames._columns import BATCH_ID, CHUNK, CREDITS, ROW, STATUS, UNIT
 from extend_frames._errors import InputError
 from extend_frames._operations import OPERATIONS
+from extend_frames._telemetry import SpanHandle, span
 from extend_frames._version import __version__
 from extend_frames.api import Client
 from extend_frames.frames._cache import JobCache, job_partition, open_cache, open_job_cache
@@ -194,8 +195,21 @@ async def _drive(
         store = JobStore.open(options.output, storage_options=options.store_options)
         await asyncio.to_thread(store.check_writable)
     client = options.client or Client()
+    with span("extend_frames.job", {"extend.operation": plan.operation}) as job_span:
+        return await _drive_job(plan, options, client, job_span, materialize, started)
+
+
+async def _drive_job(
+    plan: Plan,
+    options: Options,
+    client: Client,
+    job_span: SpanHandle,
+    materialize: bool,
+    started: float,
+) -> tuple[pl.DataFrame | JobSummary, _Run]:
     try:
         run = await prepare(plan, options, client, started=started)
+        job_span.set("extend.route", run.route)
         try:
             async with _waiter(run) as waiter:
                 if options.output is None:
@@ -419,6 +433,11 @@ async def _retry_once(
     )
 
 
+def _rates(client: Client) -> dict[str, float]:
+    limits = client.rate_limits
+    return {"get": limits.get, "write": limits.write, "run": limits.run}
+
+
 def _open_job(run: _Run, store: JobStore) -> str:
     """The job id at ``store``: the stored one (after checking it is the same job) or new."""
     plan = run.plan
@@ -441,6 +460,8 @@ def _open_job(run: _Run, store: JobStore) -> str:
             # Where collect() finds the cache again (display form: no credentials, no query).
             "cache": run.cache.cache.url if run.cache is not None else None,
             "cache_key": run.options.cache_key,
+            # the client's requests/s per category: the job report's throughput limit
+            "rate_limits": _rates(run.client),
         }
     )
     return job_id

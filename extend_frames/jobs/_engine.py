@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import polars as pl
 import pyarrow as pa
 
+import extend_frames._telemetry as telemetry
 from extend_frames._errors import (
     ExtendError,
     InvalidRequestError,
@@ -33,7 +34,7 @@ from extend_frames._errors import (
     UsageBlockedError,
 )
 from extend_frames._operations import OPERATIONS
-from extend_frames.api import Client, Clock, MonotonicClock, SourceReadError
+from extend_frames.api import BatchRun, Client, Clock, MonotonicClock, SourceReadError
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._reconcile import (
     Reconcile,
@@ -198,6 +199,7 @@ class Engine:
     ) -> dict[int, pa.Table]:
         """Run every chunk not in ``done``; return the tables of chunks not persisted."""
         done = done or set()
+        telemetry.current().set("extend.job_id", self.spec.job_id)
         results: dict[int, pa.Table] = {}
         slots = asyncio.Semaphore(self.concurrency.batches)
 
@@ -246,12 +248,17 @@ class Engine:
 
     async def run_chunk(self, chunk: Chunk) -> pa.Table:
         """Submit (or resume) one chunk, wait for it, collect it, persist it, return it."""
-        try:
-            return await self._run_chunk(chunk)
-        except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
+        attributes: telemetry.Attributes = {
+            "extend.job_id": self.spec.job_id,
+            "extend.chunk": chunk.index,
+        }
+        with telemetry.span("extend_frames.chunk", attributes) as chunk_span:
+            try:
+                return await self._run_chunk(chunk, chunk_span)
+            except BaseExceptionGroup as group_error:
+                raise _first_error(group_error) from None
 
-    async def _run_chunk(self, chunk: Chunk) -> pa.Table:
+    async def _run_chunk(self, chunk: Chunk, chunk_span: telemetry.SpanHandle) -> pa.Table:
         history = self.history.get(chunk.index) or ChunkHistory()
         bodies: dict[str, bytes] = {}
         batch_of: dict[str, str | None] = {}
@@ -274,10 +281,14 @@ class Engine:
                 bodies[key] = self._failure_body(key, SUBMIT_FAILED, message)
         elif todo:
             await self._submit(chunk.index, todo, files, history)
+        if history.batches:
+            chunk_span.set("extend.batch_id", history.batches[-1][0])
         left = None if self.deadline is None else self.deadline - time.monotonic()
         waits = bool(history.batches or history.adopted_runs)  # else nothing to wait for
         if waits and (self.detach or (left is not None and left <= 0)):
             return self._pending_chunk(chunk, history, bodies, batch_of)
+        waited = len(history.covered() & set(chunk.keys))
+        telemetry.in_flight(self.spec.operation, waited)
         try:
             async with asyncio.timeout(left):
                 runs = await self._collect(chunk, history, batch_of)
@@ -285,6 +296,8 @@ class Engine:
             if self.deadline is None or time.monotonic() < self.deadline:
                 raise  # not our deadline (e.g. a batch's own Polling.timeout)
             return self._pending_chunk(chunk, history, bodies, batch_of)
+        finally:
+            telemetry.in_flight(self.spec.operation, -waited)
         bodies.update(runs)
         missing = [u.key for u in chunk.units if u.key not in bodies]
         for key in missing:  # never silently dropped
@@ -339,6 +352,7 @@ class Engine:
         )
         table = self.finish(chunk.index, decoded)
         if counted:
+            _count_collected(self.spec.operation, decoded)
             processed = int((decoded.get_column("status") == "PROCESSED").sum())
             self.progress.finished(
                 processed, len(chunk.units) - processed, already_fetched=reported
@@ -386,8 +400,9 @@ class Engine:
         """Probe, stream and upload one local/fsspec file; a refusal or a failed read is the
         row's failure (reason, message), never the job's."""
         try:
-            source = await open_source(path, self.spec.reads, self.spec.storage_options)
-            uploaded = await self.client.upload_file(source, name=source.name)
+            with telemetry.span("extend_frames.upload"):
+                source = await open_source(path, self.spec.reads, self.spec.storage_options)
+                uploaded = await self.client.upload_file(source, name=source.name)
         except SourceRefusedError as refusal:
             return refusal.reason, refusal.message
         except SourceReadError as exc:
@@ -400,6 +415,16 @@ class Engine:
     # -- submit and reconcile ---------------------------------------------------------------
 
     async def _submit(
+        self,
+        index: int,
+        units: list[Unit],
+        files: dict[str, dict[str, Any]],
+        history: ChunkHistory,
+    ) -> None:
+        with telemetry.span("extend_frames.submit", {"extend.chunk": index}):
+            await self._submit_batch(index, units, files, history)
+
+    async def _submit_batch(
         self,
         index: int,
         units: list[Unit],
@@ -465,6 +490,16 @@ class Engine:
         )
 
     async def _submit_single(
+        self,
+        index: int,
+        units: list[Unit],
+        files: dict[str, dict[str, Any]],
+        history: ChunkHistory,
+    ) -> dict[str, str]:
+        with telemetry.span("extend_frames.submit", {"extend.chunk": index}):
+            return await self._submit_runs(index, units, files, history)
+
+    async def _submit_runs(
         self,
         index: int,
         units: list[Unit],
@@ -569,7 +604,8 @@ class Engine:
         self.stats.reconciliations += 1
         if sent_at is None:  # resuming: the POST was made by an earlier process
             sent_at = self.clock.now() - max(0.0, (_now() - since).total_seconds())
-        found = await self.reconciler.settle(keys, since, sent_at=sent_at, wait=wait)
+        with telemetry.span("extend_frames.reconcile", {"extend.chunk": index}):
+            found = await self.reconciler.settle(keys, since, sent_at=sent_at, wait=wait)
         adopted, extra = split_kept(found)
         if adopted:
             watch = {"suspect_since": _iso(suspect), "at": _iso(_now())} if suspect else {}
@@ -645,7 +681,8 @@ class Engine:
             statuses[bid] = status
             run_ids.update(ids)
         if history.adopted_runs:
-            bodies.update(await self._collect_adopted(history.adopted_runs, wanted))
+            with telemetry.span("extend_frames.collect", {"extend.chunk": chunk.index}):
+                bodies.update(await self._collect_adopted(history.adopted_runs, wanted))
         self._reported[chunk.index] = len(bodies)  # each was reported to progress.fetched
         for bid, keys in history.batches:
             if statuses.get(bid) == "FAILED":
@@ -661,7 +698,15 @@ class Engine:
     async def _collect_batch(
         self, batch_id: str, keys: tuple[str, ...], wanted: set[str]
     ) -> tuple[dict[str, bytes], str, dict[str, str]]:
-        batch = await self.waiter.wait(self.client, batch_id)
+        with telemetry.span("extend_frames.wait", {"extend.batch_id": batch_id}):
+            batch = await self.waiter.wait(self.client, batch_id)
+        with telemetry.span("extend_frames.collect", {"extend.batch_id": batch_id}):
+            return await self._list_and_fetch(batch, keys, wanted)
+
+    async def _list_and_fetch(
+        self, batch: BatchRun, keys: tuple[str, ...], wanted: set[str]
+    ) -> tuple[dict[str, bytes], str, dict[str, str]]:
+        batch_id = batch.id
         expected = set(keys) & wanted
         summaries: dict[str, dict[str, Any]] = {}
         for attempt in range(4):
@@ -751,6 +796,13 @@ class Engine:
                 "metadata": self.spec.metadata(key),
             }
         ).encode()
+
+
+def _count_collected(operation: str, decoded: pl.DataFrame) -> None:
+    """Rows by status and credits of a collected chunk, to the telemetry metrics."""
+    counts = decoded.group_by("status").agg(pl.len().alias("n"), pl.col("credits").sum())
+    by_status = {str(s): int(n) for s, n in counts.select("status", "n").iter_rows()}
+    telemetry.collected(operation, by_status, float(counts.get_column("credits").sum() or 0.0))
 
 
 def _stopped(exc: BaseException, finished: int, ledger: object) -> BaseException:

@@ -13,6 +13,7 @@ import random
 import time
 from typing import Any, Protocol
 
+import extend_frames._telemetry as telemetry
 from extend_frames._errors import BatchTimeoutError
 from extend_frames.api import BatchRun, Client
 from extend_frames.jobs._spec import Polling
@@ -27,6 +28,26 @@ class _Hub(Protocol):
     async def wait(self, batch_id: str, timeout: float) -> dict[str, Any] | None: ...  # noqa: ASYNC109
 
 
+class _Phases:
+    """What polling saw of one batch: its time PENDING (queued) and PROCESSING, as metrics
+    (``extend_frames.batch.queue.duration``, ``...processing.duration``). Poll resolution: a
+    phase counts from the first poll that saw it; one no poll saw is not recorded."""
+
+    def __init__(self) -> None:
+        self.since = time.monotonic()
+        self.status: str | None = None
+
+    def saw(self, batch: BatchRun) -> None:
+        now, before = time.monotonic(), self.status
+        if batch.status == before:
+            return
+        if before == "PENDING":
+            telemetry.record("extend_frames.batch.queue.duration", now - self.since)
+        elif before == "PROCESSING":
+            telemetry.record("extend_frames.batch.processing.duration", now - self.since)
+        self.status, self.since = batch.status, now
+
+
 class PollingWaiter:
     """Poll ``GET /batch_runs/{id}`` with jittered exponential backoff until terminal."""
 
@@ -38,9 +59,11 @@ class PollingWaiter:
     async def wait(self, client: Client, batch_id: str) -> BatchRun:
         started = time.monotonic()
         attempt = 0
+        phases = _Phases()
         while True:
             batch = await client.get_batch(batch_id)
             self.polls += 1
+            phases.saw(batch)
             if batch.is_terminal:
                 return batch
             timeout = self.polling.timeout
