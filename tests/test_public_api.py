@@ -52,6 +52,7 @@ PUBLIC = [
     "plan",
     "read_batch",
     "read_results",
+    "report",
     "result_schema",
     "split",
     "summarize",

@@ -16,7 +16,7 @@ from extend_frames._version import __version__
 from extend_frames.cli._exit import EXIT_USAGE, codes_help
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS: tuple[str, ...] = ("_demo", "_jobs", "_attach", "_emulator", "_samples")
+_COMMANDS: tuple[str, ...] = ("_demo", "_jobs", "_attach", "_report", "_emulator", "_samples")
 
 
 def build_parser() -> argparse.ArgumentParser:
