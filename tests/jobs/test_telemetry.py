@@ -7,6 +7,7 @@ the 429 storm's Retry-After holds and the 5xx backoffs cost no real time.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -195,3 +196,22 @@ def test_without_opentelemetry_everything_is_a_no_op() -> None:
         "assert t._STATE is False\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_name_is_registered_and_documented() -> None:
+    from extend_frames._telemetry import ATTRIBUTES, METRICS, SPANS
+
+    root = Path(__file__).resolve().parents[2]
+    call = re.compile(r"""\b(?:span|add|record|move|observe)\(\s*["']([^"'{]+)["']""")
+    used = {
+        name
+        for path in (root / "extend_frames").rglob("*.py")
+        if path.name != "_telemetry.py"  # its doctest uses example names
+        for name in call.findall(path.read_text(encoding="utf-8"))
+    }
+    assert "extend_frames.chunk" in used
+    assert "extend_frames.requests" in used
+    assert used - {*SPANS, *METRICS} == set()
+    guide = (root / "docs" / "guides" / "observability.md").read_text(encoding="utf-8")
+    missing = [n for n in [*SPANS, *METRICS, *ATTRIBUTES] if f"`{n}`" not in guide]
+    assert missing == []
