@@ -190,18 +190,20 @@ def _label_column(names: list[str]) -> str | None:
 
 
 def _batch(state: ChunkState, start: datetime | None) -> BatchTimes:
-    """A chunk's first intent, first submission, last collection (ledger times)."""
+    """A chunk's first intent, first submission, last collection (ledger times); the batch
+    ids of every submission, ``mode="retry"`` attempts included."""
 
     def first(kind: str) -> float | None:
         times = [_time(r["time"]) for r in state.records if r["state"] == kind]
         return _since(start, times[0]) if times else None
 
     collected = [r for r in state.records if r["state"] == "collected"]
-    keys = state.row_keys or ()
+    intents = [r for r in state.records if r["state"] == "intent"]
+    submitted = [r for r in state.records if r["state"] == "submitted" and r.get("batch_id")]
     return BatchTimes(
         chunk=state.chunk,
-        batch_ids=tuple(dict.fromkeys(b for b, _ in state.batches)),
-        documents=len(keys),
+        batch_ids=tuple(dict.fromkeys(str(r["batch_id"]) for r in submitted)),  # every attempt
+        documents=len(intents[0].get("keys") or ()) if intents else 0,
         intent=first("intent"),
         submitted=first("submitted"),
         collected=_since(start, _time(collected[-1]["time"])) if collected else None,

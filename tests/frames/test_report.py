@@ -13,7 +13,7 @@ import pytest
 
 import extend_frames as xf
 from extend_frames.cli import main
-from extend_frames.emulator import Emulator
+from extend_frames.emulator import Emulator, Faults
 from extend_frames.frames._report import job_report
 from extend_frames.store import JobStore
 from tests._chromium import chromium, open_page
@@ -113,6 +113,7 @@ def test_the_figures_equal_the_summary_and_the_ledger(finished: tuple[Path, pl.D
     assert [b.chunk for b in facts.batches] == sorted(ledger)
     for b in facts.batches:  # every batch collected after it was submitted, its rows counted
         assert b.batch_ids == (ledger[b.chunk].batch_id,)
+        assert b.documents == len(ledger[b.chunk].row_keys or ())
         assert b.intent is not None
         assert b.submitted is not None
         assert b.collected is not None
@@ -177,3 +178,31 @@ def test_the_page_renders_in_chromium_without_errors_or_requests(
         assert {k: run.value[k] for k in _expected(result)} == _expected(result)
         assert run.screenshot.startswith(b"\x89PNG")
         (shots / f"report-{name}.png").write_bytes(run.screenshot)
+
+
+def test_a_retried_job_lists_every_attempt_and_its_cause(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"name": [f"d{i}" for i in range(9)]}).with_columns(
+        text=pl.format("Invoice number: Q-{}", pl.col("name"))
+    )
+    with Emulator(faults=Faults(seed=2, run_failure_rate=0.4)) as emu:
+        client = xf.Client(api_key=emu.api_key, base_url=emu.url)
+        options = {"client": client, "polling": xf.Polling.fast(), "progress": False}
+        kw = {"processor": create_processor(emu, "extractor"), "text_column": "text"}
+        kw |= {"key": "name", "output": str(tmp_path / "out"), "batch_size": 4, "route": "batch"}
+        first = xf.extract(frame, **kw, **options)  # type: ignore[arg-type]
+        retried = xf.extract(frame, mode="retry", **kw, **options)  # type: ignore[arg-type]
+    facts = job_report(str(tmp_path / "out"))
+    summary = xf.summarize(retried)
+    assert (facts.rows, facts.by_status, facts.credits) == (
+        summary.rows, summary.by_status, summary.credits
+    )  # fmt: skip
+    failed_first = first.filter(pl.col("status") == "FAILED").height
+    assert failed_first > summary.by_status.get("FAILED", 0)  # the retry fixed some
+    assert [s.cause.startswith("mode='retry'") for s in facts.sessions] == [False, True]
+    assert f"{failed_first} document(s)" in facts.sessions[1].cause
+    ledger = JobStore.open(str(tmp_path / "out")).ledger()
+    for b in facts.batches:  # every submission's batch id, the retry's included
+        submitted = [r["batch_id"] for r in ledger[b.chunk].records if r["state"] == "submitted"]
+        assert b.batch_ids == tuple(submitted)
+        assert b.attempts == ledger[b.chunk].attempts
+    assert sum(f.rows for f in facts.failures) == summary.by_status.get("FAILED", 0)
