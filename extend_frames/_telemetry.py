@@ -259,7 +259,9 @@ class _Otel:
     def watch(self, name: str, owner: object, read: Callable[[Any], Reading]) -> None:
         with self.lock:
             first = name not in self.sources
-            self.sources.setdefault(name, []).append((weakref.ref(owner), read))
+            # dead owners are dropped here too: without a reader nothing else would drop them
+            live = [(r, f) for r, f in self.sources.get(name, ()) if r() is not None]
+            self.sources[name] = [*live, (weakref.ref(owner), read)]
             if first:
                 spec = METRICS.get(name) or Metric("gauge", "", "")
                 self.instruments[name] = self.meter.create_observable_gauge(
