@@ -134,6 +134,21 @@ QUICKSTART = [
         "print(stored.height, 'rows;', xf.store.ledger_summary(output).render())"
     ),
     new_markdown_cell(
+        "## The job report\n\n"
+        "In Jupyter a job's summary is a small table. `xf.report(output)` (or "
+        "`extend-frames report OUTPUT --html report.html`) draws the job as one "
+        "self-contained page from its output folder: figures, the batches over time (its main "
+        "chart), throughput against the plan's limit, failures with example rows, resumes and "
+        "their causes. It also works while a job runs or after it stopped half way."
+    ),
+    new_code_cell("xf.summarize(out)"),
+    new_code_cell(
+        "from IPython.display import HTML\n\n"
+        "page = xf.report(output)\n"
+        "(work / 'report.html').write_text(page)  # open it in a browser, or share it\n"
+        "HTML(page)"
+    ),
+    new_markdown_cell(
         "## Run it every day: a result cache\n\n"
         "A daily job over a growing folder should pay only for new or changed documents. "
         "`cache=` (a folder or any fsspec URL, shared by every run) keeps each processed "

@@ -31,6 +31,20 @@ if needs_java; then
     fi
 fi
 
+# The job report's browser test (tests/frames/test_report.py) opens the page in headless
+# Chromium (Debian's package). Installed the same way; without it only that test skips.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing Chromium for the report's browser test (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null \
+            && apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+            || echo "   could not install Chromium: the report's browser test will be skipped"
+    else
+        echo "== no Chromium: the report's browser test will be skipped (install chromium)"
+    fi
+fi
+
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== ruff check";          .venv/bin/ruff check .
 echo "== mypy";                .venv/bin/mypy

@@ -62,6 +62,11 @@ def test_quickstart(tmp_path: Path) -> None:
     resumed = _text(_cell(nb, "sent_before"))
     assert "rerun 0" in resumed
     assert "same result: True" in resumed
+    (table,) = [o for o in _cell(nb, "xf.summarize(out)").outputs if "data" in o]
+    assert "<table class='xf-summary'>" in table["data"]["text/html"]
+    (page,) = [o for o in _cell(nb, "xf.report(output)").outputs if "data" in o]
+    assert "<svg" in page["data"]["text/html"]  # the batches over time
+    assert "xf-report" in page["data"]["text/html"]
 
 
 @pytest.mark.slow

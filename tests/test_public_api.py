@@ -56,6 +56,7 @@ PUBLIC = [
     "plan",
     "read_batch",
     "read_results",
+    "report",
     "result_schema",
     "split",
     "summarize",

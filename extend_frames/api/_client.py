@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+import extend_frames._telemetry as telemetry
 from extend_frames._errors import (
     APIError,
     AuthenticationError,
@@ -44,6 +45,7 @@ from extend_frames.api._config import (
     resolve_rate_limits,
 )
 from extend_frames.api._failures import make_api_error, parse_error_body, redact
+from extend_frames.api._instrument import attempt_span, pacer_rates, rate_limited
 from extend_frames.api._models import BatchRun, parse_timestamp
 from extend_frames.api._ratelimit import Category, Pacer, category_for
 from extend_frames.api._retry import (
@@ -71,6 +73,7 @@ class _Call:
     path: str
     kind: RequestKind
     deadline: float
+    category: Category
     attempt: int = 0
     ambiguous_before: bool = False  # an earlier attempt may have been applied
 
@@ -150,6 +153,8 @@ class Client:
         # closed loops are dropped whenever a new loop opens one.
         self._pools: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._url = httpx.URL(self.base_url)  # server.address / server.port of HTTP spans
+        telemetry.observe("extend_frames.pacer.rate", self, lambda c: pacer_rates(c._pacers))
 
     def __repr__(self) -> str:
         key = "'***'" if self._api_key else "None"
@@ -262,27 +267,37 @@ class Client:
                 path=path,
             )
         http = self._http()
-        pacer = self._pacers[category_for(method, path)]
+        category = category_for(method, path)
+        pacer = self._pacers[category]
         clock = self.retry.clock
-        call = _Call(method, path, kind, deadline=clock.now() + self.retry.deadline)
+        call = _Call(method, path, kind, clock.now() + self.retry.deadline, category)
         self.retry.budget.record_attempt(clock.now())
         while True:
             call.attempt += 1
             await pacer.acquire()
             sent_at = clock.now()
-            try:
-                response = await http.request(
-                    method,
-                    path,
-                    params=params,
-                    json=json_body,
-                    # a fresh streamed body per attempt (a retry re-reads the file)
-                    content=stream[1]() if stream is not None else None,
-                    headers=stream[0] if stream is not None else None,
-                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-                )
-            except httpx.RequestError as exc:  # transport errors, undecodable bodies
-                wait: float | None = self._after_transport_error(call, exc)
+            error: httpx.RequestError | None = None
+            with attempt_span(
+                method, path, url=self._url, category=category, attempt=call.attempt
+            ) as attempt:
+                try:
+                    response = await http.request(
+                        method,
+                        path,
+                        params=params,
+                        json=json_body,
+                        # a fresh streamed body per attempt (a retry re-reads the file)
+                        content=stream[1]() if stream is not None else None,
+                        headers=stream[0] if stream is not None else None,
+                        timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                    )
+                except httpx.RequestError as exc:  # transport errors, undecodable bodies
+                    attempt.failed(exc)
+                    error = exc
+                else:
+                    attempt.answered(response.status_code)
+            if error is not None:
+                wait: float | None = self._after_transport_error(call, error)
             else:
                 logger.debug(
                     "%s %s -> %d (attempt %d, %.3f s)",
@@ -338,6 +353,7 @@ class Client:
         if status == 429:
             retry_after = self._retry_after(response)
             pacer.on_rate_limited(retry_after)
+            rate_limited(call.category, retry_after)
         else:
             pacer.on_success()
             retry_after = self._retry_after(response) if status >= 500 else None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from extend_frames._version import __version__
-from extend_frames.cli import _attach, _demo, _emulator, _jobs, _samples
+from extend_frames.cli import _attach, _demo, _emulator, _jobs, _report, _samples
 from extend_frames.cli._exit import codes_help
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS = (_demo, _jobs, _attach, _emulator, _samples)
+_COMMANDS = (_demo, _jobs, _attach, _report, _emulator, _samples)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from extend_frames.frames._read import (
     read_results,
     read_table,
 )
+from extend_frames.frames._report_html import report
 from extend_frames.frames._result_schema import result_schema, spark_compatible
 from extend_frames.frames._run import StoredRun
 from extend_frames.frames._summary import JobSummary, summarize
@@ -49,6 +50,7 @@ __all__ = [  # noqa: RUF022 - grouped by role; the sorted surface is extend_fram
     "aread_batch",
     "read_results",
     "read_table",
+    "report",
     "glob_files",
     "job_status",
     "display_path",

@@ -20,6 +20,7 @@ import polars as pl
 
 from extend_frames._columns import CREDITS, ROW, STATUS, UNIT
 from extend_frames._errors import InputError
+from extend_frames._telemetry import span
 from extend_frames._version import __version__
 from extend_frames.api import Client
 from extend_frames.frames._collect import assemble, join_batch
@@ -125,6 +126,20 @@ async def _drive(plan: JobPlan, options: Options, *, materialize: bool) -> _Outc
         await asyncio.to_thread(store.check_writable)
         manifest = await asyncio.to_thread(store.read_manifest)  # once per call
     client = options.client or Client()
+    # One trace per job: the engine names the job (id, route) on this span.
+    with span("extend_frames.job", {"extend.operation": plan.operation}):
+        return await _drive_job(plan, options, client, store, manifest, materialize=materialize)
+
+
+async def _drive_job(
+    plan: JobPlan,
+    options: Options,
+    client: Client,
+    store: JobStore | None,
+    manifest: dict[str, Any] | None,
+    *,
+    materialize: bool,
+) -> _Outcome:
     try:
         run = await prepare(plan, options, client, manifest=manifest)
         try:
@@ -256,6 +271,11 @@ async def _publisher(run: Prepared, store: JobStore) -> Sink | None:
     return publisher
 
 
+def _rates(client: Client) -> dict[str, float]:
+    limits = client.rate_limits
+    return {"get": limits.get, "write": limits.write, "run": limits.run}
+
+
 def _count(store: JobStore, *, pending_of: int | None = None) -> JobSummary:
     """Rows by status and credits of the stored parts, reading only those two columns;
     ``pending_of``: the job's row count, the rows without a part counted PENDING."""
@@ -297,6 +317,8 @@ def _open_job(run: Prepared, store: JobStore, existing: dict[str, Any] | None) -
             # Where collect() finds the cache again (display form: no credentials, no query).
             "cache": run.cache.cache.url if run.cache is not None else None,
             "cache_key": run.options.cache_key,
+            # the client's requests/s per category: the job report's throughput limit
+            "rate_limits": _rates(run.client),
             "created_at": now_iso(),  # the job time a table (table=) records per row
             "key_columns": list(plan.key_columns),
         }

@@ -56,7 +56,25 @@ class JobSummary:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(str(self))}</pre>"
+        """A small table for Jupyter: rows by status, credits, then what is known of the job."""
+        cells: list[tuple[str, object]] = [("rows", self.rows)]
+        cells += sorted(self.by_status.items())
+        cells.append(("credits", f"{self.credits:g}"))
+        if self.cached:
+            cells.append(("from the cache", self.cached))
+        if self.possible_duplicates:
+            cells.append(("possibly paid twice", self.possible_duplicates))
+        if self.seconds is not None:
+            cells.append(("wall time", f"{self.seconds:.1f} s"))
+        cells += [(k, v) for k, v in (("route", self.route), ("batches", self.batches)) if v]
+        if self.output:
+            cells.append(("output", self.output))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td style='text-align:right'>{html.escape(str(v))}</td></tr>"
+            for k, v in cells
+        )
+        return f"<table class='xf-summary'><tbody>{body}</tbody></table>"
 
 
 #: What a job's own summary adds to the counts of its frame.

@@ -31,6 +31,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from extend_frames import _telemetry as telemetry
 from extend_frames._telemetry import Attributes, span
 from extend_frames.api import Client, Clock
 from extend_frames.jobs._attempts import attempt_job_id
@@ -170,13 +171,15 @@ class Engine:
 
         attributes = {"extend.job_id": self.spec.job_id, "extend.operation": self.spec.operation}
         try:
-            with span("extend_frames.job", {**attributes, "extend.route": self.spec.route}):
-                async with asyncio.TaskGroup() as group:
-                    for chunk in chunks:
-                        if self._settled(chunk.index):
-                            self.stats.chunks_skipped += 1
-                            continue
-                        group.create_task(one(chunk))
+            job_span = telemetry.current()  # the frames layer's job span (one trace per job)
+            for name, value in {**attributes, "extend.route": self.spec.route}.items():
+                job_span.set(name, value)
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks:
+                    if self._settled(chunk.index):
+                        self.stats.chunks_skipped += 1
+                        continue
+                    group.create_task(one(chunk))
         except BaseExceptionGroup as group_error:
             raise stopped(first_error(group_error), len(finished), self.ledger) from None
         except asyncio.CancelledError:
@@ -198,10 +201,12 @@ class Engine:
         live = _Live(files={u.key: u.file for u in chunk.units if u.file is not None})
         live.failures = {u.key: u.failure for u in chunk.units if u.failure is not None}
         attributes: Attributes = {"extend.job_id": self.spec.job_id, "extend.chunk": chunk.index}
-        with span("extend_frames.chunk", attributes):
+        with span("extend_frames.chunk", attributes) as chunk_span:
             try:
                 while True:
                     state = self.state(chunk.index)
+                    if state.batches:
+                        chunk_span.set("extend.batch_id", state.batches[-1][0])
                     situation = await self._situation(chunk, state, live)
                     step = next_step(state, chunk, situation)
                     if step.kind == "submit" and self.cap.limit is not None:
@@ -408,6 +413,8 @@ class Engine:
         wanted = {u.key for u in units_of(state, chunk)}
         bodies = failure_bodies(self.spec, units_of(state, chunk), live.failures, state.refused)
         collector = attempt.collector
+        waited = len(wanted)
+        telemetry.in_flight(self.spec.operation, waited)
         try:
             with span("extend_frames.wait", {"extend.chunk": chunk.index}):
                 found, statuses, run_ids = await collector.batches(state.batches, wanted)
@@ -415,6 +422,8 @@ class Engine:
                     found.update(await collector.runs(state.adopted_runs, wanted))
         except DeadlineReached:
             return await self._pending(chunk, state, live)
+        finally:
+            telemetry.in_flight(self.spec.operation, -waited)
         bodies.update(found)
         for bid, keys in state.batches:
             if statuses.get(bid) == "FAILED":
@@ -447,6 +456,7 @@ class Engine:
         documents = len(state.covered() - set(state.refused))
         table = await self._finish(chunk, state, decoded)
         processed = int((decoded.get_column("status") == "PROCESSED").sum())
+        _count_collected(self.spec.operation, decoded)
         self.progress.finished(processed, decoded.height - processed, already_fetched=fetched)
         if self.results is not None:  # the result cache keeps what was paid for
             self.results.add(decoded)  # queued: the sink writes off the loop
@@ -505,3 +515,10 @@ class Engine:
             return self.finish(chunk.index, decoded)
         part = await asyncio.to_thread(self.ledger.read_part, chunk.index)
         return self.merge(chunk.index, decoded, part)
+
+
+def _count_collected(operation: str, decoded: pl.DataFrame) -> None:
+    """Rows by status and credits of a collected chunk, to the telemetry metrics."""
+    counts = decoded.group_by("status").agg(pl.len().alias("n"), pl.col("credits").sum())
+    by_status = {str(s): int(n) for s, n in counts.select("status", "n").iter_rows()}
+    telemetry.collected(operation, by_status, float(counts.get_column("credits").sum() or 0.0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any, Protocol
 
+import extend_frames._telemetry as telemetry
 from extend_frames._errors import BatchTimeoutError
 from extend_frames.api import BatchRun, Client, Clock
 from extend_frames.jobs._clock import DeadlineReached, JobClock, clock_of
@@ -31,6 +32,27 @@ class _Hub(Protocol):
     async def wait(self, batch_id: str, timeout: float) -> dict[str, Any] | None: ...  # noqa: ASYNC109
 
 
+class _Phases:
+    """What polling saw of one batch: its time PENDING (queued) and PROCESSING, as metrics
+    (``extend_frames.batch.queue.duration``, ``...processing.duration``). Poll resolution: a
+    phase counts from the first poll that saw it; one no poll saw is not recorded."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock  # the job's one clock
+        self.since = clock.now()
+        self.status: str | None = None
+
+    def saw(self, batch: BatchRun) -> None:
+        now, before = self.clock.now(), self.status
+        if batch.status == before:
+            return
+        if before == "PENDING":
+            telemetry.record("extend_frames.batch.queue.duration", now - self.since)
+        elif before == "PROCESSING":
+            telemetry.record("extend_frames.batch.processing.duration", now - self.since)
+        self.status, self.since = batch.status, now
+
+
 class PollingWaiter:
     """Poll ``GET /batch_runs/{id}`` with jittered exponential backoff until terminal."""
 
@@ -43,9 +65,11 @@ class PollingWaiter:
         clock = clock or clock_of(client)
         started = clock.now()
         attempt = 0
+        phases = _Phases(clock)
         while True:
             batch = await client.get_batch(batch_id)
             self.polls += 1
+            phases.saw(batch)
             if batch.is_terminal:
                 return batch
             timeout = self.polling.timeout

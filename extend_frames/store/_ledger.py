@@ -49,6 +49,8 @@ SUSPECT_SINCE = "suspect_since"  # submitted: the first POST of these keys whose
 #   unknown (they were sent again): watched for a late duplicate (jobs/_reconcile.py)
 RUNS = "runs"  # duplicates: unit key -> extra run ids (the row may have been paid twice)
 CANCELLED = "cancelled"  # duplicates: the extra run ids that were cancelled
+SESSION = "session"  # any, written by the store: which JobStore (one per call of a job) wrote
+#   it; a job resumed three times has records of four sessions (the job report reads them)
 
 _NAME_RE = re.compile(r"^(\d{8,})-(\d{5,})-(intent|submitted|duplicates|collected|retry)\.json$")
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{8,})\.json$")

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import threading
+import uuid
 import warnings
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from extend_frames._errors import StoreError
 from extend_frames.store import _lock
 from extend_frames.store._backend import Backend
 from extend_frames.store._ledger import (
+    SESSION,
     ChunkState,
     decode_record,
     decode_snapshot,
@@ -95,6 +97,8 @@ class JobStore:
         self._inflight: set[int] = set()  # sequence numbers taken, record not written yet
         self._collected = 0  # collected records written by this object (compaction rhythm)
         self._compacting = threading.Lock()
+        self._recorded = False  # whether record() ran while we held the lock
+        self._session = uuid.uuid4().hex[:12]  # stamped on every record this instance writes
 
     @classmethod
     def open(
@@ -304,6 +308,7 @@ class JobStore:
         ``time``. Fields that look like secrets, and URLs with query strings, are refused.
         """
         time = _now()
+        data = {SESSION: self._session, **data}
         encode_record(0, chunk, state, time, data)  # validate before touching the store
         if not self._ledger_dir_ready:
             self._b.makedirs(LEDGER)

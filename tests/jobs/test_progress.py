@@ -165,5 +165,12 @@ def test_a_job_summary_displays_as_its_string_in_a_notebook() -> None:
     formatters = pytest.importorskip("IPython.core.formatters")
     summary = JobSummary(rows=3, by_status={"FAILED": 1, "PROCESSED": 2}, credits=2.0)
     assert formatters.PlainTextFormatter()(summary) == str(summary)
-    assert summary._repr_html_() == f"<pre>{summary!s}</pre>"
+    table = summary._repr_html_()
+    assert table.startswith("<table")
+    assert table.endswith("</table>")
+    assert "<th style='text-align:left'>FAILED</th><td style='text-align:right'>1</td>" in table
+    assert "<th style='text-align:left'>credits</th><td style='text-align:right'>2</td>" in table
+    odd = JobSummary(rows=1, by_status={"<b>X</b>": 1}, credits=0.0, output="s3://b/<i>")
+    assert "<b>" not in odd._repr_html_()
+    assert "&lt;i&gt;" in odd._repr_html_()
     assert str(summary) == "3 rows (FAILED 1, PROCESSED 2), 2 credits"
