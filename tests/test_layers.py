@@ -19,7 +19,7 @@ PYPROJECT = PACKAGE.parent / "pyproject.toml"
 # A layer may import from layers of strictly lower rank (and from itself).
 RANK = {
     "_errors": 0,
-    "_version": 0,
+    "_version": -1,  # a string: everyone may import it, even the rank-0 modules
     "_telemetry": 0,  # the telemetry seam: any layer may report through it
     "_operations": 0,
     "_columns": 0,

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from extend_frames._errors import ExtendError
+from extend_frames._errors import InputError
 from extend_frames.cli._command import add_command
 from extend_frames.cli._exit import EXIT_OK
 from extend_frames.cli._jobs import _add_storage_options, storage_options
-from extend_frames.cli._run import fail
 
 _HELP = """a job's report: one HTML page with its figures, timeline, failures and resumes
 
@@ -43,18 +42,16 @@ def register(subparsers: Any) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    """Errors end the command through the CLI's one rule (``cli/_run.py``): exit 1."""
     from extend_frames import report
 
-    try:
-        page = report(args.output, storage_options=storage_options(args.storage_option))
-    except ExtendError as exc:
-        return fail("report", exc)
+    page = report(args.output, storage_options=storage_options(args.storage_option))
     if args.html == "-":
         sys.stdout.write(page)
         return EXIT_OK
     try:
         Path(args.html).write_text(page, encoding="utf-8")
     except OSError as exc:
-        return fail("report", f"cannot write --html {args.html}: {exc.strerror or exc}")
+        raise InputError(f"cannot write --html {args.html}: {exc.strerror or exc}") from None
     print(f"report written to {args.html}", file=sys.stderr)
     return EXIT_OK

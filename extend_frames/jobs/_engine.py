@@ -31,8 +31,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from extend_frames import _telemetry as telemetry
-from extend_frames._telemetry import Attributes, span
+from extend_frames._telemetry import Attributes, collected, current, in_flight, span
 from extend_frames.api import Client, Clock
 from extend_frames.jobs._attempts import attempt_job_id
 from extend_frames.jobs._cap import CreditCap
@@ -171,7 +170,7 @@ class Engine:
 
         attributes = {"extend.job_id": self.spec.job_id, "extend.operation": self.spec.operation}
         try:
-            job_span = telemetry.current()  # the frames layer's job span (one trace per job)
+            job_span = current()  # the frames layer's job span (one trace per job)
             for name, value in {**attributes, "extend.route": self.spec.route}.items():
                 job_span.set(name, value)
             async with asyncio.TaskGroup() as group:
@@ -414,7 +413,7 @@ class Engine:
         bodies = failure_bodies(self.spec, units_of(state, chunk), live.failures, state.refused)
         collector = attempt.collector
         waited = len(wanted)
-        telemetry.in_flight(self.spec.operation, waited)
+        in_flight(self.spec.operation, waited)
         try:
             with span("extend_frames.wait", {"extend.chunk": chunk.index}):
                 found, statuses, run_ids = await collector.batches(state.batches, wanted)
@@ -423,7 +422,7 @@ class Engine:
         except DeadlineReached:
             return await self._pending(chunk, state, live)
         finally:
-            telemetry.in_flight(self.spec.operation, -waited)
+            in_flight(self.spec.operation, -waited)
         bodies.update(found)
         for bid, keys in state.batches:
             if statuses.get(bid) == "FAILED":
@@ -521,4 +520,4 @@ def _count_collected(operation: str, decoded: pl.DataFrame) -> None:
     """Rows by status and credits of a collected chunk, to the telemetry metrics."""
     counts = decoded.group_by("status").agg(pl.len().alias("n"), pl.col("credits").sum())
     by_status = {str(s): int(n) for s, n in counts.select("status", "n").iter_rows()}
-    telemetry.collected(operation, by_status, float(counts.get_column("credits").sum() or 0.0))
+    collected(operation, by_status, float(counts.get_column("credits").sum() or 0.0))
