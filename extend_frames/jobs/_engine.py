@@ -24,14 +24,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from extend_frames._telemetry import Attributes, collected, current, in_flight, span
+from extend_frames._telemetry import Attributes, current, in_flight, span
 from extend_frames.api import Client, Clock
 from extend_frames.jobs._attempts import attempt_job_id
 from extend_frames.jobs._cap import CreditCap
@@ -46,7 +45,8 @@ from extend_frames.jobs._collect import (
 )
 from extend_frames.jobs._duplicates import cancel_extra, late_duplicates, log_duplicates
 from extend_frames.jobs._errors import ambiguous_thrice, first_error, log_interrupted, stopped
-from extend_frames.jobs._posters import Poster, poster_for
+from extend_frames.jobs._live import Attempt, Live, count_collected
+from extend_frames.jobs._posters import poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
 from extend_frames.jobs._protocols import (
     Finisher,
@@ -72,32 +72,6 @@ from extend_frames.store import ChunkState, fold_chunk
 from extend_frames.store import ledger as lg
 
 logger = logging.getLogger("extend_frames.jobs")
-
-
-@dataclass(slots=True)
-class _Live:
-    """What one process knows about a chunk beyond its ledger (lost in a crash, by design)."""
-
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    failures: dict[str, tuple[str, str]] = field(default_factory=dict)
-    uploaded: set[str] = field(default_factory=set)
-    posted_at: datetime | None = None  # wall time of the last POST whose outcome is unknown
-    sent_at: float | None = None  # its clock time
-    late: bool = True  # whether that outcome may still commit
-    settled: set[str] = field(default_factory=set)  # suspect keys reconciled by this process
-    ambiguous: int = 0
-    published: dict[str, bool] = field(default_factory=dict)  # job id -> the table holds it
-    table: pa.Table | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Attempt:
-    """The tools of one attempt (its own metadata job id)."""
-
-    spec: JobSpec
-    poster: Poster
-    collector: Collector
-    reconciler: Reconciler
 
 
 class Engine:
@@ -147,7 +121,7 @@ class Engine:
         get_rate = getattr(getattr(client, "rate_limits", None), "get", 10.0)
         self._fetch_slots = asyncio.Semaphore(self.concurrency.fetch_slots(get_rate))
         self._upload_slots = asyncio.Semaphore(self.concurrency.uploads)
-        self._attempts: dict[int, _Attempt] = {}
+        self._attempts: dict[int, Attempt] = {}
 
     # -- the whole job ---------------------------------------------------------------------
 
@@ -197,7 +171,7 @@ class Engine:
     async def run_chunk(self, chunk: Chunk) -> pa.Table | None:
         """Take ``chunk`` through its steps until done (or pending, or held by the cap);
         return its table (None when it was already collected before this call)."""
-        live = _Live(files={u.key: u.file for u in chunk.units if u.file is not None})
+        live = Live(files={u.key: u.file for u in chunk.units if u.file is not None})
         live.failures = {u.key: u.failure for u in chunk.units if u.failure is not None}
         attributes: Attributes = {"extend.job_id": self.spec.job_id, "extend.chunk": chunk.index}
         with span("extend_frames.chunk", attributes) as chunk_span:
@@ -222,7 +196,7 @@ class Engine:
             finally:
                 self.cap.chunk_ended(pending=chunk.index in self.pending)
 
-    async def _situation(self, chunk: Chunk, state: ChunkState, live: _Live) -> Situation:
+    async def _situation(self, chunk: Chunk, state: ChunkState, live: Live) -> Situation:
         has_part = chunk.index in self.parts
         published = None
         if self.publisher is not None and state.collected and has_part:
@@ -244,7 +218,7 @@ class Engine:
         )
 
     async def _execute(
-        self, step: Step, chunk: Chunk, state: ChunkState, live: _Live
+        self, step: Step, chunk: Chunk, state: ChunkState, live: Live
     ) -> pa.Table | None:
         """Perform one step (its I/O) and append its record; a table ends the chunk."""
         attempt = self._attempt(state.attempt)
@@ -273,7 +247,7 @@ class Engine:
                 await self._publish(chunk.index, state, live)
         return None
 
-    def _attempt(self, n: int) -> _Attempt:
+    def _attempt(self, n: int) -> Attempt:
         """The spec, poster, collector and reconciler of attempt ``n`` (0: the first run)."""
         if n not in self._attempts:
             spec = replace(self.spec, job_id=attempt_job_id(self.spec.job_id, n))
@@ -283,7 +257,7 @@ class Engine:
                 progress=self.progress, stats=self.stats, slots=self._fetch_slots,
             )  # fmt: skip
             reconciler = Reconciler.for_job(client, spec, self.clock, self._policy)
-            self._attempts[n] = _Attempt(spec, poster_for(spec, client), collector, reconciler)
+            self._attempts[n] = Attempt(spec, poster_for(spec, client), collector, reconciler)
         return self._attempts[n]
 
     async def _record(self, index: int, state: str, data: dict[str, Any]) -> None:
@@ -303,7 +277,7 @@ class Engine:
         self.retry.pop(index, None)
         await self._record(index, lg.RETRY, {lg.ATTEMPT: state.attempt + 1, lg.KEYS: list(keys)})
 
-    async def _upload(self, chunk: Chunk, keys: tuple[str, ...], live: _Live) -> None:
+    async def _upload(self, chunk: Chunk, keys: tuple[str, ...], live: Live) -> None:
         """Upload local/fsspec files (``jobs/_uploads.py``); a refusal or a failed read is the
         row's failure, never the job's. The file ids are recorded with the next intent."""
         paths = {u.key: u.path for u in chunk.units if u.key in keys and u.path is not None}
@@ -314,7 +288,7 @@ class Engine:
         self.read_digests.update(done.digests)
 
     async def _submit(
-        self, index: int, keys: tuple[str, ...], state: ChunkState, live: _Live, attempt: _Attempt
+        self, index: int, keys: tuple[str, ...], state: ChunkState, live: Live, attempt: Attempt
     ) -> None:
         """Record the intent, POST through the route's poster, record what it created."""
         self.cap.submitting(len(keys))  # before any await: the next budget() counts them
@@ -350,7 +324,7 @@ class Engine:
             raise posted.errors[0]
 
     async def _reconcile(
-        self, index: int, keys: tuple[str, ...], state: ChunkState, live: _Live, attempt: _Attempt
+        self, index: int, keys: tuple[str, ...], state: ChunkState, live: Live, attempt: Attempt
     ) -> None:
         """Find the runs an earlier POST of ``keys`` created (waiting out a late commit),
         adopt one per key, record it (closing the intent); only the rest is sent again."""
@@ -381,14 +355,14 @@ class Engine:
             "chunk %d: reconciled %d of %d units to existing runs", index, len(adopted), len(keys)
         )
 
-    async def _held(self, chunk: Chunk, state: ChunkState, live: _Live, documents: int) -> pa.Table:
+    async def _held(self, chunk: Chunk, state: ChunkState, live: Live, documents: int) -> pa.Table:
         """The spending cap holds the chunk back: its rows come back PENDING (a rerun with a
         higher cap submits them, nothing is sent twice)."""
         self.held.add(chunk.index)
         self.cap.log_held(chunk.index, documents)
         return await self._pending(chunk, state, live)
 
-    async def _pending(self, chunk: Chunk, state: ChunkState, live: _Live) -> pa.Table:
+    async def _pending(self, chunk: Chunk, state: ChunkState, live: Live) -> pa.Table:
         """Submitted, not collected (detach, max_wait or the cap): rows come back PENDING with
         their batch id (batches) or run id (single runs); a later call collects them."""
         self.pending.add(chunk.index)
@@ -405,7 +379,7 @@ class Engine:
         )
 
     async def _collect(
-        self, chunk: Chunk, state: ChunkState, live: _Live, attempt: _Attempt
+        self, chunk: Chunk, state: ChunkState, live: Live, attempt: Attempt
     ) -> pa.Table | None:
         """Wait for the chunk's batches and runs, decode one body per unit, write the part,
         record it collected (with its credits: the spend the cap counts)."""
@@ -455,7 +429,7 @@ class Engine:
         documents = len(state.covered() - set(state.refused))
         table = await self._finish(chunk, state, decoded)
         processed = int((decoded.get_column("status") == "PROCESSED").sum())
-        _count_collected(self.spec.operation, decoded)
+        count_collected(self.spec.operation, decoded)
         self.progress.finished(processed, decoded.height - processed, already_fetched=fetched)
         if self.results is not None:  # the result cache keeps what was paid for
             self.results.add(decoded)  # queued: the sink writes off the loop
@@ -467,7 +441,7 @@ class Engine:
         self.cap.collected(documents, credits)
         return table
 
-    async def _publish(self, index: int, state: ChunkState, live: _Live) -> None:
+    async def _publish(self, index: int, state: ChunkState, live: Live) -> None:
         """Hand the chunk's stored part to the publisher (one idempotent transaction) under
         the current attempt's job id; a ``mode="retry"`` attempt publishes only its rows."""
         assert self.publisher is not None
@@ -483,7 +457,7 @@ class Engine:
         live.published[job] = True
 
     async def _watch(
-        self, index: int, state: ChunkState, run_ids: dict[str, str], attempt: _Attempt
+        self, index: int, state: ChunkState, run_ids: dict[str, str], attempt: Attempt
     ) -> None:
         """After a resubmission: find, cancel and flag late commits (``_duplicates.py``)."""
         for keys, since, last in state.watch:
@@ -514,10 +488,3 @@ class Engine:
             return self.finish(chunk.index, decoded)
         part = await asyncio.to_thread(self.ledger.read_part, chunk.index)
         return self.merge(chunk.index, decoded, part)
-
-
-def _count_collected(operation: str, decoded: pl.DataFrame) -> None:
-    """Rows by status and credits of a collected chunk, to the telemetry metrics."""
-    counts = decoded.group_by("status").agg(pl.len().alias("n"), pl.col("credits").sum())
-    by_status = {str(s): int(n) for s, n in counts.select("status", "n").iter_rows()}
-    collected(operation, by_status, float(counts.get_column("credits").sum() or 0.0))
