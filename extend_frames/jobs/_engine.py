@@ -48,14 +48,7 @@ from extend_frames.jobs._errors import ambiguous_thrice, first_error, log_interr
 from extend_frames.jobs._live import Attempt, Live, count_collected
 from extend_frames.jobs._posters import poster_for
 from extend_frames.jobs._progress import NoProgress, Progress
-from extend_frames.jobs._protocols import (
-    Finisher,
-    Ledger,
-    Merger,
-    Publisher,
-    ResultSink,
-    Retried,
-)
+from extend_frames.jobs._protocols import Finisher, Ledger, Merger, Publisher, ResultSink, Retried
 from extend_frames.jobs._reconcile import Reconcile, Reconciler, split_kept
 from extend_frames.jobs._spec import (
     BATCH_FAILED,
